@@ -1,0 +1,129 @@
+"""Command line: `studio-tui` opens the TUI; subcommands work headless for scripts and cron."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from studio_tui import __version__
+from studio_tui.services.errors import StudioError
+
+EXIT_OK, EXIT_DEGRADED, EXIT_DOWN, EXIT_USAGE = 0, 1, 2, 64
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studio-tui",
+        description="A keyboard-driven terminal studio for Redis, MongoDB and PostgreSQL.",
+        epilog="Without a command, the terminal UI opens. Files live under the platform's "
+               "config/data/log directories, or under $STUDIO_TUI_HOME.",
+    )
+    parser.add_argument("--version", action="version", version=f"studio-tui {__version__}")
+    parser.add_argument("--json", action="store_true", help="print results and errors as JSON")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    keys = commands.add_parser("keys", help="manage the key that encrypts saved connection URLs")
+    key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    key_commands.add_parser("generate", help="print a new random key (base64 of 32 bytes)")
+    key_commands.add_parser("rotate", help="re-encrypt every saved secret under a new key")
+
+    health = commands.add_parser(
+        "health", help="check every database entry; exit 0 healthy, 1 degraded, 2 down")
+    health.add_argument("--json", action="store_true", help="print a JSON report")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    sys.exit(run(argv))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from studio_tui.logs import configure_logging
+    from studio_tui.settings import Settings
+
+    try:
+        settings = Settings.load()
+        configure_logging(settings.log_path, settings.log_level)
+        if args.command is None:
+            return _run_tui(settings)
+        if args.command == "keys":
+            return asyncio.run(_keys(args.keys_command, settings))
+        if args.command == "health":
+            return asyncio.run(_health(settings, as_json=args.json))
+    except StudioError as error:
+        return _report(error, as_json=args.json)
+    return EXIT_USAGE
+
+
+def _report(error: StudioError, *, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(error.to_problem()), file=sys.stderr)
+    else:
+        print(f"studio-tui: {error}", file=sys.stderr)
+    return EXIT_DOWN
+
+
+def _run_tui(settings) -> int:
+    from studio_tui.services.vault import KEY_ENV, parse_key_text
+
+    # Refuse a weak key before drawing anything; a wrong key is found once the catalog opens.
+    if os.environ.get(KEY_ENV):
+        parse_key_text(os.environ[KEY_ENV], KEY_ENV)
+    from studio_tui.app import make_app
+
+    app = make_app(settings)
+    app.run()
+    if app.fatal_error is not None:
+        raise app.fatal_error
+    return app.return_code or 0
+
+
+async def _keys(action: str, settings) -> int:
+    from studio_tui.services.vault import generate_key_text
+
+    if action == "generate":
+        print(generate_key_text())
+        return EXIT_OK
+    from studio_tui.services.keys import rotate
+    from studio_tui.services.studio import Studio
+
+    async with Studio(settings) as studio:
+        report = await rotate(studio.store, studio.catalog.vault, settings.key_path, studio.env)
+    print(f"Re-encrypted {report.secrets} secret(s): key {report.old_fingerprint} → "
+          f"{report.new_fingerprint} ({report.source}).")
+    if report.source == "STUDIO_TUI_KEY":
+        print("Now set STUDIO_TUI_KEY to the value of STUDIO_TUI_NEW_KEY.")
+    return EXIT_OK
+
+
+async def _health(settings, *, as_json: bool) -> int:
+    from studio_tui.services.studio import Studio
+
+    async with Studio(settings) as studio:
+        entries = await studio.catalog.databases()
+        reports = await asyncio.gather(*(studio.manager.check(e.id) for e in entries))
+    services = {}
+    for report in reports:
+        service = {"status": report.status, "latency_ms": report.latency_ms,
+                   "breaker": report.breaker, "kind": report.kind}
+        if report.version:
+            service["version"] = report.version
+        if report.error is not None:
+            service["error"] = report.error.to_problem()
+        services[report.name] = service
+    statuses = {r.status for r in reports}
+    overall = "down" if "down" in statuses else "degraded" if "degraded" in statuses else "healthy"
+    if as_json:
+        print(json.dumps({"status": overall, "services": services}, indent=2))
+    else:
+        for report in reports:
+            latency = f"{report.latency_ms:.1f} ms" if report.latency_ms is not None else "-"
+            reason = f"  {report.error}" if report.error else ""
+            print(f"{report.status:<9} {report.kind:<8} {latency:>10}  {report.name}{reason}")
+        print(f"overall: {overall} ({len(reports)} database(s))")
+    return {"healthy": EXIT_OK, "degraded": EXIT_DEGRADED}.get(overall, EXIT_DOWN)

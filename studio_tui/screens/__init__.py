@@ -1,0 +1,1 @@
+"""Screens: one per file, styled from studio_tui/styles/."""

@@ -1,0 +1,1 @@
+"""The service layer: pools, breakers, secrets and the catalog. Never imports textual or rich."""

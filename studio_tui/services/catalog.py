@@ -1,0 +1,167 @@
+"""The catalog as the rest of the app sees it: the store plus the vault, so URLs go in encrypted
+and come out decrypted only for the connection manager."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+from studio_tui.services.errors import NotFoundError, ValidationError
+from studio_tui.services.platform.models import (
+    DatabaseEntry,
+    Organization,
+    Project,
+    check_name,
+    new_id,
+    utc_now,
+)
+from studio_tui.services.platform.rbac import LOCAL_OWNER, Actor, Permission
+from studio_tui.services.platform.store import CatalogStore, DeleteSummary
+from studio_tui.services.tiers import Tier
+from studio_tui.services.urls import parse_connection_url
+from studio_tui.services.vault import Vault
+
+PERSONAL_ORG = "Personal"
+DEFAULT_PROJECT = "default"
+# Environment variables imported once, on first run, as database entries.
+ENV_DATABASES: tuple[tuple[str, str], ...] = (
+    ("REDIS_URL", "redis (from REDIS_URL)"),
+    ("DATABASE_URL", "postgres (from DATABASE_URL)"),
+    ("POSTGRES_URL", "postgres (from POSTGRES_URL)"),
+    ("MONGODB_URI", "mongodb (from MONGODB_URI)"),
+)
+
+ChangeListener = Callable[[str], None]
+
+
+class Catalog:
+    def __init__(self, store: CatalogStore, vault: Vault, actor: Actor = LOCAL_OWNER) -> None:
+        self.store = store
+        self.vault = vault
+        self.actor = actor
+        self._listeners: list[ChangeListener] = []
+
+    def on_database_changed(self, listener: ChangeListener) -> None:
+        """``listener(database_id)`` runs after an entry is edited or deleted."""
+        self._listeners.append(listener)
+
+    def _changed(self, database_id: str) -> None:
+        for listener in self._listeners:
+            listener(database_id)
+
+    # -- first run ----------------------------------------------------------------------------
+    async def ensure_first_run(self, env: Mapping[str, str] | None = None) -> list[str]:
+        """Create the personal organization and default project once; import database URLs from
+        the environment once. Returns notices for the user (names only, never URLs)."""
+        notices: list[str] = []
+        if await self.store.get_meta("first_run_done") is not None:
+            return notices
+        orgs = await self.store.list_organizations()
+        personal = next((o for o in orgs if o.personal), None)
+        if personal is None:
+            personal = await self.store.create_organization(PERSONAL_ORG, personal=True)
+        projects = await self.store.list_projects(personal.id)
+        project = projects[0] if projects else await self.store.create_project(personal.id,
+                                                                                 DEFAULT_PROJECT)
+        for variable, name in ENV_DATABASES:
+            url = (env or {}).get(variable, "").strip()
+            if not url:
+                continue
+            try:
+                await self.add_database(project.id, name, url)
+            except ValidationError as exc:
+                notices.append(f"{variable} was not imported: {exc.detail}")
+            else:
+                notices.append(f"Imported {variable} as {name!r} in {PERSONAL_ORG}/{DEFAULT_PROJECT}.")
+        await self.store.set_meta("first_run_done", utc_now())
+        return notices
+
+    # -- organizations and projects -----------------------------------------------------------
+    async def organizations(self) -> list[Organization]:
+        return await self.store.list_organizations()
+
+    async def create_organization(self, name: str) -> Organization:
+        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        return await self.store.create_organization(name)
+
+    async def projects(self, org_id: str) -> list[Project]:
+        return await self.store.list_projects(org_id)
+
+    async def create_project(self, org_id: str, name: str) -> Project:
+        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        return await self.store.create_project(org_id, name)
+
+    # -- databases ----------------------------------------------------------------------------
+    async def databases(self, project_id: str | None = None) -> list[DatabaseEntry]:
+        return await self.store.list_databases(project_id)
+
+    async def database(self, database_id: str) -> DatabaseEntry:
+        return await self.store.get_database(database_id)
+
+    async def find_database(self, name: str) -> DatabaseEntry:
+        """By name; ``project/name`` when the name is used in several projects."""
+        matches = [e for e in await self.store.list_databases() if e.name == name]
+        if not matches and "/" in name:
+            project_name, _, db_name = name.rpartition("/")
+            matches = [e for e in await self.store.list_databases() if e.name == db_name
+                       and await self._project_name(e.project_id) == project_name]
+        if not matches:
+            raise NotFoundError(f"No database entry is named {name!r}.")
+        if len(matches) > 1:
+            raise ValidationError(f"Several entries are named {name!r}; use project/name.")
+        return matches[0]
+
+    async def _project_name(self, project_id: str) -> str:
+        for org in await self.store.list_organizations():
+            for project in await self.store.list_projects(org.id):
+                if project.id == project_id:
+                    return project.name
+        return ""
+
+    async def add_database(self, project_id: str, name: str, url: str, *,
+                           tier: Tier | str = Tier.FREE, read_only: bool = False,
+                           tags: Sequence[str] = ()) -> DatabaseEntry:
+        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        target = parse_connection_url(url)
+        database_id = new_id()
+        entry = DatabaseEntry(
+            id=database_id, project_id=project_id, name=check_name(name, "database"),
+            kind=target.kind, masked_url=target.masked_url,
+            tier=tier if isinstance(tier, Tier) else Tier.parse(tier),
+            read_only=read_only, tags=tuple(t.strip() for t in tags if t.strip()),
+            created_at=utc_now(), url_token=self.vault.encrypt(url.strip(), database_id),
+        )
+        return await self.store.add_database(entry)
+
+    async def update_database(self, database_id: str, *, name: str | None = None,
+                              url: str | None = None, tier: Tier | str | None = None,
+                              read_only: bool | None = None,
+                              tags: Sequence[str] | None = None) -> DatabaseEntry:
+        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        entry = await self.store.get_database(database_id)
+        changes: dict = {}
+        if name is not None:
+            changes["name"] = check_name(name, "database")
+        if url is not None:
+            target = parse_connection_url(url)
+            changes.update(kind=target.kind, masked_url=target.masked_url,
+                           url_token=self.vault.encrypt(url.strip(), database_id))
+        if tier is not None:
+            changes["tier"] = tier if isinstance(tier, Tier) else Tier.parse(tier)
+        if read_only is not None:
+            changes["read_only"] = read_only
+        if tags is not None:
+            changes["tags"] = tuple(t.strip() for t in tags if t.strip())
+        updated = await self.store.update_database(replace(entry, **changes))
+        self._changed(database_id)
+        return updated
+
+    async def delete_database(self, database_id: str) -> DeleteSummary:
+        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        summary = await self.store.delete_database(database_id)
+        self._changed(database_id)
+        return summary
+
+    def database_url(self, entry: DatabaseEntry) -> str:
+        """The decrypted URL. Only the connection manager calls this; never display it."""
+        return self.vault.decrypt(entry.url_token, entry.id)

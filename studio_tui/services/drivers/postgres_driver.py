@@ -1,0 +1,109 @@
+"""PostgreSQL adapter: an asyncpg pool sized by tier, with the tier's query timeout per command."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from studio_tui.services.drivers.base import DatabaseConnection
+from studio_tui.services.errors import (
+    AuthenticationError,
+    OperationTimeoutError,
+    PermissionDeniedError,
+    PoolExhaustedError,
+    ReadOnlyError,
+    ServerError,
+    StudioError,
+    UnavailableError,
+)
+from studio_tui.services.metrics import PoolStats
+from studio_tui.services.urls import DatabaseKind
+
+
+class PostgresConnection(DatabaseConnection):
+    kind = DatabaseKind.POSTGRES
+
+    async def open(self) -> None:
+        import asyncpg
+
+        server_settings = {"application_name": "studio-tui"}
+        if self.read_only:
+            # Enforced by the server itself, under whatever the services already check.
+            server_settings["default_transaction_read_only"] = "on"
+        self._pool = await asyncpg.create_pool(
+            dsn=self._url,
+            min_size=min(self.limits.min_pool, self.limits.max_pool),
+            max_size=self.limits.max_pool,
+            command_timeout=self.limits.query_timeout,
+            timeout=self.limits.connect_timeout,
+            max_inactive_connection_lifetime=self.pool.idle_timeout,
+            server_settings=server_settings,
+        )
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[Any]:
+        started = time.perf_counter()
+        async with self._waiting():
+            try:
+                connection = await self._pool.acquire(timeout=self.pool.acquire_timeout)
+            except asyncio.TimeoutError:
+                raise PoolExhaustedError(
+                    f"All {self.limits.max_pool} connections stayed busy for "
+                    f"{self.pool.acquire_timeout:g}s.",
+                    retry_after=1.0,
+                ) from None
+            finally:
+                self._on_acquire(time.perf_counter() - started)
+        try:
+            yield connection
+        finally:
+            await self._pool.release(connection)
+
+    async def ping(self, handle: Any) -> None:
+        await handle.fetchval("SELECT 1")
+
+    async def server_version(self, handle: Any) -> str:
+        return str(await handle.fetchval("SHOW server_version"))
+
+    def pool_stats(self) -> PoolStats:
+        pool = getattr(self, "_pool", None)
+        if pool is None:
+            return PoolStats(max=self.limits.max_pool)
+        return PoolStats(total=pool.get_size(), available=pool.get_idle_size(),
+                         pending=self.pending, max=self.limits.max_pool)
+
+    async def close(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), timeout=5)
+            except (asyncio.TimeoutError, OSError):
+                pool.terminate()
+
+    def _map_driver_error(self, exc: BaseException) -> StudioError | None:
+        import asyncpg
+
+        where = self.target.display_host
+        if isinstance(exc, (asyncpg.InvalidPasswordError,
+                            asyncpg.InvalidAuthorizationSpecificationError)):
+            return AuthenticationError(f"PostgreSQL at {where} refused the credentials: {exc}.")
+        if isinstance(exc, asyncpg.InsufficientPrivilegeError):
+            return PermissionDeniedError(str(exc))
+        if isinstance(exc, asyncpg.ReadOnlySQLTransactionError):
+            return ReadOnlyError(f"This database entry is read-only: {exc}.")
+        if isinstance(exc, asyncpg.QueryCanceledError):
+            return OperationTimeoutError(f"The query was cancelled by the server: {exc}.")
+        if isinstance(exc, (asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError,
+                            asyncpg.AdminShutdownError)):
+            return UnavailableError(f"PostgreSQL at {where} cannot serve now: {exc}.")
+        if isinstance(exc, asyncpg.InvalidCatalogNameError):
+            return ServerError(f"{exc}.")
+        if isinstance(exc, asyncpg.PostgresError):
+            sqlstate = getattr(exc, "sqlstate", "") or ""
+            return ServerError(f"{exc} (SQLSTATE {sqlstate}).")
+        if isinstance(exc, asyncpg.InterfaceError) and "pool is closing" in str(exc):
+            return UnavailableError("The connection pool is closing.")
+        return None

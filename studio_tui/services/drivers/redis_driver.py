@@ -1,0 +1,126 @@
+"""Redis adapter: one redis.asyncio client over a blocking pool that queues up to the acquire timeout."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from studio_tui.services.drivers.base import DatabaseConnection
+from studio_tui.services.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    PoolExhaustedError,
+    ReadOnlyError,
+    ServerError,
+    StudioError,
+    UnavailableError,
+)
+from studio_tui.services.metrics import PoolStats
+from studio_tui.services.urls import DatabaseKind
+
+
+def _metered_pool_class():
+    from redis.asyncio import BlockingConnectionPool
+
+    class MeteredBlockingPool(BlockingConnectionPool):
+        """Counts waiters and times each acquire, which redis-py does not expose."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.waiting = 0
+            self.on_acquire = lambda seconds: None
+            super().__init__(*args, **kwargs)
+
+        async def get_connection(self, command_name=None, *keys, **options):  # noqa: ARG002
+            self.waiting += 1
+            started = time.perf_counter()
+            try:
+                return await super().get_connection()
+            finally:
+                self.waiting -= 1
+                self.on_acquire(time.perf_counter() - started)
+
+        def counts(self) -> tuple[int, int]:
+            """(total, available) connections."""
+            available = len(getattr(self, "_available_connections", ()))
+            in_use = len(getattr(self, "_in_use_connections", ()))
+            return available + in_use, available
+
+    return MeteredBlockingPool
+
+
+class RedisConnection(DatabaseConnection):
+    kind = DatabaseKind.REDIS
+
+    async def open(self) -> None:
+        import redis.asyncio as redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        pool = _metered_pool_class().from_url(
+            self._url,
+            max_connections=self.limits.max_pool,
+            timeout=self.pool.acquire_timeout,
+            socket_connect_timeout=self.limits.connect_timeout,
+            socket_timeout=self.limits.query_timeout,
+            health_check_interval=self.pool.health_check_interval,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), self.pool.retries,
+                        supported_errors=(RedisConnectionError, RedisTimeoutError)),
+            # RESP2 works with every server version a production box may still run.
+            protocol=2,
+            client_name="studio-tui",
+        )
+        pool.on_acquire = self._on_acquire
+        self._pool = pool
+        self.client = redis.Redis(connection_pool=pool)
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[Any]:
+        # The client borrows a pooled connection per command; exhaustion surfaces there.
+        yield self.client
+
+    async def ping(self, handle: Any) -> None:
+        await handle.ping()
+
+    async def server_version(self, handle: Any) -> str:
+        info = await handle.info("server")
+        return str(info.get("redis_version", "unknown"))
+
+    def pool_stats(self) -> PoolStats:
+        pool = getattr(self, "_pool", None)
+        if pool is None:
+            return PoolStats(max=self.limits.max_pool)
+        total, available = pool.counts()
+        return PoolStats(total=total, available=available, pending=pool.waiting,
+                         max=self.limits.max_pool)
+
+    async def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            await client.aclose()
+            await self._pool.disconnect()
+
+    def _map_driver_error(self, exc: BaseException) -> StudioError | None:
+        from redis import exceptions as rx
+
+        text = str(exc)
+        if isinstance(exc, rx.AuthenticationError) or "WRONGPASS" in text or "NOAUTH" in text:
+            return AuthenticationError(f"Redis at {self.target.display_host} refused the credentials.")
+        if isinstance(exc, rx.NoPermissionError):
+            return PermissionDeniedError(f"The Redis user may not do this: {text}")
+        if isinstance(exc, rx.ReadOnlyError):
+            return ReadOnlyError(f"The server is a read-only replica: {text}")
+        if isinstance(exc, rx.BusyLoadingError) or text.startswith(("LOADING", "BUSY", "MASTERDOWN")):
+            return UnavailableError(f"Redis cannot serve right now: {text}")
+        if isinstance(exc, rx.ConnectionError) and "No connection available" in text:
+            return PoolExhaustedError(
+                f"All {self.limits.max_pool} connections stayed busy for "
+                f"{self.pool.acquire_timeout:g}s.",
+                retry_after=1.0,
+            )
+        if isinstance(exc, (rx.ResponseError, rx.DataError)):
+            return ServerError(text)
+        return None

@@ -1,0 +1,293 @@
+"""The connection manager: the single path every database operation takes.
+
+permission (rbac, read-only) → entry → decrypted URL (vault) → pool (opened lazily, per tier)
+→ breaker → concurrency gate → tier timeout → metrics and audit → result or StudioError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from studio_tui.services.breaker import BreakerState, CircuitBreaker, Clock
+from studio_tui.services.catalog import Catalog
+from studio_tui.services.drivers import CONNECTION_CLASSES, DatabaseConnection
+from studio_tui.services.errors import (
+    OperationTimeoutError,
+    ReadOnlyError,
+    StudioError,
+    TooManyOperationsError,
+)
+from studio_tui.services.metrics import DatabaseMetrics, MetricsRegistry, PoolStats
+from studio_tui.services.platform.models import DatabaseEntry
+from studio_tui.services.platform.rbac import Permission
+from studio_tui.services.tiers import BREAKER_CONFIGS, POOL_DEFAULTS, TIER_LIMITS, PoolDefaults
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Operation = Callable[[Any], Awaitable[T]]
+
+
+@dataclass
+class _Slot:
+    """Everything the manager keeps for one database entry."""
+
+    entry: DatabaseEntry
+    breaker: CircuitBreaker
+    metrics: DatabaseMetrics
+    gate: asyncio.Semaphore
+    opening: asyncio.Lock = field(default_factory=asyncio.Lock)
+    connection: DatabaseConnection | None = None
+    active: int = 0
+    last_used: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    name: str
+    kind: str
+    status: str  # "up" | "down" | "degraded"
+    latency_ms: float | None
+    breaker: str
+    version: str = ""
+    error: StudioError | None = None
+
+
+class ConnectionManager:
+    def __init__(self, catalog: Catalog, *, metrics: MetricsRegistry | None = None,
+                 clock: Clock = time.monotonic, idle_timeout: float = 300.0,
+                 pool_overrides: dict[str, float] | None = None) -> None:
+        self.catalog = catalog
+        self.metrics = metrics or MetricsRegistry()
+        self.idle_timeout = idle_timeout
+        self._clock = clock
+        self._pool_overrides = pool_overrides or {}
+        self._slots: dict[str, _Slot] = {}
+        self._reaper: asyncio.Task | None = None
+        catalog.on_database_changed(self._entry_changed)
+
+    async def __aenter__(self) -> "ConnectionManager":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- the single path -------------------------------------------------------------------------
+    async def run(self, database_id: str, operation: str, fn: Operation[T], *,
+                  write: bool = False, timeout: float | None = None) -> T:
+        """Run ``fn(handle)`` against the database, where ``handle`` is the driver's client or
+        connection. Raises StudioError only."""
+        slot = await self._slot(database_id)
+        entry = slot.entry
+        if write:
+            await self._check_write(entry, operation)
+        else:
+            self.catalog.actor.require(Permission.READ_DATA, entry.name)
+        breaker = slot.breaker
+        breaker.before_call()
+        slot.metrics.breaker_state = breaker.state
+        try:
+            await asyncio.wait_for(slot.gate.acquire(), self._pool(entry).acquire_timeout)
+        except asyncio.TimeoutError:
+            breaker.on_abandoned()
+            raise TooManyOperationsError(
+                f"{entry.name} already runs {TIER_LIMITS[entry.tier].max_concurrent} operations "
+                f"(the {entry.tier.value} tier's limit).", retry_after=1.0, database=entry.name,
+            ) from None
+        slot.active += 1
+        slot.metrics.active_operations = slot.active
+        started = time.perf_counter()
+        try:
+            limit = timeout or TIER_LIMITS[entry.tier].query_timeout
+            async with asyncio.timeout(limit):
+                connection = await self._connection(slot)
+                async with connection.lease() as handle:
+                    result = await fn(handle)
+        except asyncio.CancelledError:
+            breaker.on_abandoned()
+            raise
+        except BaseException as exc:
+            error = self._map(slot, exc, timeout or TIER_LIMITS[entry.tier].query_timeout)
+            if error.is_outage:
+                breaker.on_failure(error.code)
+            else:
+                breaker.on_success()  # the server answered; the request was at fault
+            slot.metrics.observe_error(error.code, str(error))
+            if write:
+                await self._audit(operation, entry, "failed", error.code)
+            raise error from None
+        else:
+            elapsed = time.perf_counter() - started
+            slot.metrics.observe_operation(elapsed)
+            # A call slower than the breaker's call timeout counts against the server.
+            if elapsed > breaker.config.call_timeout:
+                breaker.on_failure("slow responses")
+            else:
+                breaker.on_success()
+            if write:
+                await self._audit(operation, entry, "ok")
+            return result
+        finally:
+            slot.active -= 1
+            slot.metrics.active_operations = slot.active
+            slot.last_used = self._clock()
+            slot.gate.release()
+            slot.metrics.breaker_state = breaker.state
+            if slot.connection is not None:
+                slot.metrics.pool = slot.connection.pool_stats()
+
+    async def _check_write(self, entry: DatabaseEntry, operation: str) -> None:
+        if entry.read_only:
+            await self._audit(operation, entry, "denied", "read-only entry")
+            raise ReadOnlyError(f"{entry.name} is a read-only entry; {operation} was refused.",
+                                database=entry.name)
+        try:
+            self.catalog.actor.require(Permission.WRITE_DATA, entry.name)
+        except StudioError:
+            await self._audit(operation, entry, "denied", "role")
+            raise
+
+    def _map(self, slot: _Slot, exc: BaseException, limit: float) -> StudioError:
+        if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) and not isinstance(exc, StudioError):
+            return OperationTimeoutError(
+                f"{slot.entry.name} did not answer within {limit:g}s.", database=slot.entry.name)
+        if slot.connection is not None:
+            return slot.connection.map_error(exc)
+        if isinstance(exc, StudioError):
+            exc.database = exc.database or slot.entry.name
+            return exc
+        return StudioError(f"{type(exc).__name__}: {exc}", database=slot.entry.name)
+
+    async def _audit(self, operation: str, entry: DatabaseEntry, outcome: str,
+                     detail: str = "") -> None:
+        try:
+            await self.catalog.store.append_audit(self.catalog.actor.id, operation, entry.name,
+                                                  outcome, detail)
+        except StudioError as exc:  # losing an audit line must not lose the user's write
+            log.warning("audit entry not written: %s", exc)
+
+    # -- slots and connections --------------------------------------------------------------
+    def _pool(self, entry: DatabaseEntry) -> PoolDefaults:
+        return replace(POOL_DEFAULTS[entry.kind], **self._pool_overrides)
+
+    async def _slot(self, database_id: str) -> _Slot:
+        slot = self._slots.get(database_id)
+        if slot is None:
+            entry = await self.catalog.database(database_id)
+            slot = self._slots.get(database_id)  # another task may have made it meanwhile
+            if slot is None:
+                slot = _Slot(
+                    entry=entry,
+                    breaker=CircuitBreaker(entry.name, BREAKER_CONFIGS[entry.kind], self._clock),
+                    metrics=self.metrics.for_database(database_id, entry.name, entry.kind.value),
+                    gate=asyncio.Semaphore(TIER_LIMITS[entry.tier].max_concurrent),
+                    last_used=self._clock(),
+                )
+                self._slots[database_id] = slot
+        return slot
+
+    async def _connection(self, slot: _Slot) -> DatabaseConnection:
+        if slot.connection is not None:
+            return slot.connection
+        async with slot.opening:
+            if slot.connection is None:
+                entry = slot.entry
+                connection = CONNECTION_CLASSES[entry.kind](
+                    self.catalog.database_url(entry), entry.name, TIER_LIMITS[entry.tier],
+                    self._pool(entry), read_only=entry.read_only,
+                    on_acquire=slot.metrics.acquire_seconds.observe,
+                )
+                try:
+                    await connection.open()
+                except BaseException as exc:
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+                    raise connection.map_error(exc) if not isinstance(
+                        exc, asyncio.CancelledError) else exc
+                slot.connection = connection
+                self._ensure_reaper()
+        return slot.connection
+
+    def _entry_changed(self, database_id: str) -> None:
+        """An edited or deleted entry must not keep using its old URL or limits."""
+        slot = self._slots.pop(database_id, None)
+        if slot is not None and slot.connection is not None:
+            asyncio.get_running_loop().create_task(slot.connection.close())
+
+    # -- idle reaping and shutdown ------------------------------------------------------------
+    def _ensure_reaper(self) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.get_running_loop().create_task(self._reap_forever(),
+                                                                  name="studio-idle-reaper")
+
+    async def _reap_forever(self) -> None:
+        interval = max(0.05, min(30.0, self.idle_timeout / 2))
+        while any(s.connection is not None for s in self._slots.values()):
+            await asyncio.sleep(interval)
+            await self.reap_idle()
+
+    async def reap_idle(self) -> list[str]:
+        """Close the pools of entries unused for ``idle_timeout``; returns their names."""
+        now = self._clock()
+        reaped: list[str] = []
+        for slot in self._slots.values():
+            connection = slot.connection
+            if connection is None or slot.active or now - slot.last_used < self.idle_timeout:
+                continue
+            slot.connection = None
+            await connection.close()
+            slot.metrics.pool = PoolStats(max=connection.limits.max_pool)
+            reaped.append(slot.entry.name)
+            log.info("closed idle pool of %s", slot.entry.name)
+        return reaped
+
+    def is_open(self, database_id: str) -> bool:
+        slot = self._slots.get(database_id)
+        return slot is not None and slot.connection is not None
+
+    def breaker(self, database_id: str) -> CircuitBreaker | None:
+        slot = self._slots.get(database_id)
+        return None if slot is None else slot.breaker
+
+    async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+            self._reaper = None
+        slots, self._slots = list(self._slots.values()), {}
+        for slot in slots:
+            if slot.connection is not None:
+                with contextlib.suppress(Exception):
+                    await slot.connection.close()
+                slot.connection = None
+
+    # -- health ---------------------------------------------------------------------------------
+    async def check(self, database_id: str) -> HealthReport:
+        """Ping through the single path and report; never raises for a down server."""
+        slot = await self._slot(database_id)
+        entry = slot.entry
+        limit = TIER_LIMITS[entry.tier].connect_timeout
+        started = time.perf_counter()
+
+        async def ping_and_version(handle: Any) -> str:
+            connection = slot.connection
+            assert connection is not None
+            await connection.ping(handle)
+            return await connection.server_version(handle)
+
+        try:
+            version = await self.run(database_id, "ping", ping_and_version, timeout=limit)
+        except StudioError as exc:
+            return HealthReport(entry.name, entry.kind.value, "down", None,
+                                slot.breaker.state.name.lower(), error=exc)
+        latency = (time.perf_counter() - started) * 1000
+        state = slot.breaker.state
+        status = "up" if state is BreakerState.CLOSED else "degraded"
+        return HealthReport(entry.name, entry.kind.value, status, round(latency, 2),
+                            state.name.lower(), version)

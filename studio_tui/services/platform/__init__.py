@@ -1,0 +1,1 @@
+"""The platform catalog: organizations, projects, database entries, users, sessions and audit."""

@@ -1,0 +1,87 @@
+"""The opened service layer as one object: store, vault, catalog and connection manager.
+
+Built by the composition root and shared by the TUI and the headless CLI. Opening is async and
+idempotent, so the UI can paint its first frame before the catalog is touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+
+from studio_tui.services.catalog import Catalog
+from studio_tui.services.errors import ConfigError
+from studio_tui.services.keys import unlock
+from studio_tui.services.manager import ConnectionManager
+from studio_tui.services.platform.store import CatalogStore
+from studio_tui.settings import Settings
+
+
+def make_store(settings: Settings) -> CatalogStore:
+    if settings.platform_url:
+        raise ConfigError(
+            "A shared PostgreSQL catalog (STUDIO_PLATFORM_URL) is not available in this version; "
+            "unset it to use the embedded catalog."
+        )
+    from studio_tui.services.platform.sqlite_store import SqliteCatalogStore
+
+    return SqliteCatalogStore(settings.catalog_path)
+
+
+class Studio:
+    def __init__(self, settings: Settings, env: Mapping[str, str] | None = None) -> None:
+        self.settings = settings
+        self.env = dict(os.environ if env is None else env)
+        self.store = make_store(settings)
+        self._catalog: Catalog | None = None
+        self._manager: ConnectionManager | None = None
+        self._lock = asyncio.Lock()
+        self.notices: list[str] = []
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            raise RuntimeError("Studio.open() has not completed")
+        return self._catalog
+
+    @property
+    def manager(self) -> ConnectionManager:
+        if self._manager is None:
+            raise RuntimeError("Studio.open() has not completed")
+        return self._manager
+
+    @property
+    def is_open(self) -> bool:
+        return self._manager is not None
+
+    async def open(self) -> "Studio":
+        async with self._lock:
+            if self._manager is not None:
+                return self
+            await self.store.open()
+            try:
+                vault = await unlock(self.store, self.settings.key_path, self.env)
+                catalog = Catalog(self.store, vault)
+                env = self.env if self.settings.import_env_databases else {}
+                self.notices = await catalog.ensure_first_run(env)
+            except BaseException:
+                await self.store.close()
+                raise
+            self._catalog = catalog
+            self._manager = ConnectionManager(catalog, idle_timeout=self.settings.idle_timeout)
+        return self
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._manager is not None:
+                await self._manager.close()
+                self._manager = None
+            self._catalog = None
+            await self.store.close()
+
+    async def __aenter__(self) -> "Studio":
+        return await self.open()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

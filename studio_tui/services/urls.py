@@ -1,0 +1,87 @@
+"""Connection URLs: which kind of database a URL names, whether it is well formed, and how to show it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from studio_tui.services.errors import ValidationError
+from studio_tui.services.redaction import mask_url
+
+
+class DatabaseKind(StrEnum):
+    REDIS = "redis"
+    MONGODB = "mongodb"
+    POSTGRES = "postgres"
+
+
+SCHEMES: dict[str, DatabaseKind] = {
+    "redis": DatabaseKind.REDIS,
+    "rediss": DatabaseKind.REDIS,
+    "unix": DatabaseKind.REDIS,
+    "redis+unix": DatabaseKind.REDIS,
+    "mongodb": DatabaseKind.MONGODB,
+    "mongodb+srv": DatabaseKind.MONGODB,
+    "postgresql": DatabaseKind.POSTGRES,
+    "postgres": DatabaseKind.POSTGRES,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionTarget:
+    """What a URL points at, safe to display."""
+
+    kind: DatabaseKind
+    scheme: str
+    host: str
+    port: int | None
+    masked_url: str
+
+    @property
+    def display_host(self) -> str:
+        return f"{self.host}:{self.port}" if self.port else self.host
+
+
+def parse_connection_url(url: str) -> ConnectionTarget:
+    """Validate ``url`` and tell what it names; raise ValidationError with a field message if not."""
+    url = url.strip()
+    if not url:
+        raise ValidationError("A connection URL is required.", field_errors={"url": "required"})
+    if "://" not in url:
+        raise ValidationError(
+            "A connection URL starts with a scheme, e.g. redis://, mongodb:// or postgresql://.",
+            field_errors={"url": "missing scheme"},
+        )
+    scheme = url.split("://", 1)[0].lower()
+    kind = SCHEMES.get(scheme)
+    if kind is None:
+        known = ", ".join(sorted(f"{s}://" for s in SCHEMES))
+        raise ValidationError(
+            f"Unknown scheme {scheme}://; expected one of {known}.",
+            field_errors={"url": f"unknown scheme {scheme}://"},
+        )
+    masked = mask_url(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError(
+            f"Malformed URL {masked}: {exc}.", field_errors={"url": str(exc)}
+        ) from None
+    if scheme in ("unix", "redis+unix"):
+        if not parts.path:
+            raise ValidationError(
+                "A unix socket URL needs a path, e.g. unix:///run/redis.sock.",
+                field_errors={"url": "missing socket path"},
+            )
+        return ConnectionTarget(kind, scheme, parts.path, None, masked)
+    # mongodb:// may name several hosts (a replica set seed list); show them as given.
+    hostinfo = parts.netloc.rpartition("@")[2]
+    if scheme.startswith("mongodb") and "," in hostinfo:
+        return ConnectionTarget(kind, scheme, hostinfo, None, masked)
+    if not parts.hostname and not (kind is DatabaseKind.POSTGRES and "host=" in parts.query):
+        raise ValidationError(
+            f"The URL {masked} has no host.", field_errors={"url": "missing host"}
+        )
+    return ConnectionTarget(kind, scheme, parts.hostname or "", port, masked)

@@ -1,0 +1,106 @@
+"""Shared fixtures: real servers for the whole session, and a fresh catalog per test."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import realservers  # noqa: E402
+
+from studio_tui.services.catalog import Catalog  # noqa: E402
+from studio_tui.services.manager import ConnectionManager  # noqa: E402
+from studio_tui.services.platform.sqlite_store import SqliteCatalogStore  # noqa: E402
+from studio_tui.services.vault import KeyMaterial, Vault  # noqa: E402
+
+# Snapshot SVGs change with these; keep every run alike.
+for _name in list(os.environ):
+    if _name.startswith("TEXTUAL_") or _name in ("NO_COLOR", "FORCE_COLOR", "STUDIO_TUI_KEY",
+                                                 "STUDIO_TUI_NEW_KEY", "STUDIO_PLATFORM_URL"):
+        del os.environ[_name]
+
+
+def _sigterm_as_interrupt(signum, frame):  # noqa: ARG001
+    # A SIGTERM would orphan every server; KeyboardInterrupt runs the fixtures' teardown.
+    raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+
+PG_PASSWORD = "pg-s3cret-Pw!"
+REDIS_PASSWORD = "redis-s3cret-Pw"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[realservers.RunningServer]:
+    server = realservers.start_redis()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_auth_server() -> Iterator[realservers.RunningServer]:
+    server = realservers.start_redis(password=REDIS_PASSWORD)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[realservers.RunningServer]:
+    server = realservers.start_postgres(password=PG_PASSWORD)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_server() -> Iterator[realservers.RunningServer]:
+    server = realservers.start_mongo()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def studio_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("STUDIO_TUI_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def test_vault() -> Vault:
+    return Vault(KeyMaterial(os.urandom(32), "test key"))
+
+
+def key_text() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteCatalogStore]:
+    async with SqliteCatalogStore(tmp_path / "catalog.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def catalog(store: SqliteCatalogStore, test_vault: Vault) -> Catalog:
+    return Catalog(store, test_vault)
+
+
+@pytest.fixture
+async def project_id(catalog: Catalog) -> str:
+    org = await catalog.create_organization("Acme")
+    project = await catalog.create_project(org.id, "shop")
+    return project.id
+
+
+@pytest.fixture
+async def manager(catalog: Catalog) -> AsyncIterator[ConnectionManager]:
+    async with ConnectionManager(catalog) as opened:
+        yield opened
