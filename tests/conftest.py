@@ -78,6 +78,19 @@ def test_vault() -> Vault:
     return Vault(KeyMaterial(os.urandom(32), "test key"))
 
 
+class FakeClock:
+    """An injectable monotonic clock that only moves when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def key_text() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 

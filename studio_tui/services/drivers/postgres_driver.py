@@ -11,6 +11,7 @@ from typing import Any
 from studio_tui.services.drivers.base import DatabaseConnection
 from studio_tui.services.errors import (
     AuthenticationError,
+    ConnectionFailedError,
     OperationTimeoutError,
     PermissionDeniedError,
     PoolExhaustedError,
@@ -104,6 +105,9 @@ class PostgresConnection(DatabaseConnection):
         if isinstance(exc, asyncpg.PostgresError):
             sqlstate = getattr(exc, "sqlstate", "") or ""
             return ServerError(f"{exc} (SQLSTATE {sqlstate}).")
-        if isinstance(exc, asyncpg.InterfaceError) and "pool is closing" in str(exc):
-            return UnavailableError("The connection pool is closing.")
+        # A connection the server dropped (shutdown, crash, network) shows up in these.
+        if isinstance(exc, (asyncpg.ConnectionDoesNotExistError, asyncpg.InternalClientError)) or (
+                isinstance(exc, asyncpg.InterfaceError)
+                and any(s in str(exc) for s in ("connection is closed", "pool is closing"))):
+            return ConnectionFailedError(f"The connection to {where} was lost: {exc}.")
         return None
