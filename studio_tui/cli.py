@@ -107,10 +107,13 @@ async def _health(settings, *, as_json: bool) -> int:
     async with Studio(settings) as studio:
         entries = await studio.catalog.databases()
         reports = await asyncio.gather(*(studio.manager.check(e.id) for e in entries))
+        metrics = [studio.manager.metrics.get(e.id) for e in entries]
     services = {}
-    for report in reports:
+    for report, measured in zip(reports, metrics, strict=True):
         service = {"status": report.status, "latency_ms": report.latency_ms,
                    "breaker": report.breaker, "kind": report.kind}
+        if measured is not None:
+            service["metrics"] = measured.to_dict()
         if report.version:
             service["version"] = report.version
         if report.error is not None:

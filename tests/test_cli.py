@@ -97,6 +97,8 @@ async def test_health_json_reports_each_database_and_exits_by_the_worst(tmp_path
     for service in report["services"].values():
         assert service["status"] == "up" and service["breaker"] == "closed"
         assert service["latency_ms"] > 0
+        assert service["metrics"]["operation_duration_seconds"]["count"] == 1
+        assert service["metrics"]["pool"]["total"] >= 1
 
     dead = f"postgresql://app:dead-pw-999@127.0.0.1:{realservers.closed_port()}/x"
     await add_entries(tmp_path, ("gone", dead))
@@ -109,6 +111,7 @@ async def test_health_json_reports_each_database_and_exits_by_the_worst(tmp_path
     gone = report["services"]["gone"]
     assert gone["status"] == "down" and gone["latency_ms"] is None
     assert gone["error"]["code"] == "CONNECTION_REFUSED"
+    assert gone["metrics"]["errors"] == {"CONNECTION_REFUSED": 1}
     assert "dead-pw-999" not in down.stdout + down.stderr
     assert elapsed < 5 + 3  # the free tier's connect timeout, plus process start-up
 

@@ -34,6 +34,7 @@ from studio_tui.services.urls import DatabaseKind, parse_connection_url
     ("mongodb://root:tr0ub4dor@a:1,b:2/?replicaSet=rs", "mongodb://root:****@a:1,b:2/?replicaSet=rs"),
     ("postgresql://db/shop?password=hunter2&user=x", "postgresql://db/shop?password=****&user=x"),
     ("redis://cache:6379", "redis://cache:6379"),
+    ("unix:///run/redis.sock?db=2&password=pw", "unix:///run/redis.sock?db=2&password=****"),
 ])
 def test_mask_url(url: str, masked: str):
     assert mask_url(url) == masked

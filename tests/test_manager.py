@@ -304,3 +304,15 @@ async def test_mongo_operations_and_pool_metrics(catalog: Catalog, project_id, m
     stats = manager.metrics.get(entry.id).to_dict()
     assert stats["pool"]["total"] >= 1
     assert stats["acquire_duration_seconds"]["count"] >= 1
+
+
+async def test_redis_over_a_unix_socket(catalog: Catalog, project_id, manager, tmp_path):
+    socket_path = f"/tmp/st-redis-{tmp_path.name[-12:]}.sock"
+    server = realservers.start_redis(extra=["--unixsocket", socket_path, "--unixsocketperm", "700"])
+    try:
+        entry = await catalog.add_database(project_id, "local", f"unix://{socket_path}?db=0")
+        assert entry.masked_url.startswith("unix:///tmp/")
+        await manager.run(entry.id, "SET", lambda r: r.set("via", "socket"), write=True)
+        assert await manager.run(entry.id, "GET", lambda r: r.get("via")) == b"socket"
+    finally:
+        server.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +12,9 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from studio_tui.services.errors import StudioError, VaultError
-from studio_tui.services.platform.models import Organization
+
+if TYPE_CHECKING:
+    from studio_tui.services.platform.models import Organization
 
 
 class WorkspaceScreen(Screen[None]):
@@ -48,7 +52,7 @@ class WorkspaceScreen(Screen[None]):
         notices = studio.notices
         status.update(" · ".join(notices) if notices else f"{len(organizations)} organization(s)")
 
-    def _show(self, organizations: list[Organization]) -> None:
+    def _show(self, organizations: list["Organization"]) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options(

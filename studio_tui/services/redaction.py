@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 MASK = "****"
 
@@ -37,7 +37,12 @@ def mask_url(url: str) -> str:
             user = userinfo.split(":", 1)[0]
             netloc = f"{user}:{MASK}@{hostinfo}"
     query = _SECRET_PARAMS.sub(lambda m: m["head"] + MASK, parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    # Rebuilt by hand: urlunsplit drops the '//' of an empty host (unix:///path).
+    masked = f"{parts.scheme}://{netloc}{parts.path}"
+    masked += f"?{query}" if query else ""
+    return masked + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def url_password(url: str) -> str | None:

@@ -9,16 +9,18 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from studio_tui.services.catalog import Catalog
 from studio_tui.services.errors import ConfigError
-from studio_tui.services.keys import unlock
-from studio_tui.services.manager import ConnectionManager
-from studio_tui.services.platform.store import CatalogStore
 from studio_tui.settings import Settings
 
+if TYPE_CHECKING:
+    from studio_tui.services.catalog import Catalog
+    from studio_tui.services.manager import ConnectionManager
+    from studio_tui.services.platform.store import CatalogStore
 
-def make_store(settings: Settings) -> CatalogStore:
+
+def make_store(settings: Settings) -> "CatalogStore":
     if settings.platform_url:
         raise ConfigError(
             "A shared PostgreSQL catalog (STUDIO_PLATFORM_URL) is not available in this version; "
@@ -40,13 +42,13 @@ class Studio:
         self.notices: list[str] = []
 
     @property
-    def catalog(self) -> Catalog:
+    def catalog(self) -> "Catalog":
         if self._catalog is None:
             raise RuntimeError("Studio.open() has not completed")
         return self._catalog
 
     @property
-    def manager(self) -> ConnectionManager:
+    def manager(self) -> "ConnectionManager":
         if self._manager is None:
             raise RuntimeError("Studio.open() has not completed")
         return self._manager
@@ -59,6 +61,11 @@ class Studio:
         async with self._lock:
             if self._manager is not None:
                 return self
+            # Imported here, after the first frame is on screen, not at start-up.
+            from studio_tui.services.catalog import Catalog
+            from studio_tui.services.keys import unlock
+            from studio_tui.services.manager import ConnectionManager
+
             await self.store.open()
             try:
                 vault = await unlock(self.store, self.settings.key_path, self.env)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
-import ssl
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -107,6 +106,8 @@ def classify_os_error(exc: BaseException, where: str) -> StudioError:
             any(isinstance(e, OSError) and e.errno == errno.ECONNREFUSED for e in chain) or \
             any(h in lowered for h in _REFUSED_HINTS):
         return RefusedError(f"Nothing is listening at {where}, or a firewall refused it.")
+    import ssl  # only when classifying a failure: it costs start-up time otherwise
+
     if any(isinstance(e, ssl.SSLError) for e in chain) or any(h in lowered for h in _TLS_HINTS):
         return TlsError(f"TLS with {where} failed: {exc}.")
     if any(isinstance(e, (asyncio.TimeoutError, TimeoutError, socket.timeout)) for e in chain) \
