@@ -158,3 +158,15 @@ async def test_audit_log_keeps_newest_first(any_store: CatalogStore):
         await any_store.append_audit("local", f"op{n}", "cache", "ok")
     entries = await any_store.list_audit(limit=2)
     assert [e.action for e in entries] == ["op2", "op1"]
+
+
+async def test_counts_for_the_lists(any_store: CatalogStore):
+    acme = await any_store.create_organization("Acme")
+    empty = await any_store.create_organization("Empty")
+    shop = await any_store.create_project(acme.id, "shop")
+    blog = await any_store.create_project(acme.id, "blog")
+    await any_store.add_database(_entry(shop.id, "cache"))
+    await any_store.add_database(_entry(shop.id, "orders"))
+    assert await any_store.organization_counts() == {acme.id: (2, 2), empty.id: (0, 0)}
+    assert await any_store.project_counts() == {shop.id: 2, blog.id: 0}
+    assert {p.name for p in await any_store.list_projects()} == {"shop", "blog"}

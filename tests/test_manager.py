@@ -14,12 +14,15 @@ from conftest import FakeClock
 from studio_tui.services.breaker import BreakerState
 from studio_tui.services.catalog import Catalog
 from studio_tui.services.errors import (
+    AuthenticationError,
     CircuitOpenError,
+    DnsError,
     OperationTimeoutError,
     PoolExhaustedError,
     ReadOnlyError,
     RefusedError,
     ServerError,
+    ValidationError,
 )
 from studio_tui.services.manager import ConnectionManager
 
@@ -316,3 +319,31 @@ async def test_redis_over_a_unix_socket(catalog: Catalog, project_id, manager, t
         assert await manager.run(entry.id, "GET", lambda r: r.get("via")) == b"socket"
     finally:
         server.stop()
+
+
+async def test_probe_tests_an_unsaved_url_precisely(manager, redis_server, postgres_server,
+                                                    mongo_server, redis_auth_server):
+    for server, kind in ((redis_server, "redis"), (postgres_server, "postgres"),
+                         (mongo_server, "mongodb")):
+        result = await manager.probe(server.url)
+        assert (result.kind, result.latency_ms > 0, bool(result.version)) == (kind, True, True)
+    with pytest.raises(AuthenticationError):
+        await manager.probe(redis_auth_server.url.replace("redis-s3cret", "nope"))
+    with pytest.raises(RefusedError):
+        await manager.probe(f"redis://127.0.0.1:{realservers.closed_port()}")
+    with pytest.raises(DnsError):
+        await manager.probe("postgresql://u:pw@nonexistent-host.invalid/db")
+    with pytest.raises(ValidationError):
+        await manager.probe("ftp://example.com")
+
+
+def test_metrics_trend_buckets_operations_by_time():
+    from studio_tui.services.metrics import DatabaseMetrics
+
+    metrics = DatabaseMetrics("db", "redis")
+    for second, latency in ((100.2, 0.010), (100.7, 0.030), (104.1, 0.002)):
+        metrics.observe_operation(latency, now=second)
+    rates, latencies = metrics.trend(span=10, step=5, now=104.5)
+    assert rates == [0.0, 3 / 5]
+    assert latencies[-1] == pytest.approx((10 + 30 + 2) / 3)
+    assert metrics.ops_per_second(over=10, now=104.5) == pytest.approx(0.3)

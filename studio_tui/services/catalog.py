@@ -80,16 +80,73 @@ class Catalog:
     async def organizations(self) -> list[Organization]:
         return await self.store.list_organizations()
 
+    async def organization(self, org_id: str) -> Organization:
+        for org in await self.store.list_organizations():
+            if org.id == org_id:
+                return org
+        raise NotFoundError("That organization no longer exists.")
+
+    async def organization_counts(self) -> dict[str, tuple[int, int]]:
+        return await self.store.organization_counts()
+
     async def create_organization(self, name: str) -> Organization:
         self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
         return await self.store.create_organization(name)
 
-    async def projects(self, org_id: str) -> list[Project]:
+    async def rename_organization(self, org_id: str, name: str) -> Organization:
+        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        return await self.store.rename_organization(org_id, name)
+
+    async def delete_organization(self, org_id: str) -> DeleteSummary:
+        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        doomed = [e.id for p in await self.store.list_projects(org_id)
+                  for e in await self.store.list_databases(p.id)]
+        summary = await self.store.delete_organization(org_id)
+        for database_id in doomed:
+            self._changed(database_id)
+        return summary
+
+    async def projects(self, org_id: str | None = None) -> list[Project]:
         return await self.store.list_projects(org_id)
+
+    async def project(self, project_id: str) -> Project:
+        for project in await self.store.list_projects():
+            if project.id == project_id:
+                return project
+        raise NotFoundError("That project no longer exists.")
+
+    async def project_counts(self) -> dict[str, int]:
+        return await self.store.project_counts()
+
+    async def find_project(self, name: str) -> Project:
+        """By ``org/project``, or by project name alone when it is unique."""
+        org_name, _, project_name = name.rpartition("/")
+        orgs = {o.id: o.name for o in await self.store.list_organizations()}
+        matches = [p for p in await self.store.list_projects() if p.name == project_name
+                   and (not org_name or orgs.get(p.org_id) == org_name)]
+        if not matches:
+            raise NotFoundError(f"No project is named {name!r}.",
+                                field_errors={"project": "no such project"})
+        if len(matches) > 1:
+            raise ValidationError(f"Several projects are named {name!r}; use org/project.",
+                                  field_errors={"project": "ambiguous"})
+        return matches[0]
 
     async def create_project(self, org_id: str, name: str) -> Project:
         self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
         return await self.store.create_project(org_id, name)
+
+    async def rename_project(self, project_id: str, name: str) -> Project:
+        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        return await self.store.rename_project(project_id, name)
+
+    async def delete_project(self, project_id: str) -> DeleteSummary:
+        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        doomed = [e.id for e in await self.store.list_databases(project_id)]
+        summary = await self.store.delete_project(project_id)
+        for database_id in doomed:
+            self._changed(database_id)
+        return summary
 
     # -- databases ----------------------------------------------------------------------------
     async def databases(self, project_id: str | None = None) -> list[DatabaseEntry]:
@@ -103,20 +160,14 @@ class Catalog:
         matches = [e for e in await self.store.list_databases() if e.name == name]
         if not matches and "/" in name:
             project_name, _, db_name = name.rpartition("/")
+            projects = {p.id: p.name for p in await self.store.list_projects()}
             matches = [e for e in await self.store.list_databases() if e.name == db_name
-                       and await self._project_name(e.project_id) == project_name]
+                       and projects.get(e.project_id) == project_name]
         if not matches:
             raise NotFoundError(f"No database entry is named {name!r}.")
         if len(matches) > 1:
             raise ValidationError(f"Several entries are named {name!r}; use project/name.")
         return matches[0]
-
-    async def _project_name(self, project_id: str) -> str:
-        for org in await self.store.list_organizations():
-            for project in await self.store.list_projects(org.id):
-                if project.id == project_id:
-                    return project.name
-        return ""
 
     async def add_database(self, project_id: str, name: str, url: str, *,
                            tier: Tier | str = Tier.FREE, read_only: bool = False,

@@ -26,7 +26,14 @@ from studio_tui.services.errors import (
 from studio_tui.services.metrics import DatabaseMetrics, MetricsRegistry, PoolStats
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.platform.rbac import Permission
-from studio_tui.services.tiers import BREAKER_CONFIGS, POOL_DEFAULTS, TIER_LIMITS, PoolDefaults
+from studio_tui.services.tiers import (
+    BREAKER_CONFIGS,
+    POOL_DEFAULTS,
+    TIER_LIMITS,
+    PoolDefaults,
+    Tier,
+)
+from studio_tui.services.urls import parse_connection_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,6 +52,13 @@ class _Slot:
     connection: DatabaseConnection | None = None
     active: int = 0
     last_used: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    kind: str
+    latency_ms: float
+    version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +82,7 @@ class ConnectionManager:
         self._clock = clock
         self._pool_overrides = pool_overrides or {}
         self._slots: dict[str, _Slot] = {}
+        self._last_health: dict[str, HealthReport] = {}
         self._reaper: asyncio.Task | None = None
         catalog.on_database_changed(self._entry_changed)
 
@@ -284,10 +299,44 @@ class ConnectionManager:
         try:
             version = await self.run(database_id, "ping", ping_and_version, timeout=limit)
         except StudioError as exc:
-            return HealthReport(entry.name, entry.kind.value, "down", None,
-                                slot.breaker.state.name.lower(), error=exc)
-        latency = (time.perf_counter() - started) * 1000
-        state = slot.breaker.state
-        status = "up" if state is BreakerState.CLOSED else "degraded"
-        return HealthReport(entry.name, entry.kind.value, status, round(latency, 2),
-                            state.name.lower(), version)
+            report = HealthReport(entry.name, entry.kind.value, "down", None,
+                                  slot.breaker.state.name.lower(), error=exc)
+        else:
+            latency = (time.perf_counter() - started) * 1000
+            state = slot.breaker.state
+            status = "up" if state is BreakerState.CLOSED else "degraded"
+            report = HealthReport(entry.name, entry.kind.value, status, round(latency, 2),
+                                  state.name.lower(), version)
+        self._last_health[database_id] = report
+        return report
+
+    def last_health(self, database_id: str) -> HealthReport | None:
+        return self._last_health.get(database_id)
+
+    async def probe(self, url: str, tier: Tier = Tier.FREE) -> ProbeResult:
+        """Test a URL that may not be saved yet: one connection, no retries, the tier's connect
+        timeout, closed afterwards. Raises a precise StudioError (DNS, refused, auth, TLS…)."""
+        target = parse_connection_url(url)
+        limits = replace(TIER_LIMITS[tier], min_pool=1, max_pool=1)
+        pool = replace(POOL_DEFAULTS[target.kind], retries=0)
+        connection = CONNECTION_CLASSES[target.kind](url, "connection test", limits, pool)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(limits.connect_timeout):
+                await connection.open()
+                async with connection.lease() as handle:
+                    await connection.ping(handle)
+                    version = await connection.server_version(handle)
+        except asyncio.CancelledError:
+            raise
+        except (asyncio.TimeoutError, TimeoutError):
+            raise OperationTimeoutError(
+                f"No answer from {target.display_host} within {limits.connect_timeout:g}s.",
+                database="connection test") from None
+        except BaseException as exc:
+            raise connection.map_error(exc) from None
+        finally:
+            with contextlib.suppress(Exception):
+                await connection.close()
+        return ProbeResult(target.kind.value, round((time.perf_counter() - started) * 1000, 2),
+                           version)

@@ -15,6 +15,14 @@ DURATION_BUCKETS: tuple[float, ...] = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 )
 _RECENT = 512
+HISTORY_SECONDS = 600
+
+
+@dataclass(slots=True)
+class _Second:
+    stamp: int = -1
+    count: int = 0
+    total: float = 0.0
 
 
 @dataclass(slots=True)
@@ -60,11 +68,39 @@ class DatabaseMetrics:
     errors: Counter = field(default_factory=Counter)
     # (monotonic time, seconds) of the latest operations, for percentiles and rates.
     recent: deque = field(default_factory=lambda: deque(maxlen=_RECENT))
+    # One slot per second for the last HISTORY_SECONDS: O(1) to record, enough for trends.
+    history: list[_Second] = field(default_factory=lambda: [_Second() for _ in
+                                                            range(HISTORY_SECONDS)])
     last_error: str = ""
 
     def observe_operation(self, seconds: float, *, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
         self.operation_seconds.observe(seconds)
-        self.recent.append((time.monotonic() if now is None else now, seconds))
+        self.recent.append((now, seconds))
+        second = int(now)
+        slot = self.history[second % HISTORY_SECONDS]
+        if slot.stamp != second:
+            slot.stamp, slot.count, slot.total = second, 0, 0.0
+        slot.count += 1
+        slot.total += seconds
+
+    def trend(self, *, span: int = 120, step: int = 5,
+              now: float | None = None) -> tuple[list[float], list[float]]:
+        """(ops/s, mean latency in ms) per ``step``-second window over the last ``span`` seconds,
+        oldest first, for sparklines."""
+        last = int(time.monotonic() if now is None else now)
+        rates: list[float] = []
+        latencies: list[float] = []
+        for window_end in range(last - span + step, last + 1, step):
+            count, total = 0, 0.0
+            for second in range(window_end - step + 1, window_end + 1):
+                slot = self.history[second % HISTORY_SECONDS]
+                if slot.stamp == second:
+                    count += slot.count
+                    total += slot.total
+            rates.append(count / step)
+            latencies.append(total / count * 1000 if count else 0.0)
+        return rates, latencies
 
     def observe_error(self, code: str, message: str) -> None:
         self.errors[code] += 1

@@ -171,12 +171,30 @@ class SqliteCatalogStore(CatalogStore):
         return DeleteSummary(row[0], row[1], row[2])
 
     # -- projects ---------------------------------------------------------------------------------
-    async def list_projects(self, org_id: str) -> list[Project]:
-        rows = await self._all(
-            "SELECT id, org_id, name, created_at FROM projects WHERE org_id = ? ORDER BY name",
-            (org_id,),
-        )
+    async def list_projects(self, org_id: str | None = None) -> list[Project]:
+        if org_id is None:
+            rows = await self._all("SELECT id, org_id, name, created_at FROM projects ORDER BY name")
+        else:
+            rows = await self._all(
+                "SELECT id, org_id, name, created_at FROM projects WHERE org_id = ? ORDER BY name",
+                (org_id,),
+            )
         return [Project(*r) for r in rows]
+
+    async def organization_counts(self) -> dict[str, tuple[int, int]]:
+        rows = await self._all(
+            "SELECT o.id, COUNT(DISTINCT p.id), COUNT(DISTINCT d.id) FROM organizations o "
+            "LEFT JOIN projects p ON p.org_id = o.id LEFT JOIN databases d ON d.project_id = p.id "
+            "GROUP BY o.id"
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    async def project_counts(self) -> dict[str, int]:
+        rows = await self._all(
+            "SELECT p.id, COUNT(d.id) FROM projects p LEFT JOIN databases d ON d.project_id = p.id "
+            "GROUP BY p.id"
+        )
+        return {r[0]: r[1] for r in rows}
 
     async def create_project(self, org_id: str, name: str) -> Project:
         project = Project(new_id(), org_id, check_name(name, "project"), utc_now())

@@ -65,7 +65,16 @@ class CatalogStore(ABC):
 
     # -- projects ---------------------------------------------------------------------------
     @abstractmethod
-    async def list_projects(self, org_id: str) -> list[Project]: ...
+    async def list_projects(self, org_id: str | None = None) -> list[Project]:
+        """The projects of one organization, or of all when ``org_id`` is None."""
+
+    @abstractmethod
+    async def organization_counts(self) -> dict[str, tuple[int, int]]:
+        """org id → (projects, databases), for the lists' count columns."""
+
+    @abstractmethod
+    async def project_counts(self) -> dict[str, int]:
+        """project id → databases."""
 
     @abstractmethod
     async def create_project(self, org_id: str, name: str) -> Project: ...
