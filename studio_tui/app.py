@@ -1,4 +1,4 @@
-"""The Textual application: screens, global bindings and theme. Services arrive ready-made."""
+"""The Textual application: global bindings, theme and navigation. Services arrive ready-made."""
 
 from __future__ import annotations
 
@@ -7,30 +7,58 @@ from collections.abc import Mapping
 from textual.app import App
 from textual.binding import Binding
 
-from studio_tui.screens.workspace import WorkspaceScreen
+from studio_tui.navigation import Navigator
+from studio_tui.palette import CatalogCommands
+from studio_tui.screens.organizations import OrganizationsScreen
 from studio_tui.services.errors import StudioError
 from studio_tui.services.studio import Studio
 from studio_tui.settings import Settings
+from studio_tui.state import UiState
 
 
 class StudioApp(App[None]):
     TITLE = "studio-tui"
     CSS_PATH = "styles/app.tcss"
+    COMMANDS = App.COMMANDS | {CatalogCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_now"),
+        Binding("colon", "command", "Command", id="app.command"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("H", "health", "Health", id="app.health"),
     ]
 
     def __init__(self, studio: Studio) -> None:
         super().__init__()
         self.studio = studio
+        self.nav = Navigator(self)
+        self.ui_state = UiState(studio.settings.data_dir / "ui-state.json")
         self.fatal_error: StudioError | None = None
 
     def on_mount(self) -> None:
-        if self.studio.settings.theme in self.available_themes:
-            self.theme = self.studio.settings.theme
+        # An explicit STUDIO_TUI_THEME wins; otherwise the last theme chosen in the app.
+        remembered = None if "STUDIO_TUI_THEME" in self.studio.env else self.ui_state.get("theme")
+        theme = remembered or self.studio.settings.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, lambda t: self.ui_state.set("theme", t.name))
         self.set_keymap(self.studio.settings.keymap)
-        self.push_screen(WorkspaceScreen())
+        self.push_screen(OrganizationsScreen())
+
+    def action_command(self) -> None:
+        self.run_worker(self._open_command_bar(), group="command-bar", exclusive=True,
+                        exit_on_error=False)
+
+    async def _open_command_bar(self) -> None:
+        from studio_tui.screens.command_modal import CommandModal
+
+        self.push_screen(CommandModal(self.nav.run_command, await self.nav.suggestions()))
+
+    def action_help(self) -> None:
+        self.nav.open_help()
+
+    def action_health(self) -> None:
+        self.nav.open_health()
 
     def fail(self, error: StudioError) -> None:
         """A problem the app cannot work past (wrong key, broken catalog): leave and say why."""

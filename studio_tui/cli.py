@@ -31,9 +31,50 @@ def build_parser() -> argparse.ArgumentParser:
     key_commands.add_parser("generate", help="print a new random key (base64 of 32 bytes)")
     key_commands.add_parser("rotate", help="re-encrypt every saved secret under a new key")
 
+    org = commands.add_parser("org", help="list, add or remove organizations")
+    org_commands = org.add_subparsers(dest="action", metavar="ACTION", required=True)
+    org_commands.add_parser("list", help="list organizations with their counts")
+    org_add = org_commands.add_parser("add", help="add an organization")
+    org_add.add_argument("name")
+    org_rm = org_commands.add_parser("rm", help="remove an organization, its projects and entries")
+    org_rm.add_argument("name")
+    org_rm.add_argument("--yes", action="store_true", help="do not ask")
+
+    project = commands.add_parser("project", help="list, add or remove projects")
+    project_commands = project.add_subparsers(dest="action", metavar="ACTION", required=True)
+    project_list = project_commands.add_parser("list", help="list projects")
+    project_list.add_argument("--org", help="only this organization's")
+    project_add = project_commands.add_parser("add", help="add a project")
+    project_add.add_argument("name")
+    project_add.add_argument("--org", help="organization (default: the personal one)")
+    project_rm = project_commands.add_parser("rm", help="remove a project and its entries")
+    project_rm.add_argument("name", help="project, or org/project")
+    project_rm.add_argument("--yes", action="store_true", help="do not ask")
+
+    db = commands.add_parser("db", help="list, add, remove or test database entries")
+    db_commands = db.add_subparsers(dest="action", metavar="ACTION", required=True)
+    db_list = db_commands.add_parser("list", help="list database entries (URLs masked)")
+    db_list.add_argument("--project", help="project, or org/project")
+    db_add = db_commands.add_parser("add", help="save a database connection")
+    db_add.add_argument("name")
+    db_add.add_argument("url", help="redis://, rediss://, unix://, mongodb://, mongodb+srv://, "
+                                    "postgresql://")
+    db_add.add_argument("--project", help="project, or org/project (default: the personal one's)")
+    db_add.add_argument("--tier", default="free", help="free, starter, pro or enterprise")
+    db_add.add_argument("--read-only", action="store_true", help="refuse every write")
+    db_add.add_argument("--tag", action="append", default=[], help="a tag; repeatable")
+    db_rm = db_commands.add_parser("rm", help="remove a saved connection (not the database)")
+    db_rm.add_argument("name", help="entry, or project/entry")
+    db_rm.add_argument("--yes", action="store_true", help="do not ask")
+    db_test = db_commands.add_parser("test", help="connect and report latency and version")
+    db_test.add_argument("name", help="entry, or project/entry")
+
     health = commands.add_parser(
         "health", help="check every database entry; exit 0 healthy, 1 degraded, 2 down")
-    health.add_argument("--json", action="store_true", help="print a JSON report")
+    for sub in (health, org_commands.choices["list"], project_list, db_list, db_test):
+        # SUPPRESS: given after the command it counts, and it never unsets the global one.
+        sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                         help="print JSON")
     return parser
 
 
@@ -55,6 +96,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_keys(args.keys_command, settings))
         if args.command == "health":
             return asyncio.run(_health(settings, as_json=args.json))
+        if args.command in ("org", "project", "db"):
+            from studio_tui.catalog_cli import run_catalog_command
+
+            return asyncio.run(run_catalog_command(args, settings))
     except StudioError as error:
         return _report(error, as_json=args.json)
     return EXIT_USAGE

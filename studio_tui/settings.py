@@ -41,6 +41,8 @@ class Settings:
     log_level: str = "INFO"
     keymap: dict[str, str] = field(default_factory=dict)
     import_env_databases: bool = True
+    # Check every database's status when a database list opens (opens their pools).
+    check_on_list: bool = True
 
     @property
     def settings_path(self) -> Path:
@@ -86,6 +88,7 @@ class Settings:
             log_level=str(logging_.get("level", self.log_level)).upper(),
             platform_url=catalog.get("platform_url", self.platform_url),
             import_env_databases=bool(connections.get("import_env", self.import_env_databases)),
+            check_on_list=bool(connections.get("check_on_list", self.check_on_list)),
             keymap={str(k): str(v) for k, v in keys.items()},
         )
 

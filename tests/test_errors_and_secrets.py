@@ -158,3 +158,16 @@ async def manager_ping(handle):
     if isinstance(handle, asyncpg.Connection):
         return await handle.fetchval("SELECT 1")
     return await handle.admin.command("ping")
+
+
+@given(st.text(min_size=1, max_size=30).filter(lambda s: "\x00" not in s))
+def test_password_splits_out_of_a_url_and_back(password: str):
+    from studio_tui.services.urls import split_password, with_password
+
+    for base in ("postgresql://app@db:5432/shop?sslmode=require", "redis://cache:6379/0",
+                 "mongodb://root@a:1,b:2/?replicaSet=rs"):
+        full = with_password(base, password)
+        bare, found = split_password(full)
+        assert found == password
+        assert bare == base
+        assert parse_connection_url(full).masked_url.count("****") == 1

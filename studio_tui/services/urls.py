@@ -64,6 +64,15 @@ def parse_connection_url(url: str) -> ConnectionTarget:
     masked = mask_url(url)
     try:
         parts = urlsplit(url)
+    except ValueError as exc:
+        raise ValidationError(
+            f"Malformed URL {masked}: {exc}.", field_errors={"url": str(exc)}
+        ) from None
+    # mongodb:// may name several hosts (a replica set seed list); show them as given.
+    hostinfo = parts.netloc.rpartition("@")[2]
+    if scheme.startswith("mongodb") and "," in hostinfo:
+        return ConnectionTarget(kind, scheme, hostinfo, None, masked)
+    try:
         port = parts.port
     except ValueError as exc:
         raise ValidationError(
@@ -76,12 +85,42 @@ def parse_connection_url(url: str) -> ConnectionTarget:
                 field_errors={"url": "missing socket path"},
             )
         return ConnectionTarget(kind, scheme, parts.path, None, masked)
-    # mongodb:// may name several hosts (a replica set seed list); show them as given.
-    hostinfo = parts.netloc.rpartition("@")[2]
-    if scheme.startswith("mongodb") and "," in hostinfo:
-        return ConnectionTarget(kind, scheme, hostinfo, None, masked)
     if not parts.hostname and not (kind is DatabaseKind.POSTGRES and "host=" in parts.query):
         raise ValidationError(
             f"The URL {masked} has no host.", field_errors={"url": "missing host"}
         )
     return ConnectionTarget(kind, scheme, parts.hostname or "", port, masked)
+
+
+def split_password(url: str) -> tuple[str, str]:
+    """(url without its password, the password or ""), so a form can keep the password in a
+    masked field and never show it in the URL field."""
+    if "://" not in url:
+        return url, ""
+    scheme, rest = url.split("://", 1)
+    authority, slash, tail = rest.partition("/")
+    if "@" not in authority:
+        return url, ""
+    userinfo, _, hosts = authority.rpartition("@")
+    if ":" not in userinfo:
+        return url, ""
+    user, _, password = userinfo.partition(":")
+    from urllib.parse import unquote
+
+    bare = f"{scheme}://{user + '@' if user else ''}{hosts}{slash}{tail}"
+    return bare, unquote(password)
+
+
+def with_password(url: str, password: str) -> str:
+    """Put ``password`` into ``url``'s user info (percent-encoded); unchanged if empty."""
+    if not password or "://" not in url:
+        return url
+    from urllib.parse import quote
+
+    bare, _ = split_password(url)
+    scheme, rest = bare.split("://", 1)
+    authority, slash, tail = rest.partition("/")
+    user, at, hosts = authority.rpartition("@")
+    if not at:
+        user, hosts = "", authority
+    return f"{scheme}://{user}:{quote(password, safe='')}@{hosts}{slash}{tail}"

@@ -1,0 +1,130 @@
+"""What the organization, project and database lists share: layout, loading, back, status."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from studio_tui.services.errors import StudioError, VaultError
+from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
+
+if TYPE_CHECKING:
+    from studio_tui.services.studio import Studio
+
+
+class CatalogScreen(Screen[None]):
+    """Subclasses set COLUMNS and implement ``breadcrumb``, ``fetch_rows`` and ``choose``."""
+
+    COLUMNS: tuple[str, ...] = ()
+    IS_ROOT = False
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="nav.back"),
+        Binding("r", "refresh", "Refresh", id="list.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        # key → the record behind each row (Organization, Project, DatabaseEntry).
+        self.items: dict[str, object] = {}
+        self._next_status: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.breadcrumb(), id="breadcrumb", markup=False)
+        yield CatalogTable(*self.COLUMNS)
+        yield Static("Loading…", id="status", markup=False)
+        yield Footer()
+
+    @property
+    def studio(self) -> "Studio":
+        return self.app.studio  # type: ignore[attr-defined]
+
+    @property
+    def rows(self) -> CatalogTable:
+        return self.query_one(CatalogTable)
+
+    def breadcrumb(self) -> str:
+        raise NotImplementedError
+
+    async def fetch_rows(self) -> list[CatalogRow]:
+        raise NotImplementedError
+
+    def choose(self, key: str) -> None:
+        """Enter on a row."""
+
+    def summary(self, rows: list[CatalogRow]) -> str:
+        return f"{len(rows)} item(s)"
+
+    def on_mount(self) -> None:
+        self.rows.focus_table()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        # Coming back from a child screen: counts or names may have changed there.
+        if self.is_mounted and self.studio.is_open:
+            self.load()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back" and self.IS_ROOT:
+            return False
+        return True
+
+    def action_back(self) -> None:
+        if not self.rows.clear_filter() and not self.IS_ROOT:
+            self.dismiss()
+
+    @work(group="catalog-load", exclusive=True, exit_on_error=False, description="load the list")
+    async def load(self) -> None:
+        try:
+            await self.studio.open()
+            rows = await self.fetch_rows()
+        except VaultError as error:
+            self.app.fail(error)  # type: ignore[attr-defined]
+            return
+        except StudioError as error:
+            self.show_error(error)
+            return
+        self.rows.set_rows(rows)
+        notices, self.studio.notices = self.studio.notices, []  # shown once
+        message, self._next_status = self._next_status, None
+        self.set_status(message or (" · ".join(notices) if notices else self.summary(rows)))
+        self.after_load(rows)
+
+    def after_load(self, rows: list[CatalogRow]) -> None:
+        """Hook for follow-up work once the rows are on screen."""
+
+    @work(group="catalog-change", exit_on_error=False, description="change the catalog")
+    async def run_change(self, change: Callable[[], Awaitable[str]]) -> None:
+        """Run a catalog change, then reload; ``change`` returns the message to show."""
+        try:
+            message = await change()
+        except StudioError as error:
+            self.show_error(error)
+            return
+        self._next_status = message
+        self.load()
+
+    def selected_item(self) -> object | None:
+        key = self.rows.selected_key
+        return None if key is None else self.items.get(key)
+
+    def set_status(self, message: str | Text) -> None:
+        self.query_one("#status", Static).update(message)
+
+    def show_error(self, error: StudioError) -> None:
+        text = Text.assemble((error.title, "bold red"), ": ", error.detail)
+        self.set_status(text)
+
+    @on(CatalogTable.RowChosen)
+    def _row_chosen(self, event: CatalogTable.RowChosen) -> None:
+        self.choose(event.key)

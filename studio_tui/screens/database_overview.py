@@ -1,0 +1,87 @@
+"""What opening a database shows until its kind's browser exists: the connection, checked live."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from studio_tui.services.platform.models import DatabaseEntry
+from studio_tui.services.tiers import TIER_LIMITS
+from studio_tui.widgets.status import status_text
+
+if TYPE_CHECKING:
+    from studio_tui.services.manager import HealthReport
+    from studio_tui.services.studio import Studio
+
+BROWSER_NAMES = {"redis": "Redis key browser", "mongodb": "MongoDB collection browser",
+                 "postgres": "PostgreSQL schema browser"}
+
+
+class DatabaseOverviewScreen(Screen[None]):
+    CSS_PATH = "../styles/database_overview.tcss"
+    BINDINGS = [
+        Binding("escape,backspace", "app.pop_screen", "Back", id="nav.back"),
+        Binding("t", "test", "Test again", id="overview.test"),
+    ]
+
+    def __init__(self, entry: DatabaseEntry, where: str) -> None:
+        super().__init__()
+        self.entry = entry
+        self.where = where
+
+    @property
+    def studio(self) -> "Studio":
+        return self.app.studio  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"{self.where} › {self.entry.name}", id="breadcrumb", markup=False)
+        yield Static(self._details(None), id="details")
+        yield Static(Text(f"The {BROWSER_NAMES[self.entry.kind.value]} arrives in a coming "
+                          "version; this screen shows the connection.", style="italic"),
+                     id="note")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_test()
+
+    def action_test(self) -> None:
+        self.query_one("#details", Static).update(self._details(None, checking=True))
+        self.check()
+
+    @work(group="overview-check", exclusive=True, exit_on_error=False, description="check")
+    async def check(self) -> None:
+        report = await self.studio.manager.check(self.entry.id)
+        self.query_one("#details", Static).update(self._details(report))
+
+    def _details(self, report: "HealthReport | None", *, checking: bool = False) -> Table:
+        entry = self.entry
+        limits = TIER_LIMITS[entry.tier]
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column()
+        status = "checking" if checking else (report.status if report else "unknown")
+        table.add_row("Status", status_text(status))
+        table.add_row("Kind", entry.kind.value)
+        table.add_row("URL", Text(entry.masked_url))
+        table.add_row("Mode", "read-only" if entry.read_only else "read-write")
+        table.add_row("Tier", f"{entry.tier.value}: pool {limits.min_pool}–{limits.max_pool}, "
+                              f"{limits.max_concurrent} concurrent, query timeout "
+                              f"{limits.query_timeout:g}s, connect timeout "
+                              f"{limits.connect_timeout:g}s")
+        if entry.tags:
+            table.add_row("Tags", ", ".join(entry.tags))
+        if report is not None and report.error is None:
+            table.add_row("Server", report.version)
+            table.add_row("Round trip", f"{report.latency_ms:.1f} ms")
+        if report is not None and report.error is not None:
+            table.add_row("Error", Text.assemble((report.error.title, "bold red"), ": ",
+                                                 report.error.detail))
+        return table

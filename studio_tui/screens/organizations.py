@@ -1,0 +1,82 @@
+"""The first screen: every organization, with its project and database counts."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from studio_tui.screens.catalog_screen import CatalogScreen
+from studio_tui.screens.confirm_modal import ConfirmModal
+from studio_tui.screens.name_modal import NameModal
+from studio_tui.screens.projects import ProjectsScreen
+from studio_tui.services.platform.models import Organization
+from studio_tui.widgets.catalog_table import CatalogRow
+
+
+class OrganizationsScreen(CatalogScreen):
+    CSS_PATH = "../styles/catalog.tcss"
+    COLUMNS = ("Organization", "Projects", "Databases")
+    IS_ROOT = True
+    BINDINGS = [
+        Binding("n", "new", "New", id="orgs.new"),
+        Binding("e", "rename", "Rename", id="orgs.rename"),
+        Binding("d", "delete", "Delete", id="orgs.delete"),
+    ]
+
+    def breadcrumb(self) -> str:
+        return "Organizations"
+
+    async def fetch_rows(self) -> list[CatalogRow]:
+        catalog = self.studio.catalog
+        counts = await catalog.organization_counts()
+        self.counts = counts
+        self.items = {org.id: org for org in await catalog.organizations()}
+        rows = []
+        for org in self.items.values():
+            projects, databases = counts.get(org.id, (0, 0))
+            label = f"{org.name} (personal)" if org.personal else org.name
+            rows.append(CatalogRow(org.id, (label, str(projects), str(databases)),
+                                   org.name.lower()))
+        return rows
+
+    def summary(self, rows: list[CatalogRow]) -> str:
+        return f"{len(rows)} organization(s)"
+
+    def choose(self, key: str) -> None:
+        self.app.push_screen(ProjectsScreen(self.items[key]))
+
+    def action_new(self) -> None:
+        self.app.push_screen(NameModal("New organization", self.studio.catalog.create_organization),
+                             self._saved)
+
+    def action_rename(self) -> None:
+        org = self.selected_item()
+        if not isinstance(org, Organization):
+            return
+
+        async def rename(name: str) -> Organization:
+            return await self.studio.catalog.rename_organization(org.id, name)
+
+        self.app.push_screen(NameModal("Rename organization", rename, value=org.name), self._saved)
+
+    def _saved(self, result: Organization | None) -> None:
+        if result is not None:
+            self._next_status = f"Saved organization {result.name!r}."
+            self.load()
+
+    def action_delete(self) -> None:
+        org = self.selected_item()
+        if not isinstance(org, Organization):
+            return
+        projects, databases = self.counts.get(org.id, (0, 0))
+        detail = (f"This deletes {org.name!r} with {projects} project(s) and {databases} saved "
+                  "database connection(s). The databases themselves are not touched.")
+
+        async def delete() -> str:
+            summary = await self.studio.catalog.delete_organization(org.id)
+            return (f"Deleted {org.name!r}: {summary.projects} project(s), "
+                    f"{summary.databases} database connection(s).")
+
+        self.app.push_screen(
+            ConfirmModal(f"Delete organization {org.name!r}?", detail,
+                         type_to_confirm=org.name if databases else None),
+            lambda confirmed: self.run_change(delete) if confirmed else None)
