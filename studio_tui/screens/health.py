@@ -53,6 +53,7 @@ class HealthScreen(Screen[None]):
             with Vertical():
                 yield Label("operations per second (last 5 min)", id="rate-label")
                 yield Sparkline([], summary_function=max, id="rate")
+        yield Static("", id="probe-result", markup=False)
         yield Static("", id="status", markup=False)
         yield Footer()
 
@@ -126,5 +127,5 @@ class HealthScreen(Screen[None]):
         outcome = f"{report.name}: {report.status}"
         if report.error is not None:
             outcome += f" ({report.error.title})"
-        self.query_one("#status", Static).update(outcome)
+        self.query_one("#probe-result", Static).update(outcome)
         self.refresh_metrics()

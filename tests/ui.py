@@ -1,0 +1,53 @@
+"""Helpers for pilot and snapshot tests: a private home, a seeded catalog, a settled screen."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from studio_tui.app import StudioApp, make_app
+from studio_tui.services.studio import Studio
+from studio_tui.settings import Settings
+
+QUIET_SETTINGS = "[connections]\ncheck_on_list = false\n"
+
+
+def home_env(home: Path, settings_toml: str | None = None, **extra: str) -> dict[str, str]:
+    if settings_toml is not None:
+        (home / "config").mkdir(parents=True, exist_ok=True)
+        (home / "config" / "settings.toml").write_text(settings_toml)
+    return {"STUDIO_TUI_HOME": str(home), **extra}
+
+
+def studio_app(home: Path, settings_toml: str | None = None, **extra: str) -> StudioApp:
+    env = home_env(home, settings_toml, **extra)
+    return make_app(Settings.load(env), env)
+
+
+async def seed(home: Path, orgs: dict[str, dict[str, list[tuple[str, str]]]]) -> None:
+    """orgs: {org: {project: [(database name, url)]}}; created beside the personal org."""
+    env = home_env(home)
+    async with Studio(Settings.load(env), env) as studio:
+        catalog = studio.catalog
+        for org_name, projects in orgs.items():
+            org = await catalog.create_organization(org_name)
+            for project_name, databases in projects.items():
+                project = await catalog.create_project(org.id, project_name)
+                for name, url in databases:
+                    await catalog.add_database(project.id, name, url)
+
+
+def seed_now(home: Path, orgs: dict) -> None:
+    asyncio.run(seed(home, orgs))
+
+
+async def settle(pilot) -> None:
+    """Wait until every worker of the app and its screens is done and the screen repainted."""
+    app = pilot.app
+    for _ in range(50):
+        await pilot.pause()
+        busy = [w for w in app.workers if w.is_running]
+        if not busy:
+            break
+        await app.workers.wait_for_complete()
+    await pilot.pause()
