@@ -29,11 +29,13 @@ def first_frame_tool() -> Path:
 
 
 def median_ms(marker: str, command: list[str], runs: int, size: str, env: dict) -> float:
-    out = subprocess.run([sys.executable, str(first_frame_tool()), "--runs", str(runs),
-                          "--size", size, marker, "--", "env", *[f"{k}={v}" for k, v in
-                                                                env.items()], *command],
-                         capture_output=True, text=True, check=True).stdout
-    return float(re.search(r"median_ms=(\d+)", out).group(1))
+    result = subprocess.run([sys.executable, str(first_frame_tool()), "--runs", str(runs),
+                             "--size", size, marker, "--", "env",
+                             *[f"{k}={v}" for k, v in env.items()], *command],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"first-frame failed for {marker!r}:\n{result.stdout}{result.stderr}")
+    return float(re.search(r"median_ms=(\d+)", result.stdout).group(1))
 
 
 def main() -> None:
@@ -42,6 +44,17 @@ def main() -> None:
     parser.add_argument("--size", default="120x40")
     args = parser.parse_args()
     studio = str(Path(sys.executable).parent / "studio-tui")
+    # A session kept open for the whole run: otherwise the tmux server exits between runs and
+    # the next launch can race its shutdown ("server exited unexpectedly").
+    subprocess.run(["tmux", "new-session", "-d", "-s", "studio-bench-keepalive"], check=True)
+    try:
+        measure(args, studio)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", "studio-bench-keepalive"],
+                       capture_output=True)
+
+
+def measure(args: argparse.Namespace, studio: str) -> None:
     with tempfile.TemporaryDirectory() as home:
         env = {"STUDIO_TUI_HOME": home}
         # First run creates the key, the catalog and the personal organization: not timed.

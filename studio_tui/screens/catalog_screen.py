@@ -64,7 +64,8 @@ class CatalogScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.rows.focus_table()
-        self.load()
+        # Paint first, then open the catalog: its imports and I/O would delay the first frame.
+        self.call_after_refresh(self.load)
 
     def on_screen_resume(self) -> None:
         # Coming back from a child screen: counts or names may have changed there.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.binding import Binding
 
 from studio_tui.screens.catalog_screen import CatalogScreen
 from studio_tui.screens.confirm_modal import ConfirmModal
-from studio_tui.screens.databases import DatabasesScreen
 from studio_tui.screens.name_modal import NameModal
 from studio_tui.services.platform.models import Organization, Project
 from studio_tui.widgets.catalog_table import CatalogRow
@@ -30,8 +31,9 @@ class ProjectsScreen(CatalogScreen):
 
     async def fetch_rows(self) -> list[CatalogRow]:
         catalog = self.studio.catalog
-        self.counts = await catalog.project_counts()
-        self.items = {p.id: p for p in await catalog.projects(self.org.id)}
+        self.counts, projects = await asyncio.gather(catalog.project_counts(),
+                                                     catalog.projects(self.org.id))
+        self.items = {p.id: p for p in projects}
         return [CatalogRow(p.id, (p.name, str(self.counts.get(p.id, 0))), p.name.lower())
                 for p in self.items.values()]
 
@@ -39,6 +41,8 @@ class ProjectsScreen(CatalogScreen):
         return f"{len(rows)} project(s) in {self.org.name}"
 
     def choose(self, key: str) -> None:
+        from studio_tui.screens.databases import DatabasesScreen  # loaded when first needed
+
         self.app.push_screen(DatabasesScreen(self.org, self.items[key]))
 
     def action_new(self) -> None:

@@ -35,11 +35,17 @@ class Studio:
     def __init__(self, settings: Settings, env: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self.env = dict(os.environ if env is None else env)
-        self.store = make_store(settings)
+        self._store: "CatalogStore | None" = None  # made in open(): aiosqlite costs start-up time
         self._catalog: Catalog | None = None
         self._manager: ConnectionManager | None = None
         self._lock = asyncio.Lock()
         self.notices: list[str] = []
+
+    @property
+    def store(self) -> "CatalogStore":
+        if self._store is None:
+            self._store = make_store(self.settings)
+        return self._store
 
     @property
     def catalog(self) -> "Catalog":
@@ -50,21 +56,23 @@ class Studio:
     @property
     def manager(self) -> "ConnectionManager":
         if self._manager is None:
-            raise RuntimeError("Studio.open() has not completed")
+            # Made on first use: listing the catalog needs no pools, and start-up is faster.
+            from studio_tui.services.manager import ConnectionManager
+
+            self._manager = ConnectionManager(self.catalog, idle_timeout=self.settings.idle_timeout)
         return self._manager
 
     @property
     def is_open(self) -> bool:
-        return self._manager is not None
+        return self._catalog is not None
 
     async def open(self) -> "Studio":
         async with self._lock:
-            if self._manager is not None:
+            if self._catalog is not None:
                 return self
             # Imported here, after the first frame is on screen, not at start-up.
             from studio_tui.services.catalog import Catalog
             from studio_tui.services.keys import unlock
-            from studio_tui.services.manager import ConnectionManager
 
             await self.store.open()
             try:
@@ -76,7 +84,6 @@ class Studio:
                 await self.store.close()
                 raise
             self._catalog = catalog
-            self._manager = ConnectionManager(catalog, idle_timeout=self.settings.idle_timeout)
         return self
 
     async def close(self) -> None:
@@ -85,7 +92,8 @@ class Studio:
                 await self._manager.close()
                 self._manager = None
             self._catalog = None
-            await self.store.close()
+            if self._store is not None:
+                await self._store.close()
 
     async def __aenter__(self) -> "Studio":
         return await self.open()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -18,6 +19,10 @@ class CatalogRow:
     key: str
     cells: tuple[str | Text, ...]
     search: str  # what `/` matches against, lower-cased words
+
+
+def _width(cell: str | Text) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
 
 
 class CatalogTable(Vertical):
@@ -47,10 +52,10 @@ class CatalogTable(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter… (Esc clears)", id="filter")
-        table = DataTable(cursor_type="row", zebra_stripes=True)
-        for index, label in enumerate(self._columns):
-            table.add_column(label, key=str(index))
-        yield table
+        yield DataTable(cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self._render_rows()
 
     @property
     def table(self) -> DataTable:
@@ -90,7 +95,11 @@ class CatalogTable(Vertical):
                 cells = list(row.cells)
                 cells[column] = value
                 self._rows[index] = CatalogRow(key, tuple(cells), row.search)
-        if key in self._shown:
+        if key not in self._shown:
+            return
+        if _width(value) > self.table.columns[str(column)].width:
+            self._render_rows()  # a wider value: re-measure (lists here are small)
+        else:
             self.table.update_cell(key, str(column), value)
 
     def _render_rows(self) -> None:
@@ -98,7 +107,12 @@ class CatalogTable(Vertical):
         keep = self.selected_key
         words = self.filter_text.lower().split()
         visible = [r for r in self._rows if all(w in r.search for w in words)]
-        table.clear()
+        # Explicit widths, measured over every row so columns hold still while filtering;
+        # DataTable's own auto width is measured on idle and can miss a fast refill.
+        table.clear(columns=True)
+        for index, label in enumerate(self._columns):
+            width = max([cell_len(label), *(_width(row.cells[index]) for row in self._rows)])
+            table.add_column(label, key=str(index), width=width)
         for row in visible:
             table.add_row(*row.cells, key=row.key)
         self._shown = [r.key for r in visible]
