@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import realservers
-from conftest import key_text
+from conftest import REDIS_PASSWORD, key_text
 from studio_tui import __version__
 from studio_tui.services.studio import Studio
 from studio_tui.settings import Settings
@@ -130,3 +130,56 @@ def test_first_run_imports_database_urls_from_the_environment(tmp_path: Path, re
     # Imported once: a second run with another URL changes nothing.
     again = studio_tui(tmp_path, "health", "--json", env={"DATABASE_URL": "postgresql://h/x"})
     assert list(json.loads(again.stdout)["services"]) == ["redis (from REDIS_URL)"]
+
+
+def test_org_project_db_commands_manage_the_catalog_headless(tmp_path: Path, redis_auth_server):
+    assert studio_tui(tmp_path, "org", "add", "Acme").returncode == 0
+    assert studio_tui(tmp_path, "project", "add", "shop", "--org", "Acme").returncode == 0
+    secret_url = redis_auth_server.url
+    added = studio_tui(tmp_path, "db", "add", "cache", secret_url, "--project", "Acme/shop",
+                       "--tier", "pro", "--read-only", "--tag", "prod")
+    assert added.returncode == 0, added.stderr
+    assert REDIS_PASSWORD not in added.stdout
+
+    listed = json.loads(studio_tui(tmp_path, "db", "list", "--json").stdout)
+    assert listed == [{"name": "cache", "kind": "redis", "project": "shop", "tier": "pro",
+                       "read_only": True, "url": listed[0]["url"], "tags": ["prod"]}]
+    assert "****" in listed[0]["url"] and REDIS_PASSWORD not in listed[0]["url"]
+    orgs = json.loads(studio_tui(tmp_path, "org", "list", "--json").stdout)
+    assert {o["name"]: (o["projects"], o["databases"]) for o in orgs} == {
+        "Personal": (1, 0), "Acme": (1, 1)}
+    table = studio_tui(tmp_path, "project", "list").stdout
+    assert "Acme" in table and "shop" in table
+
+    tested = studio_tui(tmp_path, "db", "test", "cache")
+    assert tested.returncode == 0, tested.stderr
+    assert "cache: up" in tested.stdout
+
+    refused = studio_tui(tmp_path, "db", "rm", "cache")
+    assert refused.returncode == 2 and "Pass --yes" in refused.stderr
+    assert studio_tui(tmp_path, "db", "rm", "cache", "--yes").returncode == 0
+    gone = studio_tui(tmp_path, "org", "rm", "Acme", "--yes")
+    assert "Deleted 'Acme': 1 project(s), 0 database connection(s)." in gone.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["db", "add", "x", "mysql://h/db"], "Unknown scheme mysql://"),
+    (["db", "add", "x", "redis://h", "--tier", "gold"], "Unknown tier 'gold'"),
+    (["db", "add", "x", "redis://h", "--project", "nope"], "No project is named 'nope'"),
+    (["db", "test", "nope"], "No database entry is named 'nope'"),
+    (["org", "add", "a/b"], "without '/'"),
+])
+def test_catalog_commands_explain_bad_input(tmp_path: Path, args, message):
+    result = studio_tui(tmp_path, *args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_db_test_against_a_stopped_server_fails_fast(tmp_path: Path):
+    dead = f"postgresql://app:pw-dead@127.0.0.1:{realservers.closed_port()}/db"
+    assert studio_tui(tmp_path, "db", "add", "gone", dead).returncode == 0
+    result = studio_tui(tmp_path, "--json", "db", "test", "gone")
+    assert result.returncode == 2
+    report = json.loads(result.stdout)
+    assert report["status"] == "down" and report["error"]["code"] == "CONNECTION_REFUSED"
+    assert "pw-dead" not in result.stdout
