@@ -160,3 +160,9 @@ def test_health(snap_compare, home, size):
         await settle(pilot)
 
     assert _snap(snap_compare, home, size, run_before)
+
+
+def test_databases_in_a_16_colour_theme(snap_compare, home):
+    """ansi-dark uses only the terminal's own 16 colours; statuses keep their symbols."""
+    app = studio_app(home, QUIET_SETTINGS + '[ui]\ntheme = "ansi-dark"\n')
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_to_databases)

@@ -395,3 +395,28 @@ async def test_health_screen_shows_breaker_pool_and_errors_and_probes(tmp_path: 
         await settle(pilot)
         assert "gone: down (Host not found)" in screen_text(app)
         assert {r[0]: r for r in cells(app)}["gone"][8] == "DNS_FAILED×2"
+
+
+async def test_renaming_an_organization_and_a_project(tmp_path: Path):
+    await seed(tmp_path, {"Acme": {"shop": []}})
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.screen.query_one(CatalogTable).table.move_cursor(row=1)
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.query_one(Input).value == "Acme"
+        await pilot.press("backspace", "backspace", "backspace", "backspace")
+        await type_text(pilot, "Initech")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert ["Initech", "1", "0"] in cells(app)
+        assert "Saved organization 'Initech'." in status(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e", "ctrl+u")
+        await type_text(pilot, "store")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert cells(app) == [["store", "0"]]
+        assert "Organizations › Initech" in screen_text(app)
