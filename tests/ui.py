@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from studio_tui.app import StudioApp, make_app
@@ -41,13 +42,16 @@ def seed_now(home: Path, orgs: dict) -> None:
     asyncio.run(seed(home, orgs))
 
 
-async def settle(pilot) -> None:
-    """Wait until every worker of the app and its screens is done and the screen repainted."""
+async def settle(pilot, timeout: float = 20.0) -> None:
+    """Wait until no worker of the app or its screens is running, then let the screen repaint.
+    Polls rather than awaiting the workers: one may be cancelled (and replaced) meanwhile."""
     app = pilot.app
-    for _ in range(50):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         await pilot.pause()
-        busy = [w for w in app.workers if w.is_running]
-        if not busy:
+        if all(worker.is_finished for worker in app.workers):
             break
-        await app.workers.wait_for_complete()
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError(f"workers still running after {timeout}s: {list(app.workers)}")
     await pilot.pause()

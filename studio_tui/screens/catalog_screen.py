@@ -34,6 +34,7 @@ class CatalogScreen(Screen[None]):
         # key → the record behind each row (Organization, Project, DatabaseEntry).
         self.items: dict[str, object] = {}
         self._next_status: str | None = None
+        self._loaded_once = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -69,7 +70,7 @@ class CatalogScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         # Coming back from a child screen: counts or names may have changed there.
-        if self.is_mounted and self.studio.is_open:
+        if self._loaded_once:
             self.load()
 
     def action_refresh(self) -> None:
@@ -95,6 +96,7 @@ class CatalogScreen(Screen[None]):
         except StudioError as error:
             self.show_error(error)
             return
+        self._loaded_once = True
         self.rows.set_rows(rows)
         notices, self.studio.notices = self.studio.notices, []  # shown once
         message, self._next_status = self._next_status, None
