@@ -81,3 +81,14 @@ POOL_DEFAULTS: dict[DatabaseKind, PoolDefaults] = {
     DatabaseKind.POSTGRES: PoolDefaults(acquire_timeout=10.0, idle_timeout=30.0,
                                         health_check_interval=0.0, retries=0),
 }
+
+
+# Redis commands per second that a key walk may send, per tier; with SCAN COUNT 1000 each one
+# covers about a thousand keys. A cap keeps a full scan of production out of its SLOWLOG and
+# from starving it; None would mean no cap.
+REDIS_OPS_CAP: dict[Tier, float | None] = {
+    Tier.FREE: 500.0,
+    Tier.STARTER: 1000.0,
+    Tier.PRO: 2500.0,
+    Tier.ENTERPRISE: 5000.0,
+}

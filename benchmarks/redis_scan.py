@@ -1,0 +1,144 @@
+"""Key walking at scale: the app's Redis service against a raw redis-py + hiredis SCAN loop,
+both on the same freshly started server with the same keys, in one run.
+
+    python benchmarks/redis_scan.py [--keys 1000000] [--count 1000]
+
+Prints: time to the first page (with details of its first 50 keys) on a fresh connection; full
+walk keys/s for both and their ratio (goal >= 0.5); event-loop lag p99 while the service walks
+(the UI shares that loop; goal <= 50 ms); RSS growth after walking and holding every key
+(goal <= 100 MB); and the longest SCAN the server's SLOWLOG recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+import realservers  # noqa: E402
+import redis.asyncio as redis  # noqa: E402
+
+from studio_tui.services.catalog import Catalog  # noqa: E402
+from studio_tui.services.manager import ConnectionManager  # noqa: E402
+from studio_tui.services.platform.sqlite_store import SqliteCatalogStore  # noqa: E402
+from studio_tui.services.redis_service import RedisService  # noqa: E402
+from studio_tui.services.vault import KeyMaterial, Vault  # noqa: E402
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def _scans(slowlog: list[dict]) -> list[int]:
+    # redis-py returns the command as bytes even when decoding replies.
+    return [entry["duration"] for entry in slowlog
+            if bytes(entry["command"]).upper().startswith(b"SCAN")]
+
+
+async def raw_walk(url: str, count: int) -> tuple[int, float]:
+    client = redis.Redis.from_url(url, protocol=2)
+    started = time.perf_counter()
+    seen, cursor = 0, 0
+    while True:
+        cursor, keys = await client.scan(cursor=cursor, count=count)
+        seen += len(keys)
+        if cursor == 0:
+            break
+    elapsed = time.perf_counter() - started
+    await client.aclose()
+    return seen, elapsed
+
+
+async def loop_lag_probe(samples: list[float], stop: asyncio.Event) -> None:
+    interval = 0.01
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(interval)
+        samples.append(max(0.0, time.perf_counter() - before - interval))
+
+
+async def main_async(keys: int, count: int) -> None:
+    server = realservers.start_redis(extra=["--enable-debug-command", "yes"])
+    try:
+        setup = redis.Redis.from_url(server.url)
+        loaded = time.perf_counter()
+        await setup.execute_command("DEBUG", "POPULATE", keys, "user", 16)
+        print(f"loaded {await setup.dbsize():,} keys in {time.perf_counter() - loaded:.1f}s")
+        await setup.slowlog_reset()
+
+        raw_seen, raw_elapsed = await raw_walk(server.url, count)
+
+        with tempfile.TemporaryDirectory() as home:
+            async with SqliteCatalogStore(Path(home) / "catalog.sqlite3") as store:
+                catalog = Catalog(store, Vault(KeyMaterial(bytes(range(32)), "benchmark")))
+                org = await catalog.create_organization("bench")
+                project = await catalog.create_project(org.id, "bench")
+                entry = await catalog.add_database(project.id, "bench", server.url, tier="pro")
+                async with ConnectionManager(catalog) as manager:
+                    service = RedisService(manager, entry.id)  # uncapped: measures the path
+
+                    started = time.perf_counter()
+                    first = await service.scan_page(0, count=count)
+                    await service.key_infos(first.keys[:50])
+                    first_page_ms = (time.perf_counter() - started) * 1000
+
+                    rss_before = rss_mb()
+                    held: list[bytes] = []
+                    lags: list[float] = []
+                    stop = asyncio.Event()
+                    probe = asyncio.create_task(loop_lag_probe(lags, stop))
+                    started = time.perf_counter()
+                    async for page in service.walk(count=count):
+                        held.extend(page.keys)
+                    app_elapsed = time.perf_counter() - started
+                    stop.set()
+                    await probe
+                    rss_growth = rss_mb() - rss_before
+                    app_seen = len(set(held))
+                    slow = _scans(await setup.slowlog_get(100_000))
+
+                    # Once more with every command logged, to see the longest single SCAN.
+                    await setup.config_set("slowlog-log-slower-than", 0)
+                    await setup.config_set("slowlog-max-len", 100_000)
+                    await setup.slowlog_reset()
+                    async for _page in service.walk(count=count):
+                        pass
+                    scans = _scans(await setup.slowlog_get(100_000))
+        await setup.aclose()
+    finally:
+        server.stop()
+
+    raw_rate, app_rate = raw_seen / raw_elapsed, app_seen / app_elapsed
+    lag_p99 = statistics.quantiles(lags, n=100)[98] * 1000 if len(lags) > 2 else 0.0
+    print(f"first page ({count} keys + details of 50): {first_page_ms:.1f} ms")
+    print(f"raw redis-py+hiredis SCAN COUNT {count}: {raw_rate / 1e6:.2f} M keys/s "
+          f"({raw_seen:,} keys)")
+    print(f"studio-tui RedisService walk:         {app_rate / 1e6:.2f} M keys/s "
+          f"({app_seen:,} distinct keys)")
+    print(f"ratio app / raw: {app_rate / raw_rate:.2f} (goal >= 0.5)")
+    print(f"event-loop lag while walking: p99 {lag_p99:.1f} ms, max {max(lags) * 1000:.1f} ms "
+          f"(goal p99 <= 50 ms)")
+    print(f"RSS growth holding {len(held):,} keys: {rss_growth:.0f} MB (goal <= 100 MB)")
+    print(f"SLOWLOG at the default 10 ms threshold: {len(slow)} SCAN call(s) logged")
+    print(f"longest single SCAN (all {len(scans)} logged): {max(scans) if scans else 0} µs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--keys", type=int, default=1_000_000)
+    parser.add_argument("--count", type=int, default=1000)
+    args = parser.parse_args()
+    asyncio.run(main_async(args.keys, args.count))
+
+
+if __name__ == "__main__":
+    main()

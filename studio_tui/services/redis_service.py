@@ -1,0 +1,110 @@
+"""Redis key browsing for one database entry: SCAN pages, direct lookups, and per-key details,
+every call through the connection manager (breaker, pool, tier timeout, throttle)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from studio_tui.services.manager import ConnectionManager
+from studio_tui.services.redis_keys import has_glob
+from studio_tui.services.throttle import OpsThrottle
+
+DEFAULT_SCAN_COUNT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPage:
+    keys: list[bytes]
+    cursor: int  # 0 once the walk has covered the keyspace
+
+    @property
+    def done(self) -> bool:
+        return self.cursor == 0
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    key: bytes
+    type: str  # "string", "hash", …, "ReJSON-RL", or "none" if it vanished
+    ttl_ms: int  # -1 no expiry, -2 gone
+    memory: int | None  # bytes, None when MEMORY USAGE is not allowed
+
+
+class RedisService:
+    """Stateless apart from its throttle; one per opened Redis entry."""
+
+    def __init__(self, manager: ConnectionManager, database_id: str, *,
+                 throttle: OpsThrottle | None = None) -> None:
+        self.manager = manager
+        self.database_id = database_id
+        self.throttle = throttle or OpsThrottle(None)
+
+    async def _run(self, operation: str, fn, *, write: bool = False) -> Any:
+        await self.throttle.acquire()
+        return await self.manager.run(self.database_id, operation, fn, write=write)
+
+    async def dbsize(self) -> int:
+        return int(await self._run("DBSIZE", lambda r: r.dbsize()))
+
+    async def scan_page(self, cursor: int = 0, *, match: bytes | None = None,
+                        count: int = DEFAULT_SCAN_COUNT, type_: str | None = None) -> ScanPage:
+        async def scan(client) -> tuple[int, list[bytes]]:
+            return await client.scan(cursor=cursor, match=match, count=count, _type=type_)
+
+        next_cursor, keys = await self._run("SCAN", scan)
+        return ScanPage(list(keys), int(next_cursor))
+
+    async def walk(self, *, match: bytes | None = None, count: int = DEFAULT_SCAN_COUNT,
+                   type_: str | None = None) -> AsyncIterator[ScanPage]:
+        """Every page of a SCAN, or the single answer of a direct lookup when ``match`` has no
+        wildcard (never KEYS). Stop iterating (or cancel the task) to stop the scan."""
+        if match is not None and not has_glob(match):
+            found = await self.lookup(match, type_=type_)
+            yield ScanPage([found.key] if found else [], 0)
+            return
+        cursor = 0
+        while True:
+            page = await self.scan_page(cursor, match=match, count=count, type_=type_)
+            yield page
+            if page.done:
+                return
+            cursor = page.cursor
+            await asyncio.sleep(0)  # let the UI breathe between pages
+
+    async def lookup(self, key: bytes, *, type_: str | None = None) -> KeyInfo | None:
+        infos = await self.key_infos([key])
+        info = infos[0]
+        if info.type == "none" or (type_ is not None and info.type != type_):
+            return None
+        return info
+
+    async def key_infos(self, keys: Sequence[bytes], *, memory: bool = True) -> list[KeyInfo]:
+        """TYPE, PTTL and MEMORY USAGE of ``keys`` in one round trip (for the visible rows)."""
+        if not keys:
+            return []
+
+        async def pipeline(client) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                pipe.type(key)
+                pipe.pttl(key)
+                if memory:
+                    pipe.memory_usage(key, samples=0)
+            return await pipe.execute(raise_on_error=False)
+
+        replies = await self._run("TYPE/PTTL/MEMORY", pipeline)
+        step = 3 if memory else 2
+        infos = []
+        for index, key in enumerate(keys):
+            kind, ttl = replies[index * step], replies[index * step + 1]
+            used = replies[index * step + 2] if memory else None
+            infos.append(KeyInfo(
+                key=key,
+                type=kind.decode() if isinstance(kind, bytes) else str(kind),
+                ttl_ms=int(ttl) if isinstance(ttl, int) else -2,
+                memory=used if isinstance(used, int) else None,
+            ))
+        return infos

@@ -1,0 +1,153 @@
+"""Redis key browsing against the real Redis 8 server: SCAN walks, lookups, key details,
+binary keys and the ops cap."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as redis
+from hypothesis import given
+from hypothesis import strategies as st
+
+from studio_tui.services.catalog import Catalog
+from studio_tui.services.redis_keys import display_key, has_glob, parse_key
+from studio_tui.services.redis_service import RedisService
+from studio_tui.services.throttle import OpsThrottle
+
+BINARY_KEYS = [b"bin:\xff\x00\xfe", b"bin:caf\xc3\xa9", b"bin:tab\there", b"bin:back\\slash"]
+
+
+def _db3(url: str) -> str:
+    """A database of its own on the shared server, so other tests' keys do not interfere."""
+    return url.rsplit("/", 1)[0] + "/3"
+
+
+@pytest.fixture
+async def raw(redis_server) -> AsyncIterator[redis.Redis]:
+    client = redis.Redis.from_url(_db3(redis_server.url))
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
+async def service(catalog: Catalog, project_id: str, manager, redis_server) -> RedisService:
+    entry = await catalog.add_database(project_id, "cache", _db3(redis_server.url))
+    return RedisService(manager, entry.id)
+
+
+async def _commandstat(client: redis.Redis, command: str) -> int:
+    stats = await client.info("commandstats")
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+async def test_a_walk_covers_every_key_with_match_and_type_filters(raw, service):
+    async with raw.pipeline(transaction=False) as pipe:
+        for n in range(2500):
+            pipe.set(f"user:{n}", n)
+        for n in range(300):
+            pipe.hset(f"session:{n}", "user", n)
+        await pipe.execute()
+    keys_before = await _commandstat(raw, "keys")
+
+    everything = set()
+    pages = 0
+    async for page in service.walk(count=500):
+        everything.update(page.keys)
+        pages += 1
+    assert len(everything) == 2800 and pages > 1
+
+    users = set()
+    async for page in service.walk(match=b"user:1*", count=1000):
+        users.update(page.keys)
+    assert users == {f"user:{n}".encode() for n in range(2500) if str(n).startswith("1")}
+
+    hashes = set()
+    async for page in service.walk(type_="hash"):
+        hashes.update(page.keys)
+    assert hashes == {f"session:{n}".encode() for n in range(300)}
+    assert await service.dbsize() == 2800
+    assert await _commandstat(raw, "keys") == keys_before  # never KEYS
+
+
+async def test_a_pattern_without_wildcards_is_a_direct_lookup(raw, service):
+    await raw.set("exact:key", "v")
+    scans_before = await _commandstat(raw, "scan")
+    pages = [page async for page in service.walk(match=b"exact:key")]
+    assert [p.keys for p in pages] == [[b"exact:key"]]
+    missing = [page async for page in service.walk(match=b"exact:nope")]
+    assert [p.keys for p in missing] == [[]]
+    wrong_type = [page async for page in service.walk(match=b"exact:key", type_="hash")]
+    assert [p.keys for p in wrong_type] == [[]]
+    assert await _commandstat(raw, "scan") == scans_before
+
+
+async def test_key_details_for_every_type_in_one_round_trip(raw, service):
+    await raw.set("s", "x" * 100, px=60_000)
+    await raw.hset("h", mapping={"a": 1})
+    await raw.rpush("l", 1, 2)
+    await raw.sadd("st", 1)
+    await raw.zadd("z", {"a": 1.0})
+    await raw.xadd("x", {"f": "v"})
+    await raw.execute_command("JSON.SET", "j", "$", '{"a": 1}')
+    keys = [b"s", b"h", b"l", b"st", b"z", b"x", b"j", b"gone"]
+    infos = await service.key_infos(keys)
+    assert [i.type for i in infos] == ["string", "hash", "list", "set", "zset", "stream",
+                                       "ReJSON-RL", "none"]
+    assert 0 < infos[0].ttl_ms <= 60_000
+    assert infos[1].ttl_ms == -1 and infos[-1].ttl_ms == -2
+    assert infos[0].memory is not None and infos[0].memory >= 100
+    assert infos[-1].memory is None
+
+
+async def test_binary_keys_scan_display_and_round_trip_exactly(raw, service):
+    for key in BINARY_KEYS:
+        await raw.set(key, b"\x00\x01")
+    found = set()
+    async for page in service.walk(match=b"bin:*"):
+        found.update(page.keys)
+    assert found == set(BINARY_KEYS)
+    shown = {display_key(k) for k in found}
+    assert shown == {"bin:\\xff\\x00\\xfe", "bin:café", "bin:tab\\there", "bin:back\\\\slash"}
+    for text in shown:
+        assert (await service.lookup(parse_key(text))) is not None
+
+
+async def test_the_ops_cap_slows_a_walk_and_reports_the_rate(raw, service):
+    async with raw.pipeline(transaction=False) as pipe:
+        for n in range(2000):
+            pipe.set(f"k:{n}", n)
+        await pipe.execute()
+    service.throttle = OpsThrottle(20)
+    started = time.perf_counter()
+    pages = 0
+    async for _page in service.walk(count=10):
+        pages += 1
+        if pages == 50:
+            break
+    elapsed = time.perf_counter() - started
+    assert elapsed >= (50 - 20) / 20 * 0.9  # a one-second burst, then 20 per second
+    assert 15 <= service.throttle.current_rate() <= 25
+
+
+@given(st.binary(max_size=40))
+def test_any_key_round_trips_through_its_display_form(raw_key: bytes):
+    shown = display_key(raw_key)
+    assert parse_key(shown) == raw_key
+    assert shown.isprintable()
+
+
+def test_printable_keys_are_shown_as_they_are():
+    assert display_key(b"user:42:profile") == "user:42:profile"
+    assert display_key("ключ:😀".encode()) == "ключ:😀"
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    (b"user:*", True), (b"user:?", True), (b"user:[ab]", True), (b"user:42", False),
+    (b"literal\\*star", False), (b"", False),
+])
+def test_wildcards_are_recognised(pattern: bytes, expected: bool):
+    assert has_glob(pattern) is expected
