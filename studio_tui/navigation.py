@@ -62,11 +62,17 @@ class Navigator:
                             exit_on_error=False, description="open database")
 
     async def _open_database(self, entry: "DatabaseEntry") -> None:
-        from studio_tui.screens.database_overview import DatabaseOverviewScreen
-
         project = await self.catalog.project(entry.project_id)
         org = await self.catalog.organization(project.org_id)
-        self.app.push_screen(DatabaseOverviewScreen(entry, f"{org.name} › {project.name}"))
+        where = f"{org.name} › {project.name}"
+        if entry.kind.value == "redis":
+            from studio_tui.screens.redis_browser import RedisBrowserScreen
+
+            self.app.push_screen(RedisBrowserScreen(entry, where))
+        else:
+            from studio_tui.screens.database_overview import DatabaseOverviewScreen
+
+            self.app.push_screen(DatabaseOverviewScreen(entry, where))
 
     # -- `:` commands ---------------------------------------------------------------------------
     def context(self) -> tuple["Organization | None", "Project | None"]:

@@ -144,7 +144,7 @@ def test_command_bar(snap_compare, home, size):
 def test_database_overview(snap_compare, home, size):
     async def run_before(pilot):
         await _to_databases(pilot)
-        await pilot.press("enter")  # the first row: cache
+        await pilot.press("down", "enter")  # the second row: catalog, a MongoDB entry
         await settle(pilot)
 
     assert _snap(snap_compare, home, size, run_before)
@@ -154,7 +154,7 @@ def test_database_overview(snap_compare, home, size):
 def test_health(snap_compare, home, size):
     async def run_before(pilot):
         await _to_databases(pilot)
-        await pilot.press("enter")
+        await pilot.press("down", "enter")
         await settle(pilot)
         await pilot.press("H")
         await settle(pilot)

@@ -19,6 +19,7 @@ from studio_tui.screens.help_modal import HelpModal
 from studio_tui.screens.name_modal import NameModal
 from studio_tui.screens.organizations import OrganizationsScreen
 from studio_tui.screens.projects import ProjectsScreen
+from studio_tui.screens.redis_browser import RedisBrowserScreen
 from studio_tui.services.errors import WrongKeyError
 from studio_tui.widgets.catalog_table import CatalogTable
 from ui import QUIET_SETTINGS, seed, settle, studio_app
@@ -305,7 +306,7 @@ async def test_command_mode_moves_around_and_reports_mistakes(tmp_path: Path):
         await type_text(pilot, "open cache")
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, DatabaseOverviewScreen)
+        assert isinstance(app.screen, RedisBrowserScreen)  # a Redis entry opens its browser
 
         await pilot.press("colon")
         await type_text(pilot, "h")
@@ -343,7 +344,8 @@ async def test_help_lists_every_binding_of_the_screen_with_its_id(tmp_path: Path
 
 
 async def test_palette_jumps_to_a_database_by_fuzzy_name(tmp_path: Path):
-    await seed(tmp_path, {"Acme": {"shop": [("orders-primary", "redis://127.0.0.1:1/0")]}})
+    await seed(tmp_path, {"Acme": {"shop": [("orders-primary",
+                                             "postgresql://u@127.0.0.1:1/orders")]}})
     app = studio_app(tmp_path, QUIET_SETTINGS)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

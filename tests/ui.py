@@ -44,12 +44,15 @@ def seed_now(home: Path, orgs: dict) -> None:
 
 async def settle(pilot, timeout: float = 20.0) -> None:
     """Wait until no worker of the app or its screens is running, then let the screen repaint.
-    Polls rather than awaiting the workers: one may be cancelled (and replaced) meanwhile."""
+    Polls rather than awaiting the workers: one may be cancelled (and replaced) meanwhile.
+    A key scan that paused itself (enough keys for now) counts as settled."""
     app = pilot.app
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
+        scan_paused = getattr(app.screen, "scan_state", None) == "paused"
+        if all(worker.is_finished or (scan_paused and worker.group == "redis-scan")
+               for worker in app.workers):
             break
         await asyncio.sleep(0.02)
     else:

@@ -33,6 +33,20 @@ class KeyInfo:
     memory: int | None  # bytes, None when MEMORY USAGE is not allowed
 
 
+@dataclass(frozen=True, slots=True)
+class ValuePreview:
+    """How big a value is, in its type's unit, and for strings the first bytes of it."""
+
+    type: str
+    length: int | None  # bytes for strings, members/fields/entries for the rest
+    head: bytes | None = None
+
+
+_LENGTH_COMMANDS = {"hash": "HLEN", "list": "LLEN", "set": "SCARD", "zset": "ZCARD",
+                    "stream": "XLEN"}
+PREVIEW_BYTES = 4096
+
+
 class RedisService:
     """Stateless apart from its throttle; one per opened Redis entry."""
 
@@ -108,3 +122,21 @@ class RedisService:
                 memory=used if isinstance(used, int) else None,
             ))
         return infos
+
+    async def preview(self, key: bytes, type_: str) -> ValuePreview:
+        """Cheap look at a value, whatever its size: never reads a big value whole."""
+        if type_ == "string":
+            async def string_head(client) -> tuple[int, bytes]:
+                pipe = client.pipeline(transaction=False)
+                pipe.strlen(key)
+                pipe.getrange(key, 0, PREVIEW_BYTES - 1)
+                length, head = await pipe.execute()
+                return int(length), bytes(head)
+
+            length, head = await self._run("STRLEN/GETRANGE", string_head)
+            return ValuePreview(type_, length, head)
+        command = _LENGTH_COMMANDS.get(type_)
+        if command is None:
+            return ValuePreview(type_, None)
+        length = await self._run(command, lambda client: client.execute_command(command, key))
+        return ValuePreview(type_, int(length))

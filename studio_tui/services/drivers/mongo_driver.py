@@ -68,7 +68,9 @@ class MongoConnection(DatabaseConnection):
                 maxPoolSize=self.limits.max_pool,
                 maxIdleTimeMS=int(self.pool.idle_timeout * 1000),
                 connectTimeoutMS=int(self.limits.connect_timeout * 1000),
-                serverSelectionTimeoutMS=int(self.limits.connect_timeout * 1000),
+                # A little under the connect timeout, so the driver's own error (which says DNS,
+                # refused or TLS) arrives before the manager's generic time-out does.
+                serverSelectionTimeoutMS=max(1000, int(self.limits.connect_timeout * 1000) - 500),
                 socketTimeoutMS=int(self.limits.query_timeout * 1000),
                 waitQueueTimeoutMS=int(self.pool.acquire_timeout * 1000),
                 appname="studio-tui",

@@ -1,0 +1,237 @@
+"""Browse a Redis keyspace of any size: SCAN pages fill a virtual list as you go, a new pattern
+cancels the old scan, and details are fetched only for the rows on screen."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Select, Static
+
+from studio_tui.services.errors import StudioError
+from studio_tui.services.platform.models import DatabaseEntry
+from studio_tui.services.redis_keys import display_key, parse_key
+from studio_tui.services.redis_service import RedisService, ValuePreview
+from studio_tui.services.throttle import OpsThrottle
+from studio_tui.services.tiers import REDIS_OPS_CAP
+from studio_tui.widgets.key_list import KeyList, format_bytes, format_ttl
+
+if TYPE_CHECKING:
+    from studio_tui.services.studio import Studio
+
+TYPES = ["string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
+# Keys scanned ahead of the last row on screen; scrolling or `m` asks for more.
+LOOKAHEAD = 2000
+MORE = 10_000
+
+
+class RedisBrowserScreen(Screen[None]):
+    CSS_PATH = "../styles/redis_browser.tcss"
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="nav.back"),
+        Binding("slash", "pattern", "Pattern", id="redis.pattern"),
+        Binding("m", "more", "More", id="redis.more"),
+        Binding("a", "scan_all", "Scan all", id="redis.scan_all"),
+        Binding("r", "rescan", "Rescan", id="redis.rescan"),
+    ]
+
+    def __init__(self, entry: DatabaseEntry, where: str) -> None:
+        super().__init__()
+        self.entry = entry
+        self.where = where
+        self._target = LOOKAHEAD
+        self._scan_all = False
+        self._want_more = asyncio.Event()
+        # "scanning", "paused" (enough keys for now) or "done"; tests wait on it too.
+        self.scan_state = "done"
+        self._calls = 0
+        self._dbsize: int | None = None
+
+    @property
+    def studio(self) -> "Studio":
+        return self.app.studio  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"{self.where} › {self.entry.name} (redis)", id="breadcrumb", markup=False)
+        with Horizontal(id="filters"):
+            yield Input("*", placeholder="pattern, e.g. user:* (no wildcard = exact key)",
+                        id="pattern")
+            yield Select([(t, t) for t in TYPES], prompt="any type", id="type")
+        with Horizontal(id="panes"):
+            yield KeyList(id="keys")
+            yield Static("", id="detail")
+        yield Static("", id="status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.service = RedisService(self.studio.manager, self.entry.id,
+                                    throttle=OpsThrottle(REDIS_OPS_CAP[self.entry.tier]))
+        self.query_one(KeyList).focus()
+        self.start_scan()
+
+    # -- scanning ---------------------------------------------------------------------------
+    def start_scan(self) -> None:
+        keys = self.query_one(KeyList)
+        keys.clear()
+        self._target = keys.scrollable_content_region.height + LOOKAHEAD
+        self._scan_all = False
+        self._calls = 0
+        self.scan()
+
+    @work(group="redis-scan", exclusive=True, exit_on_error=False, description="scan keys")
+    async def scan(self) -> None:
+        pattern = self.query_one("#pattern", Input).value.strip() or "*"
+        type_value = self.query_one("#type", Select).value
+        type_ = None if type_value is Select.NULL else str(type_value)
+        keys = self.query_one(KeyList)
+        self.scan_state = "scanning"
+        try:
+            self._dbsize = await self.service.dbsize()
+            async for page in self.service.walk(match=parse_key(pattern), type_=type_):
+                self._calls += 1
+                keys.append(page.keys)
+                self._show_status(done=page.done)
+                while len(keys) >= self._target and not self._scan_all and not page.done:
+                    self.scan_state = "paused"
+                    self._want_more.clear()
+                    await self._want_more.wait()
+                    self.scan_state = "scanning"
+        except StudioError as error:
+            self.scan_state = "done"
+            self._show_error(error)
+            return
+        self.scan_state = "done"
+        self._show_status(done=True)
+
+    def _show_status(self, *, done: bool) -> None:
+        found = len(self.query_one(KeyList))
+        scanned = min(self._calls * 1000, self._dbsize or 0)
+        if done:
+            progress = f"scan complete over {self._dbsize or 0:,} keys"
+        else:
+            progress = (f"scanned ≈{scanned:,} of {self._dbsize or 0:,} · paused, m for more"
+                        if not self._scan_all and found >= self._target else
+                        f"scanning ≈{scanned:,} of {self._dbsize or 0:,}")
+        rate = self.service.throttle.current_rate()
+        self.query_one("#status", Static).update(
+            f"{found:,} key(s) found · {progress} · {rate:.0f} ops/s")
+
+    def _show_error(self, error: StudioError) -> None:
+        self.query_one("#status", Static).update(
+            Text.assemble((error.title, "bold red"), ": ", error.detail))
+
+    def action_more(self) -> None:
+        self._target += MORE
+        self._want_more.set()
+
+    def action_scan_all(self) -> None:
+        self._scan_all = True
+        self._want_more.set()
+
+    def action_rescan(self) -> None:
+        self.start_scan()
+
+    def action_pattern(self) -> None:
+        self.query_one("#pattern", Input).focus()
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one(KeyList).focus()
+        else:
+            self.dismiss()
+
+    @on(Input.Submitted, "#pattern")
+    def _pattern_submitted(self) -> None:
+        self.query_one(KeyList).focus()
+        self.start_scan()  # exclusive: the old scan is cancelled
+
+    @on(Select.Changed, "#type")
+    def _type_changed(self) -> None:
+        if self.is_mounted and hasattr(self, "service"):
+            self.start_scan()
+
+    # -- details for what is on screen --------------------------------------------------------
+    @on(KeyList.VisibleChanged)
+    def _visible(self, event: KeyList.VisibleChanged) -> None:
+        if event.end + LOOKAHEAD // 2 > self._target:
+            self._target = event.end + LOOKAHEAD
+            self._want_more.set()
+        keys = self.query_one(KeyList)
+        missing = [k for k in keys.keys[event.start:event.end] if keys.info(k) is None]
+        if missing:
+            self.load_infos(missing)
+
+    @work(group="redis-infos", exclusive=True, exit_on_error=False, description="key details")
+    async def load_infos(self, keys: list[bytes]) -> None:
+        try:
+            infos = await self.service.key_infos(keys)
+        except StudioError as error:
+            self._show_error(error)
+            return
+        self.query_one(KeyList).set_infos(infos)
+
+    @on(KeyList.Highlighted)
+    def _highlighted(self, event: KeyList.Highlighted) -> None:
+        if event.key is None:
+            self.query_one("#detail", Static).update("")
+        else:
+            self.load_preview(event.key)
+
+    @work(group="redis-preview", exclusive=True, exit_on_error=False, description="preview")
+    async def load_preview(self, key: bytes) -> None:
+        await asyncio.sleep(0.05)  # holding a key down moves fast; wait for it to settle
+        try:
+            info = self.query_one(KeyList).info(key) or (await self.service.key_infos([key]))[0]
+            preview = await self.service.preview(key, info.type)
+        except StudioError as error:
+            self._show_error(error)
+            return
+        self.query_one("#detail", Static).update(self._detail(key, info, preview))
+
+    def _detail(self, key: bytes, info, preview: ValuePreview) -> Table:
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="bold")
+        table.add_column()
+        table.add_row("Key", Text(display_key(key)))
+        table.add_row("Type", info.type)
+        table.add_row("TTL", format_ttl(info.ttl_ms))
+        table.add_row("Memory", format_bytes(info.memory))
+        if preview.length is not None:
+            unit = "bytes" if info.type == "string" else "items"
+            table.add_row("Size", f"{preview.length:,} {unit}")
+        if preview.head is not None:
+            table.add_row("Value", _render_value(preview.head, preview.length or 0))
+        return table
+
+
+def _render_value(head: bytes, total: int) -> Text:
+    """Pretty JSON, plain text, or hex for binary; says when only the start is shown."""
+    cut = total > len(head)
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or not all(c.isprintable() or c in "\n\r\t" for c in text):
+        rendered = Text(display_key(head), style="cyan")
+        rendered.append("  (binary; \\xNN escapes)", style="dim")
+        if cut:
+            rendered.append(f"\n… first {len(head):,} of {total:,} bytes", style="dim")
+        return rendered
+    if not cut:
+        try:
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except ValueError:
+            pass
+    rendered = Text(text)
+    if cut:
+        rendered.append(f"\n… first {len(head):,} of {total:,} bytes", style="dim")
+    return rendered

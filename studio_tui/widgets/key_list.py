@@ -1,0 +1,212 @@
+"""A virtual list of Redis keys: holds them as bytes and draws only the rows on screen, so a
+million keys cost memory for the keys and nothing more (Textual's Line API)."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from studio_tui.services.redis_keys import display_key
+from studio_tui.services.redis_service import KeyInfo
+
+TYPE_WIDTH, TTL_WIDTH, MEMORY_WIDTH = 10, 9, 9
+
+
+def format_ttl(ttl_ms: int) -> str:
+    if ttl_ms == -1:
+        return "∞"
+    if ttl_ms < 0:
+        return "gone"
+    seconds = ttl_ms // 1000
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def format_bytes(size: int | None) -> str:
+    if size is None:
+        return "-"
+    for unit in ("B", "K", "M", "G"):
+        if size < 1024 or unit == "G":
+            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
+        size /= 1024
+    return f"{size:.1f}G"
+
+
+class KeyList(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    KeyList { height: 1fr; }
+    KeyList > .key-list--cursor { background: $accent 40%; text-style: bold; }
+    KeyList:focus > .key-list--cursor { background: $accent; color: $text; }
+    KeyList > .key-list--meta { color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {"key-list--cursor", "key-list--meta"}
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Up", show=False, id="keys.up"),
+        Binding("down,j", "move(1)", "Down", show=False, id="keys.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="keys.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="keys.page_down"),
+        Binding("home,g", "first", "First", show=False, id="keys.first"),
+        Binding("end,G", "last", "Last", show=False, id="keys.last"),
+        Binding("enter", "choose", "Open", show=False, id="keys.open"),
+    ]
+
+    cursor: reactive[int] = reactive(0, repaint=False)
+
+    class Highlighted(Message, bubble=True):
+        """The cursor moved to ``key`` (None when the list is empty)."""
+
+        def __init__(self, key: bytes | None) -> None:
+            super().__init__()
+            self.key = key
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, KeyList.Highlighted)
+
+    class VisibleChanged(Message, bubble=True):
+        """Rows [start, end) are on screen: time to fetch their details, or more keys."""
+
+        def __init__(self, start: int, end: int, total: int) -> None:
+            super().__init__()
+            self.start, self.end, self.total = start, end, total
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, KeyList.VisibleChanged)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._keys: list[bytes] = []
+        self._infos: dict[bytes, KeyInfo] = {}
+
+    # -- data -------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @property
+    def keys(self) -> list[bytes]:
+        return self._keys
+
+    @property
+    def selected_key(self) -> bytes | None:
+        return self._keys[self.cursor] if 0 <= self.cursor < len(self._keys) else None
+
+    def clear(self) -> None:
+        self._keys = []
+        self._infos = {}
+        self.cursor = 0
+        self._resize()
+        self.post_message(self.Highlighted(None))
+
+    def append(self, keys: list[bytes]) -> None:
+        if not keys:
+            return
+        was_empty = not self._keys
+        self._keys.extend(keys)
+        self._resize()
+        if was_empty:
+            self.post_message(self.Highlighted(self._keys[0]))
+        self._report_visible()
+
+    def set_infos(self, infos: list[KeyInfo]) -> None:
+        for info in infos:
+            self._infos[info.key] = info
+        self.refresh()
+
+    def info(self, key: bytes) -> KeyInfo | None:
+        return self._infos.get(key)
+
+    def remove(self, key: bytes) -> None:
+        """Drop a key (deleted or renamed); the cursor stays on the same row number."""
+        try:
+            self._keys.remove(key)
+        except ValueError:
+            return
+        self._infos.pop(key, None)
+        self.cursor = min(self.cursor, max(0, len(self._keys) - 1))
+        self._resize()
+        self.post_message(self.Highlighted(self.selected_key))
+
+    def visible_range(self) -> tuple[int, int]:
+        start = int(self.scroll_offset.y)
+        return start, min(len(self._keys), start + self.scrollable_content_region.height)
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._keys))
+        self.refresh()
+
+    def _report_visible(self) -> None:
+        start, end = self.visible_range()
+        self.post_message(self.VisibleChanged(start, end, len(self._keys)))
+
+    # -- drawing ----------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_offset.y) + y
+        width = self.scrollable_content_region.width
+        if index >= len(self._keys):
+            return Strip.blank(width, self.rich_style)
+        key = self._keys[index]
+        info = self._infos.get(key)
+        meta_width = TYPE_WIDTH + TTL_WIDTH + MEMORY_WIDTH
+        name_width = max(8, width - meta_width)
+        name = display_key(key)
+        if len(name) > name_width - 1:
+            name = name[: name_width - 2] + "…"
+        if info is None:
+            meta = "".rjust(meta_width)
+        else:
+            meta = (info.type[:TYPE_WIDTH - 1].ljust(TYPE_WIDTH)
+                    + format_ttl(info.ttl_ms).rjust(TTL_WIDTH - 1) + " "
+                    + format_bytes(info.memory).rjust(MEMORY_WIDTH - 1))
+        base = self.rich_style
+        if index == self.cursor:
+            base = base + self.get_component_rich_style("key-list--cursor")
+            meta_style = base
+        else:
+            meta_style = base + self.get_component_rich_style("key-list--meta")
+        segments = [Segment(" " + name.ljust(name_width - 1), base), Segment(meta, meta_style)]
+        return Strip(segments).adjust_cell_length(width, base if index == self.cursor
+                                                  else Style())
+
+    # -- movement ---------------------------------------------------------------------------
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh(Region(0, old - int(self.scroll_offset.y), self.size.width, 1))
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True)
+        self.refresh(Region(0, new - int(self.scroll_offset.y), self.size.width, 1))
+        self.post_message(self.Highlighted(self.selected_key))
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._report_visible()
+
+    def on_resize(self) -> None:
+        self._resize()
+        self._report_visible()
+
+    def on_click(self, event) -> None:
+        index = int(self.scroll_offset.y) + event.y
+        if 0 <= index < len(self._keys):
+            self.cursor = index
+
+    def action_move(self, delta: int) -> None:
+        if self._keys:
+            self.cursor = max(0, min(len(self._keys) - 1, self.cursor + delta))
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_first(self) -> None:
+        self.action_move(-len(self._keys))
+
+    def action_last(self) -> None:
+        self.action_move(len(self._keys))
+
+    def action_choose(self) -> None:
+        if self.selected_key is not None:
+            self.post_message(self.Highlighted(self.selected_key))
