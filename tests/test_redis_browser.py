@@ -14,7 +14,7 @@ from textual.widgets import Input, Select, Static
 import realservers
 from studio_tui.screens.redis_browser import RedisBrowserScreen
 from studio_tui.widgets.key_list import KeyList
-from ui import QUIET_SETTINGS, seed, seed_now, settle, studio_app
+from ui import QUIET_SETTINGS, run_command, seed, seed_now, settle, studio_app
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -45,12 +45,7 @@ async def _open(tmp_path: Path, server):
 
 
 async def _open_browser(pilot) -> RedisBrowserScreen:
-    await settle(pilot)
-    await pilot.press("colon")
-    await settle(pilot)
-    pilot.app.screen.query_one(Input).value = "open cache"
-    await pilot.press("enter")
-    await settle(pilot)
+    await run_command(pilot, "open cache")
     assert isinstance(pilot.app.screen, RedisBrowserScreen)
     return pilot.app.screen
 

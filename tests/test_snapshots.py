@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from ui import QUIET_SETTINGS, seed_now, settle, studio_app
+from ui import QUIET_SETTINGS, run_command, seed_now, settle, studio_app
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -32,12 +32,7 @@ def home(tmp_path: Path) -> Path:
 
 
 async def _to_databases(pilot) -> None:
-    await settle(pilot)
-    await pilot.press("colon")
-    await settle(pilot)
-    pilot.app.screen.query_one(Input).value = "dbs Acme Corp/shop"
-    await pilot.press("enter")
-    await settle(pilot)
+    await run_command(pilot, "dbs Acme Corp/shop")
 
 
 def _snap(snap_compare, home: Path, size, run_before) -> bool:

@@ -58,3 +58,15 @@ async def settle(pilot, timeout: float = 20.0) -> None:
     else:
         raise AssertionError(f"workers still running after {timeout}s: {list(app.workers)}")
     await pilot.pause()
+
+
+async def run_command(pilot, command: str) -> None:
+    """Type ``:command`` and Enter, as a user would, then wait for the result."""
+    from textual.widgets import Input
+
+    await settle(pilot)
+    await pilot.press("colon")
+    await settle(pilot)
+    pilot.app.screen.query_one(Input).value = command
+    await pilot.press("enter")
+    await settle(pilot)
