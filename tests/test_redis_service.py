@@ -151,3 +151,54 @@ def test_printable_keys_are_shown_as_they_are():
 ])
 def test_wildcards_are_recognised(pattern: bytes, expected: bool):
     assert has_glob(pattern) is expected
+
+
+async def _all_pages(fetch) -> list:
+    items, position = [], 0
+    for _ in range(1000):
+        page = await fetch(position)
+        items.extend(page.items)
+        if page.done:
+            return items
+        position = page.next
+    raise AssertionError("paging never ended")
+
+
+async def test_collections_page_through_every_item(raw, service):
+    await raw.hset("h", mapping={f"f{n}": n for n in range(1000)})
+    await raw.rpush("l", *range(450))
+    await raw.sadd("s", *range(700))
+    await raw.zadd("z", {f"m{n}": n for n in range(300)})
+    hash_items = await _all_pages(lambda c: service.hash_page(b"h", c, count=100))
+    assert dict(hash_items) == {f"f{n}".encode(): str(n).encode() for n in range(1000)}
+    list_items = await _all_pages(lambda s: service.list_page(b"l", s, count=100))
+    assert [v for _, v in list_items] == [str(n).encode() for n in range(450)]
+    assert list_items[123][0] == b"123"
+    set_items = await _all_pages(lambda c: service.set_page(b"s", c, count=100))
+    assert {m for m, _ in set_items} == {str(n).encode() for n in range(700)}
+    zset_items = await _all_pages(lambda s: service.zset_page(b"z", s, count=64))
+    assert [m for m, _ in zset_items] == [f"m{n}".encode() for n in range(300)]
+    assert zset_items[5][1] == b"5.0"
+
+
+async def test_streams_page_newest_first_and_oldest_first(raw, service):
+    ids = [await raw.xadd("x", {"n": n}) for n in range(25)]
+    newest = []
+    after = b"-"
+    while True:
+        page = await service.stream_page(b"x", after, count=10)
+        newest.extend(entry_id for entry_id, _ in page.entries)
+        if page.last_id is None:
+            break
+        after = page.last_id
+    assert newest == list(reversed(ids))
+    oldest = await service.stream_page(b"x", count=5, newest_first=False)
+    assert [e for e, _ in oldest.entries] == ids[:5]
+    assert oldest.entries[0][1] == {b"n": b"0"}
+
+
+async def test_big_strings_are_read_in_ranges(raw, service):
+    await raw.set("big", b"a" * 10_000 + b"b" * 10_000)
+    preview = await service.preview(b"big", "string")
+    assert preview.length == 20_000 and len(preview.head) == 4096
+    assert await service.string_range(b"big", 9_998, 4) == b"aabb"

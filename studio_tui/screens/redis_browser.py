@@ -4,10 +4,8 @@ cancels the old scan, and details are fetched only for the rows on screen."""
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,11 +16,12 @@ from textual.widgets import Footer, Header, Input, Select, Static
 
 from studio_tui.services.errors import StudioError
 from studio_tui.services.platform.models import DatabaseEntry
-from studio_tui.services.redis_keys import display_key, parse_key
-from studio_tui.services.redis_service import RedisService, ValuePreview
+from studio_tui.services.redis_keys import parse_key
+from studio_tui.services.redis_service import RedisService
 from studio_tui.services.throttle import OpsThrottle
 from studio_tui.services.tiers import REDIS_OPS_CAP
-from studio_tui.widgets.key_list import KeyList, format_bytes, format_ttl
+from studio_tui.widgets.key_list import KeyList
+from studio_tui.widgets.value_panel import COLUMNS, ValuePanel, short
 
 if TYPE_CHECKING:
     from studio_tui.services.studio import Studio
@@ -31,6 +30,7 @@ TYPES = ["string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
 # Keys scanned ahead of the last row on screen; scrolling or `m` asks for more.
 LOOKAHEAD = 2000
 MORE = 10_000
+STRING_PAGE = 65_536  # bytes added to a shown string by each "+"
 
 
 class RedisBrowserScreen(Screen[None]):
@@ -41,6 +41,8 @@ class RedisBrowserScreen(Screen[None]):
         Binding("m", "more", "More", id="redis.more"),
         Binding("a", "scan_all", "Scan all", id="redis.scan_all"),
         Binding("r", "rescan", "Rescan", id="redis.rescan"),
+        Binding("plus", "more_items", "More of value", id="redis.value_more"),
+        Binding("tab", "switch_pane", "Keys/value", show=False, id="redis.switch_pane"),
     ]
 
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
@@ -54,6 +56,10 @@ class RedisBrowserScreen(Screen[None]):
         self.scan_state = "done"
         self._calls = 0
         self._dbsize: int | None = None
+        # Where the next page of the shown value starts: (key, type, cursor/index/offset/id).
+        self._value_next: tuple[bytes, str, object] | None = None
+        self._string_shown = bytearray()
+        self._string_total = 0
 
     @property
     def studio(self) -> "Studio":
@@ -68,7 +74,7 @@ class RedisBrowserScreen(Screen[None]):
             yield Select([(t, t) for t in TYPES], prompt="any type", id="type")
         with Horizontal(id="panes"):
             yield KeyList(id="keys")
-            yield Static("", id="detail")
+            yield ValuePanel(id="detail")
         yield Static("", id="status", markup=False)
         yield Footer()
 
@@ -182,56 +188,71 @@ class RedisBrowserScreen(Screen[None]):
     @on(KeyList.Highlighted)
     def _highlighted(self, event: KeyList.Highlighted) -> None:
         if event.key is None:
-            self.query_one("#detail", Static).update("")
+            self.query_one(ValuePanel).clear()
+            self._value_next = None
         else:
-            self.load_preview(event.key)
+            self.load_value(event.key)
 
-    @work(group="redis-preview", exclusive=True, exit_on_error=False, description="preview")
-    async def load_preview(self, key: bytes) -> None:
+    @work(group="redis-value", exclusive=True, exit_on_error=False, description="load value")
+    async def load_value(self, key: bytes) -> None:
         await asyncio.sleep(0.05)  # holding a key down moves fast; wait for it to settle
+        panel = self.query_one(ValuePanel)
         try:
             info = self.query_one(KeyList).info(key) or (await self.service.key_infos([key]))[0]
             preview = await self.service.preview(key, info.type)
         except StudioError as error:
             self._show_error(error)
             return
-        self.query_one("#detail", Static).update(self._detail(key, info, preview))
+        panel.show(key, info, preview)
+        self._value_next = None
+        if info.type == "string":
+            self._string_shown = bytearray(preview.head or b"")
+            self._string_total = preview.length or 0
+            if self._string_total > len(self._string_shown):
+                self._value_next = (key, "string", len(self._string_shown))
+        elif info.type in COLUMNS:
+            self._value_next = (key, info.type, 0 if info.type != "stream" else b"-")
+            await self._load_page()
 
-    def _detail(self, key: bytes, info, preview: ValuePreview) -> Table:
-        table = Table.grid(padding=(0, 1))
-        table.add_column(style="bold")
-        table.add_column()
-        table.add_row("Key", Text(display_key(key)))
-        table.add_row("Type", info.type)
-        table.add_row("TTL", format_ttl(info.ttl_ms))
-        table.add_row("Memory", format_bytes(info.memory))
-        if preview.length is not None:
-            unit = "bytes" if info.type == "string" else "items"
-            table.add_row("Size", f"{preview.length:,} {unit}")
-        if preview.head is not None:
-            table.add_row("Value", _render_value(preview.head, preview.length or 0))
-        return table
+    def action_more_items(self) -> None:
+        if self._value_next is not None:
+            self.run_worker(self._load_page(), group="redis-value-more", exclusive=True,
+                            exit_on_error=False)
 
-
-def _render_value(head: bytes, total: int) -> Text:
-    """Pretty JSON, plain text, or hex for binary; says when only the start is shown."""
-    cut = total > len(head)
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is None or not all(c.isprintable() or c in "\n\r\t" for c in text):
-        rendered = Text(display_key(head), style="cyan")
-        rendered.append("  (binary; \\xNN escapes)", style="dim")
-        if cut:
-            rendered.append(f"\n… first {len(head):,} of {total:,} bytes", style="dim")
-        return rendered
-    if not cut:
+    async def _load_page(self) -> None:
+        if self._value_next is None:
+            return
+        key, type_, position = self._value_next
+        panel = self.query_one(ValuePanel)
+        service = self.service
         try:
-            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-        except ValueError:
-            pass
-    rendered = Text(text)
-    if cut:
-        rendered.append(f"\n… first {len(head):,} of {total:,} bytes", style="dim")
-    return rendered
+            if type_ == "string":
+                chunk = await service.string_range(key, int(position), STRING_PAGE)
+                self._string_shown += chunk
+                end = int(position) + len(chunk)
+                panel.show_string(bytes(self._string_shown), self._string_total)
+                self._value_next = (key, type_, end) if end < self._string_total else None
+                return
+            if type_ == "stream":
+                page = await service.stream_page(key, position)  # type: ignore[arg-type]
+                panel.add_items([(short(entry_id), ", ".join(
+                    f"{short(f)}={short(v)}" for f, v in fields.items()))
+                    for entry_id, fields in page.entries])
+                self._value_next = None if page.last_id is None else (key, type_, page.last_id)
+                return
+            fetch = {"hash": service.hash_page, "list": service.list_page,
+                     "set": service.set_page, "zset": service.zset_page}[type_]
+            page = await fetch(key, int(position))
+        except StudioError as error:
+            self._show_error(error)
+            return
+        panel.add_items([tuple(short(part) for part in item if part is not None)
+                         for item in page.items])
+        self._value_next = None if page.done else (key, type_, page.next)
+
+    def action_switch_pane(self) -> None:
+        panel = self.query_one(ValuePanel)
+        if self.focused is panel.items:
+            self.query_one(KeyList).focus()
+        elif panel.has_class("-collection"):
+            panel.items.focus()

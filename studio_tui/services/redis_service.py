@@ -42,6 +42,25 @@ class ValuePreview:
     head: bytes | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ItemsPage:
+    """One page of a collection: (member or field or index, value or score) pairs, and where
+    the next page starts (a cursor or an index; 0 when there is no more)."""
+
+    items: list[tuple[bytes, bytes | None]]
+    next: int
+
+    @property
+    def done(self) -> bool:
+        return self.next == 0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPage:
+    entries: list[tuple[bytes, dict[bytes, bytes]]]
+    last_id: bytes | None  # pass as ``after`` for the next page; None when there is no more
+
+
 _LENGTH_COMMANDS = {"hash": "HLEN", "list": "LLEN", "set": "SCARD", "zset": "ZCARD",
                     "stream": "XLEN"}
 PREVIEW_BYTES = 4096
@@ -140,3 +159,49 @@ class RedisService:
             return ValuePreview(type_, None)
         length = await self._run(command, lambda client: client.execute_command(command, key))
         return ValuePreview(type_, int(length))
+
+    # -- paged values: never more than one page of a big value in memory ------------------------
+    async def string_range(self, key: bytes, offset: int, length: int = PREVIEW_BYTES) -> bytes:
+        return bytes(await self._run(
+            "GETRANGE", lambda client: client.getrange(key, offset, offset + length - 1)))
+
+    async def hash_page(self, key: bytes, cursor: int = 0, *, count: int = 200,
+                        match: bytes | None = None) -> ItemsPage:
+        next_cursor, items = await self._run(
+            "HSCAN", lambda client: client.hscan(key, cursor=cursor, match=match, count=count))
+        return ItemsPage([(bytes(f), bytes(v)) for f, v in items.items()], int(next_cursor))
+
+    async def set_page(self, key: bytes, cursor: int = 0, *, count: int = 200,
+                       match: bytes | None = None) -> ItemsPage:
+        next_cursor, members = await self._run(
+            "SSCAN", lambda client: client.sscan(key, cursor=cursor, match=match, count=count))
+        return ItemsPage([(bytes(m), None) for m in members], int(next_cursor))
+
+    async def list_page(self, key: bytes, start: int = 0, *, count: int = 200) -> ItemsPage:
+        values = await self._run(
+            "LRANGE", lambda client: client.lrange(key, start, start + count - 1))
+        following = start + len(values) if len(values) == count else 0
+        return ItemsPage([(str(start + i).encode(), bytes(v)) for i, v in enumerate(values)],
+                         following)
+
+    async def zset_page(self, key: bytes, start: int = 0, *, count: int = 200) -> ItemsPage:
+        """By rank, lowest score first; the score is the item's second value."""
+        pairs = await self._run("ZRANGE", lambda client: client.zrange(
+            key, start, start + count - 1, withscores=True))
+        following = start + len(pairs) if len(pairs) == count else 0
+        return ItemsPage([(bytes(m), repr(float(s)).encode()) for m, s in pairs], following)
+
+    async def stream_page(self, key: bytes, after: bytes = b"-", *, count: int = 100,
+                          newest_first: bool = True) -> StreamPage:
+        """Entries from ``after`` (exclusive unless it is the start), newest first by default."""
+        async def read(client):
+            if newest_first:
+                top = b"+" if after == b"-" else b"(" + after
+                return await client.xrevrange(key, max=top, min=b"-", count=count)
+            low = b"-" if after == b"-" else b"(" + after
+            return await client.xrange(key, min=low, max=b"+", count=count)
+
+        entries = await self._run("XRANGE", read)
+        items = [(bytes(entry_id), {bytes(f): bytes(v) for f, v in fields.items()})
+                 for entry_id, fields in entries]
+        return StreamPage(items, items[-1][0] if len(items) == count else None)
