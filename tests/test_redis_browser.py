@@ -15,7 +15,9 @@ import realservers
 from studio_tui.screens.redis_browser import RedisBrowserScreen
 from studio_tui.widgets.key_list import KeyList
 from studio_tui.widgets.value_panel import ValuePanel
-from ui import QUIET_SETTINGS, run_command, seed, seed_now, settle, studio_app
+from studio_tui.services.studio import Studio
+from studio_tui.settings import Settings
+from ui import QUIET_SETTINGS, home_env, run_command, seed, seed_now, settle, studio_app
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -184,3 +186,69 @@ async def test_values_page_in_with_plus(tmp_path: Path, keyspace):
         assert [tuple(map(str, panel.items.get_row_at(0)))] == [("user", "1")]
         await pilot.press("tab")
         assert app.focused is panel.items
+
+
+async def _open_db5(tmp_path: Path, server, *, read_only: bool = False):
+    url = server.url.rsplit("/", 1)[0] + "/5"
+    client = redis_sync.Redis.from_url(url)
+    client.flushdb()
+    client.set("edit:me", "1")
+    client.close()
+    await seed(tmp_path, {"Acme": {"shop": [("cache", url)]}})
+    if read_only:
+        env = home_env(tmp_path)
+        async with Studio(Settings.load(env), env) as studio:
+            entry = (await studio.catalog.databases())[0]
+            await studio.catalog.update_database(entry.id, read_only=True)
+    return studio_app(tmp_path, QUIET_SETTINGS), url
+
+
+async def test_keys_are_renamed_expired_and_deleted_with_confirmation(tmp_path: Path, keyspace):
+    app, url = await _open_db5(tmp_path, keyspace)
+    client = redis_sync.Redis.from_url(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_browser(pilot)
+        keys = screen.query_one(KeyList)
+        assert keys.keys == [b"edit:me"]
+        await pilot.press("R")
+        await pilot.pause()
+        pilot.app.screen.query_one(Input).value = "edit:renamed"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert keys.keys == [b"edit:renamed"] and client.exists("edit:renamed")
+        await pilot.press("T")
+        await pilot.pause()
+        pilot.app.screen.query_one(Input).value = "120"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert 0 < client.ttl("edit:renamed") <= 120
+        assert keys.info(b"edit:renamed").ttl_ms > 0
+        await pilot.press("d")
+        await pilot.pause()
+        assert "It cannot be undone" in str(app.screen.query_one("#detail", Static).content)
+        await pilot.press("shift+tab", "enter")
+        await settle(pilot)
+        assert keys.keys == [] and not client.exists("edit:renamed")
+        assert "Deleted edit:renamed." in _text(app, "#status")
+    client.close()
+
+
+async def test_a_read_only_entry_refuses_edits_and_keeps_the_key(tmp_path: Path, keyspace):
+    app, url = await _open_db5(tmp_path, keyspace, read_only=True)
+    client = redis_sync.Redis.from_url(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_browser(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("shift+tab", "enter")
+        await settle(pilot)
+        assert "Read-only database" in _text(app, "#status")
+        await pilot.press("R")
+        await pilot.pause()
+        pilot.app.screen.query_one(Input).value = "edit:moved"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "read-only entry; RENAME was refused" in _text(app, "#dialog")
+        assert pilot.app.screen.query_one(Input).value == "edit:moved"  # kept for the user
+    assert client.get("edit:me") == b"1"
+    client.close()

@@ -12,6 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from studio_tui.services.catalog import Catalog
+from studio_tui.services.errors import (
+    ConflictError,
+    NotFoundError,
+    ReadOnlyError,
+    ServerError,
+    ValidationError,
+)
+from studio_tui.services.redis_console import ConfirmationRequired, run_console
 from studio_tui.services.redis_keys import display_key, has_glob, parse_key
 from studio_tui.services.redis_service import RedisService
 from studio_tui.services.throttle import OpsThrottle
@@ -202,3 +210,72 @@ async def test_big_strings_are_read_in_ranges(raw, service):
     preview = await service.preview(b"big", "string")
     assert preview.length == 20_000 and len(preview.head) == 4096
     assert await service.string_range(b"big", 9_998, 4) == b"aabb"
+
+
+async def test_edits_delete_expire_persist_and_rename_safely(raw, service):
+    await raw.set("a", "1")
+    await raw.set("b", "2")
+    await service.set_ttl(b"a", 100)
+    assert 0 < await raw.ttl("a") <= 100
+    await service.set_ttl(b"a", None)
+    assert await raw.ttl("a") == -1
+    with pytest.raises(ConflictError, match="already exists; nothing was renamed"):
+        await service.rename(b"a", b"b")
+    assert await raw.get("b") == b"2"
+    await service.rename(b"a", b"c")
+    assert await raw.get("c") == b"1"
+    with pytest.raises(NotFoundError):
+        await service.rename(b"gone", b"d")
+    with pytest.raises(ValidationError):
+        await service.set_ttl(b"c", 0)
+    assert await service.delete([b"b", b"c", b"never"]) == 2
+
+
+async def test_a_string_changed_by_someone_else_is_a_conflict_not_an_overwrite(raw, service):
+    await raw.set("doc", "v1", ex=500)
+    loaded = await raw.get("doc")
+    await raw.set("doc", "someone else", keepttl=True)
+    with pytest.raises(ConflictError, match="changed by someone else"):
+        await service.set_string(b"doc", b"my edit", expected=loaded)
+    assert await raw.get("doc") == b"someone else"
+    await service.set_string(b"doc", b"my edit", expected=b"someone else")
+    assert await raw.get("doc") == b"my edit"
+    assert await raw.ttl("doc") > 0  # the TTL survives an edit
+    with pytest.raises(ConflictError):
+        await service.set_string(b"new", b"x", expected=b"thought it existed")
+    await service.set_string(b"new", b"x", expected=None)
+    assert await raw.get("new") == b"x"
+
+
+async def test_read_only_entries_refuse_every_edit_in_the_service(catalog, project_id, manager,
+                                                                  redis_server, raw):
+    await raw.set("keep", "1")
+    entry = await catalog.add_database(project_id, "ro", _db3(redis_server.url), read_only=True)
+    read_only = RedisService(manager, entry.id)
+    for attempt in (read_only.delete([b"keep"]), read_only.set_ttl(b"keep", 5),
+                    read_only.rename(b"keep", b"moved"),
+                    read_only.set_string(b"keep", b"2", expected=b"1"),
+                    run_console(read_only, "SET keep 3"),
+                    run_console(read_only, "FLUSHDB", confirmation="FLUSHDB")):
+        with pytest.raises(ReadOnlyError):
+            await attempt
+    assert await raw.get("keep") == b"1" and await raw.ttl("keep") == -1
+    assert await run_console(read_only, "GET keep") == [b"1"]
+
+
+async def test_console_runs_lines_as_a_pipeline_and_guards_dangerous_commands(raw, service):
+    replies = await run_console(service, 'SET greeting "hello world"\nGET greeting\nHGET nope')
+    assert replies[:2] == [True, b"hello world"]
+    assert isinstance(replies[2], ServerError)  # one bad line does not hide the others
+    with pytest.raises(ConfirmationRequired) as caught:
+        await run_console(service, "GET greeting\nFLUSHDB")
+    assert caught.value.field_errors == {"confirm": "FLUSHDB"}
+    assert await raw.get("greeting") == b"hello world"
+    with pytest.raises(ConfirmationRequired):
+        await run_console(service, "KEYS *", confirmation="yes")
+    assert await run_console(service, "FLUSHDB", confirmation="flushdb") == [True]
+    assert await raw.dbsize() == 0
+    with pytest.raises(ValidationError, match="Line 1"):
+        await run_console(service, 'GET "unterminated')
+    with pytest.raises(ConfirmationRequired):
+        await run_console(service, "config set maxmemory 1")

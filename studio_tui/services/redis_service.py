@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from studio_tui.services.errors import ConflictError, NotFoundError, ServerError, ValidationError
 from studio_tui.services.manager import ConnectionManager
-from studio_tui.services.redis_keys import has_glob
+from studio_tui.services.redis_keys import display_key, has_glob
 from studio_tui.services.throttle import OpsThrottle
 
 DEFAULT_SCAN_COUNT = 1000
@@ -75,19 +76,20 @@ class RedisService:
         self.database_id = database_id
         self.throttle = throttle or OpsThrottle(None)
 
-    async def _run(self, operation: str, fn, *, write: bool = False) -> Any:
+    async def run(self, operation: str, fn, *, write: bool = False) -> Any:
+        """One operation through the ops cap and the connection manager's single path."""
         await self.throttle.acquire()
         return await self.manager.run(self.database_id, operation, fn, write=write)
 
     async def dbsize(self) -> int:
-        return int(await self._run("DBSIZE", lambda r: r.dbsize()))
+        return int(await self.run("DBSIZE", lambda r: r.dbsize()))
 
     async def scan_page(self, cursor: int = 0, *, match: bytes | None = None,
                         count: int = DEFAULT_SCAN_COUNT, type_: str | None = None) -> ScanPage:
         async def scan(client) -> tuple[int, list[bytes]]:
             return await client.scan(cursor=cursor, match=match, count=count, _type=type_)
 
-        next_cursor, keys = await self._run("SCAN", scan)
+        next_cursor, keys = await self.run("SCAN", scan)
         return ScanPage(list(keys), int(next_cursor))
 
     async def walk(self, *, match: bytes | None = None, count: int = DEFAULT_SCAN_COUNT,
@@ -128,7 +130,7 @@ class RedisService:
                     pipe.memory_usage(key, samples=0)
             return await pipe.execute(raise_on_error=False)
 
-        replies = await self._run("TYPE/PTTL/MEMORY", pipeline)
+        replies = await self.run("TYPE/PTTL/MEMORY", pipeline)
         step = 3 if memory else 2
         infos = []
         for index, key in enumerate(keys):
@@ -152,33 +154,33 @@ class RedisService:
                 length, head = await pipe.execute()
                 return int(length), bytes(head)
 
-            length, head = await self._run("STRLEN/GETRANGE", string_head)
+            length, head = await self.run("STRLEN/GETRANGE", string_head)
             return ValuePreview(type_, length, head)
         command = _LENGTH_COMMANDS.get(type_)
         if command is None:
             return ValuePreview(type_, None)
-        length = await self._run(command, lambda client: client.execute_command(command, key))
+        length = await self.run(command, lambda client: client.execute_command(command, key))
         return ValuePreview(type_, int(length))
 
     # -- paged values: never more than one page of a big value in memory ------------------------
     async def string_range(self, key: bytes, offset: int, length: int = PREVIEW_BYTES) -> bytes:
-        return bytes(await self._run(
+        return bytes(await self.run(
             "GETRANGE", lambda client: client.getrange(key, offset, offset + length - 1)))
 
     async def hash_page(self, key: bytes, cursor: int = 0, *, count: int = 200,
                         match: bytes | None = None) -> ItemsPage:
-        next_cursor, items = await self._run(
+        next_cursor, items = await self.run(
             "HSCAN", lambda client: client.hscan(key, cursor=cursor, match=match, count=count))
         return ItemsPage([(bytes(f), bytes(v)) for f, v in items.items()], int(next_cursor))
 
     async def set_page(self, key: bytes, cursor: int = 0, *, count: int = 200,
                        match: bytes | None = None) -> ItemsPage:
-        next_cursor, members = await self._run(
+        next_cursor, members = await self.run(
             "SSCAN", lambda client: client.sscan(key, cursor=cursor, match=match, count=count))
         return ItemsPage([(bytes(m), None) for m in members], int(next_cursor))
 
     async def list_page(self, key: bytes, start: int = 0, *, count: int = 200) -> ItemsPage:
-        values = await self._run(
+        values = await self.run(
             "LRANGE", lambda client: client.lrange(key, start, start + count - 1))
         following = start + len(values) if len(values) == count else 0
         return ItemsPage([(str(start + i).encode(), bytes(v)) for i, v in enumerate(values)],
@@ -186,7 +188,7 @@ class RedisService:
 
     async def zset_page(self, key: bytes, start: int = 0, *, count: int = 200) -> ItemsPage:
         """By rank, lowest score first; the score is the item's second value."""
-        pairs = await self._run("ZRANGE", lambda client: client.zrange(
+        pairs = await self.run("ZRANGE", lambda client: client.zrange(
             key, start, start + count - 1, withscores=True))
         following = start + len(pairs) if len(pairs) == count else 0
         return ItemsPage([(bytes(m), repr(float(s)).encode()) for m, s in pairs], following)
@@ -201,7 +203,72 @@ class RedisService:
             low = b"-" if after == b"-" else b"(" + after
             return await client.xrange(key, min=low, max=b"+", count=count)
 
-        entries = await self._run("XRANGE", read)
+        entries = await self.run("XRANGE", read)
         items = [(bytes(entry_id), {bytes(f): bytes(v) for f, v in fields.items()})
                  for entry_id, fields in entries]
         return StreamPage(items, items[-1][0] if len(items) == count else None)
+
+    # -- edits: each is a write (refused on read-only entries) and checked for conflicts --------
+    async def delete(self, keys: Sequence[bytes]) -> int:
+        """UNLINK (non-blocking on the server); returns how many existed."""
+        if not keys:
+            return 0
+        return int(await self.run("UNLINK", lambda client: client.unlink(*keys), write=True))
+
+    async def set_ttl(self, key: bytes, seconds: int | None) -> None:
+        """Expire in ``seconds``, or never (PERSIST) when None."""
+        if seconds is not None and seconds <= 0:
+            raise ValidationError("A TTL is a positive number of seconds.",
+                                  field_errors={"ttl": "positive seconds"})
+
+        async def apply(client) -> bool:
+            if seconds is None:
+                await client.persist(key)
+                return bool(await client.exists(key))
+            return bool(await client.expire(key, seconds))
+
+        if not await self.run("EXPIRE" if seconds else "PERSIST", apply, write=True):
+            raise NotFoundError(f"The key {display_key(key)} no longer exists.")
+
+    async def rename(self, key: bytes, new_key: bytes) -> None:
+        """RENAMENX: never overwrites an existing key."""
+        if not new_key:
+            raise ValidationError("A key name cannot be empty.", field_errors={"name": "required"})
+
+        async def apply(client) -> bool:
+            return bool(await client.renamenx(key, new_key))
+
+        try:
+            renamed = await self.run("RENAME", apply, write=True)
+        except ServerError as error:
+            if "no such key" in error.detail.lower():
+                raise NotFoundError(f"The key {display_key(key)} no longer exists.") from None
+            raise
+        if not renamed:
+            raise ConflictError(f"A key named {display_key(new_key)} already exists; "
+                                "nothing was renamed.")
+
+    async def set_string(self, key: bytes, value: bytes, *, expected: bytes | None) -> None:
+        """Replace a string value, unless it changed since it was read as ``expected`` (None:
+        the key must not exist). WATCH/MULTI make the check and the write one step, and the TTL
+        is kept."""
+        from redis.exceptions import WatchError
+
+        async def apply(client) -> None:
+            async with client.pipeline(transaction=True) as pipe:
+                await pipe.watch(key)
+                current = await pipe.get(key)
+                if current != expected:
+                    raise ConflictError(
+                        f"{display_key(key)} was changed by someone else since you loaded it; "
+                        "your edit was not saved and is still here.")
+                pipe.multi()
+                pipe.set(key, value, keepttl=True)
+                try:
+                    await pipe.execute()
+                except WatchError:
+                    raise ConflictError(
+                        f"{display_key(key)} changed while saving; your edit was not saved and "
+                        "is still here.") from None
+
+        await self.run("SET", apply, write=True)

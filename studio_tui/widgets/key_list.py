@@ -133,6 +133,20 @@ class KeyList(ScrollView, can_focus=True):
         self._resize()
         self.post_message(self.Highlighted(self.selected_key))
 
+    def replace(self, old: bytes, new: bytes) -> None:
+        """A renamed key keeps its row."""
+        try:
+            index = self._keys.index(old)
+        except ValueError:
+            return
+        self._keys[index] = new
+        info = self._infos.pop(old, None)
+        if info is not None:
+            self._infos[new] = KeyInfo(new, info.type, info.ttl_ms, info.memory)
+        self.refresh()
+        if index == self.cursor:
+            self.post_message(self.Highlighted(new))
+
     def visible_range(self) -> tuple[int, int]:
         start = int(self.scroll_offset.y)
         return start, min(len(self._keys), start + self.scrollable_content_region.height)
