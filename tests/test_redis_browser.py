@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 import redis as redis_sync
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, RichLog, Select, Static, TextArea
 
 import realservers
+from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.screens.redis_browser import RedisBrowserScreen
+from studio_tui.screens.redis_console import RedisConsoleScreen
 from studio_tui.widgets.key_list import KeyList
 from studio_tui.widgets.value_panel import ValuePanel
 from studio_tui.services.studio import Studio
@@ -252,3 +254,60 @@ async def test_a_read_only_entry_refuses_edits_and_keeps_the_key(tmp_path: Path,
         assert pilot.app.screen.query_one(Input).value == "edit:moved"  # kept for the user
     assert client.get("edit:me") == b"1"
     client.close()
+
+
+async def test_console_pipelines_lines_and_asks_before_flushing(tmp_path: Path, keyspace):
+    app, url = await _open_db5(tmp_path, keyspace)
+    client = redis_sync.Redis.from_url(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_browser(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, RedisConsoleScreen)
+        area = app.screen.query_one(TextArea)
+        area.text = "SET console:a 1\nINCR console:a\nGET console:a\nHGET console:a f"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        shown = "\n".join(str(line.text) for line in app.screen.query_one(RichLog).lines)
+        assert "OK" in shown and "(integer) 2" in shown and '"2"' in shown
+        assert "(error) WRONGTYPE" in shown
+        assert area.text == ""
+
+        area.text = "FLUSHDB"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert client.dbsize() == 2 and area.text == "FLUSHDB"  # nothing ran, nothing lost
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await type_into(pilot, "FLUSHDB")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert client.dbsize() == 0
+        await pilot.press("ctrl+up")
+        assert area.text == "FLUSHDB"
+    client.close()
+
+
+async def type_into(pilot, text: str) -> None:
+    await pilot.press(*text)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_console_snapshot(snap_compare, tmp_path: Path, keyspace, size):
+    url = keyspace.url.rsplit("/", 1)[0] + "/6"
+    redis_sync.Redis.from_url(url).flushdb()
+    seed_now(tmp_path, {"Acme": {"shop": [("cache", url)]}})
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+
+    async def run_before(pilot):
+        await _open_browser(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        pilot.app.screen.query_one(TextArea).text = 'SET greeting "hello"\nGET greeting\nDBSIZE'
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -47,6 +47,7 @@ class RedisBrowserScreen(Screen[None]):
         Binding("d", "delete_key", "Delete", id="redis.delete"),
         Binding("T", "set_ttl", "TTL", id="redis.ttl"),
         Binding("R", "rename_key", "Rename", id="redis.rename"),
+        Binding("c", "console", "Console", id="redis.console"),
         Binding("tab", "switch_pane", "Keys/value", show=False, id="redis.switch_pane"),
     ]
 
@@ -254,6 +255,11 @@ class RedisBrowserScreen(Screen[None]):
         panel.add_items([tuple(short(part) for part in item if part is not None)
                          for item in page.items])
         self._value_next = None if page.done else (key, type_, page.next)
+
+    def action_console(self) -> None:
+        from studio_tui.screens.redis_console import RedisConsoleScreen
+
+        self.app.push_screen(RedisConsoleScreen(self.entry, self.service, self.where))
 
     def action_switch_pane(self) -> None:
         panel = self.query_one(ValuePanel)
