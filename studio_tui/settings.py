@@ -43,6 +43,8 @@ class Settings:
     import_env_databases: bool = True
     # Check every database's status when a database list opens (opens their pools).
     check_on_list: bool = True
+    # What separates namespaces in Redis key names, for the tree view.
+    redis_delimiter: str = ":"
 
     @property
     def settings_path(self) -> Path:
@@ -80,6 +82,7 @@ class Settings:
         logging_ = _table(data, "logging", path)
         catalog = _table(data, "catalog", path)
         keys = _table(data, "keys", path)
+        redis_table = _table(data, "redis", path)
         return replace(
             self,
             theme=str(ui.get("theme", self.theme)),
@@ -89,6 +92,7 @@ class Settings:
             platform_url=catalog.get("platform_url", self.platform_url),
             import_env_databases=bool(connections.get("import_env", self.import_env_databases)),
             check_on_list=bool(connections.get("check_on_list", self.check_on_list)),
+            redis_delimiter=str(redis_table.get("delimiter", self.redis_delimiter)) or ":",
             keymap={str(k): str(v) for k, v in keys.items()},
         )
 

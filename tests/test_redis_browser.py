@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis as redis_sync
-from textual.widgets import Input, RichLog, Select, Static, TextArea
+from textual.widgets import Input, RichLog, Select, Static, TextArea, Tree
 
 import realservers
 from studio_tui.screens.confirm_modal import ConfirmModal
@@ -308,6 +308,50 @@ def test_console_snapshot(snap_compare, tmp_path: Path, keyspace, size):
         await settle(pilot)
         pilot.app.screen.query_one(TextArea).text = 'SET greeting "hello"\nGET greeting\nDBSIZE'
         await pilot.press("ctrl+r")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_namespace_tree_counts_prefixes_and_lists_one(tmp_path: Path, keyspace):
+    app = await _open(tmp_path, keyspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_browser(pilot)
+        await pilot.press("a")  # the whole keyspace, so the counts are final
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        tree = screen.query_one("#tree", Tree)
+        labels = {str(child.label): child for child in tree.root.children}
+        assert "user:  5,000" in labels and "big:  2" in labels
+        tree.move_cursor(labels["big:  2"])
+        await pilot.press("enter")  # expand: its two keys appear
+        await settle(pilot)
+        assert sorted(str(c.label) for c in labels["big:  2"].children) == ["big:hash",
+                                                                          "big:string"]
+        await pilot.press("L")
+        await settle(pilot)
+        keys = screen.query_one(KeyList)
+        assert screen.query_one("#pattern", Input).value == "big:*"
+        assert sorted(keys.keys) == [b"big:hash", b"big:string"] and keys.display
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_namespace_tree_snapshot(snap_compare, tmp_path: Path, keyspace, size):
+    url = keyspace.url.rsplit("/", 1)[0] + "/7"
+    client = redis_sync.Redis.from_url(url)
+    client.flushdb()
+    for key in ("user:1:name", "user:2:name", "user:3:name", "session:a", "session:b", "plain"):
+        client.set(key, "v")
+    client.close()
+    seed_now(tmp_path, {"Acme": {"shop": [("cache", url)]}})
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+
+    async def run_before(pilot):
+        await _open_browser(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press("down")  # onto "user:", whose value pane stays empty
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Select, Static
+from textual.widgets import Footer, Header, Input, Select, Static, Tree
 
 from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.screens.name_modal import NameModal
 from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.redis_keys import display_key, parse_key
+from studio_tui.services.redis_namespaces import NamespaceIndex, NamespaceNode
 from studio_tui.services.redis_service import RedisService
 from studio_tui.services.throttle import OpsThrottle
 from studio_tui.services.tiers import REDIS_OPS_CAP
@@ -33,6 +34,7 @@ TYPES = ["string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
 LOOKAHEAD = 2000
 MORE = 10_000
 STRING_PAGE = 65_536  # bytes added to a shown string by each "+"
+TREE_FANOUT = 100  # namespaces shown per level, biggest first
 
 
 class RedisBrowserScreen(Screen[None]):
@@ -48,6 +50,8 @@ class RedisBrowserScreen(Screen[None]):
         Binding("T", "set_ttl", "TTL", id="redis.ttl"),
         Binding("R", "rename_key", "Rename", id="redis.rename"),
         Binding("c", "console", "Console", id="redis.console"),
+        Binding("v", "toggle_tree", "Tree/list", id="redis.tree"),
+        Binding("L", "list_namespace", "List namespace", show=False, id="redis.list_namespace"),
         Binding("tab", "switch_pane", "Keys/value", show=False, id="redis.switch_pane"),
     ]
 
@@ -66,6 +70,7 @@ class RedisBrowserScreen(Screen[None]):
         self._value_next: tuple[bytes, str, object] | None = None
         self._string_shown = bytearray()
         self._string_total = 0
+        self.namespaces = NamespaceIndex(b":")
 
     @property
     def studio(self) -> "Studio":
@@ -80,11 +85,14 @@ class RedisBrowserScreen(Screen[None]):
             yield Select([(t, t) for t in TYPES], prompt="any type", id="type")
         with Horizontal(id="panes"):
             yield KeyList(id="keys")
+            yield Tree[object]("keys", id="tree")
             yield ValuePanel(id="detail")
         yield Static("", id="status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.namespaces = NamespaceIndex(self.studio.settings.redis_delimiter.encode())
+        self.query_one("#tree", Tree).display = False
         self.service = RedisService(self.studio.manager, self.entry.id,
                                     throttle=OpsThrottle(REDIS_OPS_CAP[self.entry.tier]))
         self.query_one(KeyList).focus()
@@ -94,6 +102,8 @@ class RedisBrowserScreen(Screen[None]):
     def start_scan(self) -> None:
         keys = self.query_one(KeyList)
         keys.clear()
+        self.namespaces = NamespaceIndex(self.namespaces.delimiter)
+        self.query_one("#tree", Tree).root.remove_children()
         self._target = keys.scrollable_content_region.height + LOOKAHEAD
         self._scan_all = False
         self._calls = 0
@@ -111,6 +121,9 @@ class RedisBrowserScreen(Screen[None]):
             async for page in self.service.walk(match=parse_key(pattern), type_=type_):
                 self._calls += 1
                 keys.append(page.keys)
+                self.namespaces.add(page.keys)
+                if self.query_one("#tree", Tree).display:
+                    self._refresh_tree()
                 self._show_status(done=page.done)
                 while len(keys) >= self._target and not self._scan_all and not page.done:
                     self.scan_state = "paused"
@@ -332,3 +345,82 @@ class RedisBrowserScreen(Screen[None]):
                 self._show_error(error)
 
         self.run_worker(run(), group="redis-edit", exit_on_error=False)
+
+    # -- namespace tree ---------------------------------------------------------------------
+    def action_toggle_tree(self) -> None:
+        tree = self.query_one("#tree", Tree)
+        keys = self.query_one(KeyList)
+        tree.display = not tree.display
+        keys.display = not tree.display
+        # The value pane follows whichever view is showing.
+        self.query_one(ValuePanel).clear()
+        self._value_next = None
+        if tree.display:
+            self._refresh_tree()
+            tree.root.expand()
+            tree.focus()
+        else:
+            keys.focus()
+            if keys.selected_key is not None:
+                self.load_value(keys.selected_key)
+
+    def _label(self, node: NamespaceNode) -> Text:
+        name = display_key(node.name.rsplit(self.namespaces.delimiter, 1)[-1])
+        return Text.assemble(name + self.namespaces.delimiter.decode(errors="replace"),
+                             (f"  {node.count:,}", "dim"))
+
+    def _refresh_tree(self) -> None:
+        """Top-level namespaces with live counts; deeper levels fill in when expanded."""
+        tree = self.query_one("#tree", Tree)
+        shown = {child.data[1]: child for child in tree.root.children
+                 if isinstance(child.data, tuple)}
+        for node in self.namespaces.top(TREE_FANOUT):
+            existing = shown.get(node.name)
+            if existing is None:
+                tree.root.add(self._label(node), data=("prefix", node.name), allow_expand=True)
+            else:
+                existing.set_label(self._label(node))
+        tree.root.set_label(Text.assemble("keys", (f"  {self.namespaces.root.count:,}", "dim")))
+
+    @on(Tree.NodeExpanded, "#tree")
+    def _expanded(self, event: Tree.NodeExpanded) -> None:
+        data = event.node.data
+        if not (isinstance(data, tuple) and data[0] == "prefix"):
+            if event.node is self.query_one("#tree", Tree).root:
+                self._add_leaves(event.node, self.namespaces.root)
+            return
+        found = self.namespaces.node(data[1])
+        event.node.remove_children()
+        if found is None:
+            return
+        for child in sorted(found.children.values(), key=lambda n: (-n.count, n.name))[
+                :TREE_FANOUT]:
+            event.node.add(self._label(child), data=("prefix", child.name), allow_expand=True)
+        self._add_leaves(event.node, found)
+
+    def _add_leaves(self, parent, node: NamespaceNode) -> None:
+        if any(child.data == ("key", key) for child in parent.children for key in node.keys[:1]):
+            return
+        for key in node.keys:
+            parent.add_leaf(Text(display_key(key)), data=("key", key))
+        if node.more_keys:
+            parent.add_leaf(Text(f"… {node.more_keys:,} more (L on the namespace lists them)",
+                                 style="dim"))
+
+    @on(Tree.NodeHighlighted, "#tree")
+    def _tree_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        data = event.node.data
+        if isinstance(data, tuple) and data[0] == "key":
+            self.load_value(data[1])
+
+    def action_list_namespace(self) -> None:
+        tree = self.query_one("#tree", Tree)
+        node = tree.cursor_node
+        if not tree.display or node is None:
+            return
+        data = node.data
+        if isinstance(data, tuple) and data[0] == "prefix":
+            prefix = display_key(data[1] + self.namespaces.delimiter)
+            self.query_one("#pattern", Input).value = prefix + "*"
+            self.action_toggle_tree()
+            self.start_scan()
