@@ -190,12 +190,19 @@ async def test_values_page_in_with_plus(tmp_path: Path, keyspace):
         assert app.focused is panel.items
 
 
-async def _open_db5(tmp_path: Path, server, *, read_only: bool = False):
-    url = server.url.rsplit("/", 1)[0] + "/5"
+def _fresh_db(server, db: int, keys: tuple[str, ...] = ()) -> str:
+    """The URL of database ``db`` on the module's server, emptied, then holding ``keys``."""
+    url = server.url.rsplit("/", 1)[0] + f"/{db}"
     client = redis_sync.Redis.from_url(url)
     client.flushdb()
-    client.set("edit:me", "1")
+    for key in keys:
+        client.set(key, "1")
     client.close()
+    return url
+
+
+async def _open_db5(tmp_path: Path, server, *, read_only: bool = False):
+    url = _fresh_db(server, 5, ("edit:me",))
     await seed(tmp_path, {"Acme": {"shop": [("cache", url)]}})
     if read_only:
         env = home_env(tmp_path)
@@ -297,8 +304,7 @@ async def type_into(pilot, text: str) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_console_snapshot(snap_compare, tmp_path: Path, keyspace, size):
-    url = keyspace.url.rsplit("/", 1)[0] + "/6"
-    redis_sync.Redis.from_url(url).flushdb()
+    url = _fresh_db(keyspace, 6)
     seed_now(tmp_path, {"Acme": {"shop": [("cache", url)]}})
     app = studio_app(tmp_path, QUIET_SETTINGS)
 
@@ -338,12 +344,8 @@ async def test_namespace_tree_counts_prefixes_and_lists_one(tmp_path: Path, keys
 
 @pytest.mark.parametrize("size", SIZES)
 def test_namespace_tree_snapshot(snap_compare, tmp_path: Path, keyspace, size):
-    url = keyspace.url.rsplit("/", 1)[0] + "/7"
-    client = redis_sync.Redis.from_url(url)
-    client.flushdb()
-    for key in ("user:1:name", "user:2:name", "user:3:name", "session:a", "session:b", "plain"):
-        client.set(key, "v")
-    client.close()
+    url = _fresh_db(keyspace, 7, ("user:1:name", "user:2:name", "user:3:name", "session:a",
+                                  "session:b", "plain"))
     seed_now(tmp_path, {"Acme": {"shop": [("cache", url)]}})
     app = studio_app(tmp_path, QUIET_SETTINGS)
 
