@@ -20,7 +20,7 @@ from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.redis_keys import display_key, parse_key
 from studio_tui.services.redis_namespaces import NamespaceIndex, NamespaceNode
-from studio_tui.services.redis_service import RedisService
+from studio_tui.services.redis_service import DEFAULT_SCAN_COUNT, RedisService
 from studio_tui.services.throttle import OpsThrottle
 from studio_tui.services.tiers import REDIS_OPS_CAP
 from studio_tui.widgets.key_list import KeyList, format_bytes
@@ -139,7 +139,7 @@ class RedisBrowserScreen(Screen[None]):
 
     def _show_status(self, *, done: bool) -> None:
         found = len(self.query_one(KeyList))
-        scanned = min(self._calls * 1000, self._dbsize or 0)
+        scanned = min(self._calls * DEFAULT_SCAN_COUNT, self._dbsize or 0)  # COUNT is a hint
         if done:
             progress = f"scan complete over {self._dbsize or 0:,} keys"
         else:
