@@ -15,6 +15,8 @@ import realservers
 from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.screens.redis_browser import RedisBrowserScreen
 from studio_tui.screens.redis_console import RedisConsoleScreen
+from studio_tui.screens.redis_insight import RedisInsightScreen
+from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.key_list import KeyList
 from studio_tui.widgets.value_panel import ValuePanel
 from studio_tui.services.studio import Studio
@@ -357,3 +359,22 @@ def test_namespace_tree_snapshot(snap_compare, tmp_path: Path, keyspace, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_server_insight_shows_info_slowlog_and_clients(tmp_path: Path, keyspace):
+    app, url = await _open_db5(tmp_path, keyspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_browser(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, RedisInsightScreen)
+        info = app.screen.query_one("#info-table", CatalogTable)
+        assert "server.redis_version" in info.all_keys and "memory.used_memory" in info.all_keys
+        assert "client(s)" in str(app.screen.query_one("#status", Static).content)
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("shift+tab", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RedisInsightScreen)
+        assert "0 slowlog" in str(app.screen.query_one("#status", Static).content)

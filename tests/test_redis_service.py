@@ -279,3 +279,28 @@ async def test_console_runs_lines_as_a_pipeline_and_guards_dangerous_commands(ra
         await run_console(service, 'GET "unterminated')
     with pytest.raises(ConfirmationRequired):
         await run_console(service, "config set maxmemory 1")
+
+
+async def test_server_insight_info_slowlog_and_clients(raw, service, catalog, project_id,
+                                                       manager, redis_server):
+    from studio_tui.services.redis_insight import clients, info_sections, reset_slowlog, slowlog
+
+    sections = await info_sections(service)
+    assert sections["server"]["redis_version"].startswith("8.")
+    assert "used_memory" in sections["memory"]
+    await raw.config_set("slowlog-log-slower-than", 0)
+    try:
+        await raw.set("slow:key", "v")
+        entries = await slowlog(service)
+        assert any(e.command.startswith("set slow:key") or e.command.startswith("SET slow:key")
+                   for e in entries)
+        await reset_slowlog(service)
+        assert all(not e.command.lower().startswith("set slow:key") for e in await slowlog(service))
+        entry = await catalog.add_database(project_id, "ro", _db3(redis_server.url),
+                                           read_only=True)
+        with pytest.raises(ReadOnlyError):
+            await reset_slowlog(RedisService(manager, entry.id))
+    finally:
+        await raw.config_set("slowlog-log-slower-than", 10000)
+    listed = await clients(service)
+    assert any(c.get("name") == "studio-tui" for c in listed)

@@ -50,6 +50,7 @@ class RedisBrowserScreen(Screen[None]):
         Binding("T", "set_ttl", "TTL", id="redis.ttl"),
         Binding("R", "rename_key", "Rename", id="redis.rename"),
         Binding("c", "console", "Console", id="redis.console"),
+        Binding("i", "insight", "Server", id="redis.insight"),
         Binding("v", "toggle_tree", "Tree/list", id="redis.tree"),
         Binding("L", "list_namespace", "List namespace", show=False, id="redis.list_namespace"),
         Binding("tab", "switch_pane", "Keys/value", show=False, id="redis.switch_pane"),
@@ -273,6 +274,11 @@ class RedisBrowserScreen(Screen[None]):
         from studio_tui.screens.redis_console import RedisConsoleScreen
 
         self.app.push_screen(RedisConsoleScreen(self.entry, self.service, self.where))
+
+    def action_insight(self) -> None:
+        from studio_tui.screens.redis_insight import RedisInsightScreen
+
+        self.app.push_screen(RedisInsightScreen(self.entry, self.service, self.where))
 
     def action_switch_pane(self) -> None:
         panel = self.query_one(ValuePanel)
