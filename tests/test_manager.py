@@ -175,7 +175,9 @@ async def test_breaker_opens_on_a_closed_port_and_closes_when_the_server_appears
             with pytest.raises(CircuitOpenError) as caught:
                 await manager.run(entry.id, "ping", lambda r: r.ping())
             timings.append(time.perf_counter() - started)
-        assert sorted(timings)[-1] < 0.005
+        # Well under 5 ms; the 90th percentile, so one scheduler hiccup on a busy CI box
+        # does not decide it.
+        assert sorted(timings)[int(len(timings) * 0.9)] < 0.005
         assert caught.value.database == "cache"
         assert "CONNECTION_REFUSED" in caught.value.detail
         assert caught.value.retry_after == pytest.approx(15.0)
