@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Static
 
 from studio_tui.services.errors import StudioError, VaultError
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
+from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
     from studio_tui.services.studio import Studio
@@ -125,8 +126,7 @@ class CatalogScreen(Screen[None]):
         self.query_one("#status", Static).update(message)
 
     def show_error(self, error: StudioError) -> None:
-        text = Text.assemble((error.title, "bold red"), ": ", error.detail)
-        self.set_status(text)
+        self.set_status(error_text(error))
 
     @on(CatalogTable.RowChosen)
     def _row_chosen(self, event: CatalogTable.RowChosen) -> None:

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Static
 
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.tiers import TIER_LIMITS
-from studio_tui.widgets.status import status_text
+from studio_tui.widgets.status import error_text, status_text
 
 if TYPE_CHECKING:
     from studio_tui.services.manager import HealthReport
@@ -82,6 +82,5 @@ class DatabaseOverviewScreen(Screen[None]):
             table.add_row("Server", report.version)
             table.add_row("Round trip", f"{report.latency_ms:.1f} ms")
         if report is not None and report.error is not None:
-            table.add_row("Error", Text.assemble((report.error.title, "bold red"), ": ",
-                                                 report.error.detail))
+            table.add_row("Error", error_text(report.error))
         return table

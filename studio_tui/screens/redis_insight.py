@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +15,7 @@ from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.services.errors import StudioError
 from studio_tui.services.redis_insight import clients, info_sections, reset_slowlog, slowlog
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
+from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
     from studio_tui.services.platform.models import DatabaseEntry
@@ -65,7 +65,7 @@ class RedisInsightScreen(Screen[None]):
             slow = await slowlog(self.service)
             connected = await clients(self.service)
         except StudioError as error:
-            status.update(Text.assemble((error.title, "bold red"), ": ", error.detail))
+            status.update(error_text(error))
             return
         self.query_one("#info-table", CatalogTable).set_rows([
             CatalogRow(f"{section}.{field}", (section, field, str(value)),
@@ -100,6 +100,6 @@ class RedisInsightScreen(Screen[None]):
             await reset_slowlog(self.service)
         except StudioError as error:
             self.query_one("#status", Static).update(
-                Text.assemble((error.title, "bold red"), ": ", error.detail))
+                error_text(error))
             return
         self.load()
