@@ -24,6 +24,7 @@ from studio_tui.services.redis_service import DEFAULT_SCAN_COUNT, RedisService
 from studio_tui.services.throttle import OpsThrottle
 from studio_tui.services.tiers import REDIS_OPS_CAP
 from studio_tui.widgets.key_list import KeyList, format_bytes
+from studio_tui.widgets.status import error_text
 from studio_tui.widgets.value_panel import COLUMNS, ValuePanel, short
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ class RedisBrowserScreen(Screen[None]):
 
     def _show_error(self, error: StudioError) -> None:
         self.query_one("#status", Static).update(
-            Text.assemble((error.title, "bold red"), ": ", error.detail))
+            error_text(error))
 
     def action_more(self) -> None:
         self._target += MORE
@@ -207,6 +208,8 @@ class RedisBrowserScreen(Screen[None]):
 
     @on(KeyList.Highlighted)
     def _highlighted(self, event: KeyList.Highlighted) -> None:
+        if self.query_one("#tree", Tree).display:
+            return  # the list is hidden; the tree decides what the value pane shows
         if event.key is None:
             self.query_one(ValuePanel).clear()
             self._value_next = None
@@ -358,7 +361,9 @@ class RedisBrowserScreen(Screen[None]):
         keys = self.query_one(KeyList)
         tree.display = not tree.display
         keys.display = not tree.display
-        # The value pane follows whichever view is showing.
+        # The value pane follows whichever view is showing; a value the other view asked for
+        # must not land after the switch.
+        self.workers.cancel_group(self, "redis-value")
         self.query_one(ValuePanel).clear()
         self._value_next = None
         if tree.display:
