@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,9 @@ class RunningServer:
     command: list[str] = field(default_factory=list)
     stop_signal: int = signal.SIGTERM
     popen_kwargs: dict = field(default_factory=dict)
+    # Waits until a (re)started process serves requests, not merely listens: PostgreSQL
+    # accepts TCP while it still answers "the database system is starting up".
+    wait_ready: Callable[[subprocess.Popen], None] | None = None
 
     @property
     def host(self) -> str:
@@ -69,7 +73,10 @@ class RunningServer:
     def restart(self) -> None:
         self.kill()
         self.process = subprocess.Popen(self.command, **self.popen_kwargs)
-        _wait_for_port(self.port, self.process, self.name)
+        if self.wait_ready is not None:
+            self.wait_ready(self.process)
+        else:
+            _wait_for_port(self.port, self.process, self.name)
 
     def stop(self) -> None:
         self.kill()
@@ -159,7 +166,8 @@ def start_postgres(*, password: str | None = None) -> RunningServer:
     _wait_postgres_ready(bindir, port, process)
     auth_part = f"postgres:{password}@" if password else "postgres@"
     server = RunningServer("postgres", port, f"postgresql://{auth_part}{HOST}:{port}/postgres",
-                           process, workdir, command, signal.SIGINT, kwargs)
+                           process, workdir, command, signal.SIGINT, kwargs,
+                           wait_ready=lambda started: _wait_postgres_ready(bindir, port, started))
     return server
 
 
