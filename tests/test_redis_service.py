@@ -236,14 +236,14 @@ async def test_a_string_changed_by_someone_else_is_a_conflict_not_an_overwrite(r
     loaded = await raw.get("doc")
     await raw.set("doc", "someone else", keepttl=True)
     with pytest.raises(ConflictError, match="changed by someone else"):
-        await service.set_string(b"doc", b"my edit", expected=loaded)
+        await service.edits.string_set(b"doc", b"my edit", expected=loaded)
     assert await raw.get("doc") == b"someone else"
-    await service.set_string(b"doc", b"my edit", expected=b"someone else")
+    await service.edits.string_set(b"doc", b"my edit", expected=b"someone else")
     assert await raw.get("doc") == b"my edit"
     assert await raw.ttl("doc") > 0  # the TTL survives an edit
     with pytest.raises(ConflictError):
-        await service.set_string(b"new", b"x", expected=b"thought it existed")
-    await service.set_string(b"new", b"x", expected=None)
+        await service.edits.string_set(b"new", b"x", expected=b"thought it existed")
+    await service.edits.string_set(b"new", b"x", expected=None)
     assert await raw.get("new") == b"x"
 
 
@@ -254,7 +254,7 @@ async def test_read_only_entries_refuse_every_edit_in_the_service(catalog, proje
     read_only = RedisService(manager, entry.id)
     for attempt in (read_only.delete([b"keep"]), read_only.set_ttl(b"keep", 5),
                     read_only.rename(b"keep", b"moved"),
-                    read_only.set_string(b"keep", b"2", expected=b"1"),
+                    read_only.edits.string_set(b"keep", b"2", expected=b"1"),
                     run_console(read_only, "SET keep 3"),
                     run_console(read_only, "FLUSHDB", confirmation="FLUSHDB")):
         with pytest.raises(ReadOnlyError):

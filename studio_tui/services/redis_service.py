@@ -10,6 +10,7 @@ from typing import Any
 
 from studio_tui.services.errors import ConflictError, NotFoundError, ServerError, ValidationError
 from studio_tui.services.manager import ConnectionManager
+from studio_tui.services.redis_edits import RedisEdits
 from studio_tui.services.redis_keys import display_key, has_glob
 from studio_tui.services.throttle import OpsThrottle
 
@@ -75,6 +76,7 @@ class RedisService:
         self.manager = manager
         self.database_id = database_id
         self.throttle = throttle or OpsThrottle(None)
+        self.edits = RedisEdits(self)
 
     async def run(self, operation: str, fn, *, write: bool = False) -> Any:
         """One operation through the ops cap and the connection manager's single path."""
@@ -247,28 +249,3 @@ class RedisService:
         if not renamed:
             raise ConflictError(f"A key named {display_key(new_key)} already exists; "
                                 "nothing was renamed.")
-
-    async def set_string(self, key: bytes, value: bytes, *, expected: bytes | None) -> None:
-        """Replace a string value, unless it changed since it was read as ``expected`` (None:
-        the key must not exist). WATCH/MULTI make the check and the write one step, and the TTL
-        is kept."""
-        from redis.exceptions import WatchError
-
-        async def apply(client) -> None:
-            async with client.pipeline(transaction=True) as pipe:
-                await pipe.watch(key)
-                current = await pipe.get(key)
-                if current != expected:
-                    raise ConflictError(
-                        f"{display_key(key)} was changed by someone else since you loaded it; "
-                        "your edit was not saved and is still here.")
-                pipe.multi()
-                pipe.set(key, value, keepttl=True)
-                try:
-                    await pipe.execute()
-                except WatchError:
-                    raise ConflictError(
-                        f"{display_key(key)} changed while saving; your edit was not saved and "
-                        "is still here.") from None
-
-        await self.run("SET", apply, write=True)
