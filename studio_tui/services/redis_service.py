@@ -63,6 +63,34 @@ class StreamPage:
     last_id: bytes | None  # pass as ``after`` for the next page; None when there is no more
 
 
+@dataclass(frozen=True, slots=True)
+class StreamGroup:
+    name: bytes
+    pending: int
+    last_delivered: bytes
+    lag: int | None  # None when Redis cannot tell (entries deleted since)
+    consumers: list[tuple[bytes, int, int]]  # (name, pending, idle ms)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonDocument:
+    size: int  # bytes in RedisJSON's memory
+    text: bytes | None  # the whole document, when small enough
+    kind: str = ""  # otherwise its top-level type …
+    keys: list[bytes] | None = None  # … and its keys (object)
+    length: int | None = None  # … or its length (array)
+
+
+def _check_score_bound(bound: str, name: str) -> None:
+    number = bound[1:] if bound.startswith("(") else bound
+    try:
+        float(number)
+    except ValueError:
+        raise ValidationError(f"The {name} score {bound!r} is not a number, -inf or +inf "
+                              "(prefix ( to exclude it).", field_errors={name: "score"}) from None
+
+
+JSON_LIMIT = 1 << 20
 _LENGTH_COMMANDS = {"hash": "HLEN", "list": "LLEN", "set": "SCARD", "zset": "ZCARD",
                     "stream": "XLEN"}
 PREVIEW_BYTES = 4096
@@ -209,6 +237,53 @@ class RedisService:
         items = [(bytes(entry_id), {bytes(f): bytes(v) for f, v in fields.items()})
                  for entry_id, fields in entries]
         return StreamPage(items, items[-1][0] if len(items) == count else None)
+
+    async def zset_by_score(self, key: bytes, low: str = "-inf", high: str = "+inf", *,
+                            offset: int = 0, count: int = 200) -> ItemsPage:
+        """Members with ``low`` <= score <= ``high`` (a leading "(" excludes the bound, as in
+        ZRANGE BYSCORE), lowest first, one LIMIT page at a time."""
+        for bound, name in ((low, "min"), (high, "max")):
+            _check_score_bound(bound, name)
+        pairs = await self.run("ZRANGE BYSCORE", lambda client: client.zrange(
+            key, low, high, byscore=True, offset=offset, num=count, withscores=True))
+        following = offset + len(pairs) if len(pairs) == count else 0
+        return ItemsPage([(bytes(m), repr(float(s)).encode()) for m, s in pairs], following)
+
+    async def stream_groups(self, key: bytes) -> list[StreamGroup]:
+        """XINFO GROUPS and, per group, XINFO CONSUMERS, in one round trip after the first."""
+        groups = await self.run("XINFO GROUPS", lambda client: client.xinfo_groups(key))
+        if not groups:
+            return []
+
+        async def consumers(client) -> list:
+            pipe = client.pipeline(transaction=False)
+            for group in groups:
+                pipe.xinfo_consumers(key, group["name"])
+            return await pipe.execute()
+
+        per_group = await self.run("XINFO CONSUMERS", consumers)
+        return [StreamGroup(
+            name=bytes(group["name"]), pending=int(group["pending"]),
+            last_delivered=bytes(group["last-delivered-id"]),
+            lag=group.get("lag") if isinstance(group.get("lag"), int) else None,
+            consumers=[(bytes(c["name"]), int(c["pending"]), int(c["idle"])) for c in members])
+            for group, members in zip(groups, per_group)]
+
+    async def json_document(self, key: bytes, *, limit: int = JSON_LIMIT) -> JsonDocument:
+        """A RedisJSON document whole when it is small enough, else its top-level shape (keys or
+        length), so a huge document never crosses the wire to be looked at."""
+        async def read(client) -> JsonDocument:
+            size = await client.execute_command("JSON.DEBUG", "MEMORY", key)
+            if int(size) <= limit:
+                return JsonDocument(int(size), await client.execute_command("JSON.GET", key))
+            kind = (await client.execute_command("JSON.TYPE", key)).decode()
+            if kind == "object":
+                names = await client.execute_command("JSON.OBJKEYS", key)
+                return JsonDocument(int(size), None, kind, [bytes(n) for n in names])
+            length = await client.execute_command("JSON.ARRLEN", key) if kind == "array" else None
+            return JsonDocument(int(size), None, kind, length=length)
+
+        return await self.run("JSON.GET", read)
 
     # -- edits: each is a write (refused on read-only entries) and checked for conflicts --------
     async def delete(self, keys: Sequence[bytes]) -> int:
