@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, Input, Select, Static, Tree
 
 from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.screens.name_modal import NameModal
+from studio_tui.screens.redis_value_actions import RedisValueActions
 from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.redis_keys import display_key, parse_key
@@ -38,7 +39,7 @@ STRING_PAGE = 65_536  # bytes added to a shown string by each "+"
 TREE_FANOUT = 100  # namespaces shown per level, biggest first
 
 
-class RedisBrowserScreen(Screen[None]):
+class RedisBrowserScreen(RedisValueActions, Screen[None]):
     CSS_PATH = "../styles/redis_browser.tcss"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="nav.back"),
@@ -55,6 +56,16 @@ class RedisBrowserScreen(Screen[None]):
         Binding("v", "toggle_tree", "Tree/list", id="redis.tree"),
         Binding("L", "list_namespace", "List namespace", show=False, id="redis.list_namespace"),
         Binding("tab", "switch_pane", "Keys/value", show=False, id="redis.switch_pane"),
+        Binding("z", "widen_value", "Wide value", show=False, id="redis.widen_value"),
+        Binding("N", "new_key", "New key", id="redis.new_key"),
+        Binding("e", "edit_item", "Edit", id="redis.edit"),
+        Binding("E", "open_editor", "$EDITOR", show=False, id="redis.editor"),
+        Binding("n", "add_item", "Add item", show=False, id="redis.add_item"),
+        Binding("x", "remove_item", "Remove item", show=False, id="redis.remove_item"),
+        Binding("I", "increment", "Increment", show=False, id="redis.increment"),
+        Binding("f", "filter_value", "Filter value", show=False, id="redis.filter_value"),
+        Binding("D", "bulk_delete", "Bulk delete", show=False, id="redis.bulk_delete"),
+        Binding("S", "set_algebra", "Set algebra", show=False, id="redis.set_algebra"),
     ]
 
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
@@ -73,6 +84,11 @@ class RedisBrowserScreen(Screen[None]):
         self._string_shown = bytearray()
         self._string_total = 0
         self.namespaces = NamespaceIndex(b":")
+        # The key whose value the pane shows, and its type; edits act on it.
+        self.shown: tuple[bytes, str] | None = None
+        # A MATCH pattern (hash, set) or "min max" score range (zset) narrowing the value.
+        self.value_filter = ""
+        self._unsaved: dict[bytes, bytes] = {}
 
     @property
     def studio(self) -> "Studio":
@@ -213,29 +229,38 @@ class RedisBrowserScreen(Screen[None]):
         if event.key is None:
             self.query_one(ValuePanel).clear()
             self._value_next = None
+            self.shown = None
         else:
             self.load_value(event.key)
 
     @work(group="redis-value", exclusive=True, exit_on_error=False, description="load value")
-    async def load_value(self, key: bytes) -> None:
+    async def load_value(self, key: bytes, *, keep_row: int = 0) -> None:
         await asyncio.sleep(0.05)  # holding a key down moves fast; wait for it to settle
         panel = self.query_one(ValuePanel)
+        if self.shown is None or self.shown[0] != key:
+            self.value_filter = ""
         try:
             info = self.query_one(KeyList).info(key) or (await self.service.key_infos([key]))[0]
             preview = await self.service.preview(key, info.type)
+            panel.show(key, info, preview)
+            self.shown = (key, info.type)
+            self._value_next = None
+            if info.type == "string":
+                self._string_shown = bytearray(preview.head or b"")
+                self._string_total = preview.length or 0
+                if self._string_total > len(self._string_shown):
+                    self._value_next = (key, "string", len(self._string_shown))
+            elif info.type == "ReJSON-RL":
+                panel.show_json(await self.service.json_document(key))
+            elif info.type in COLUMNS:
+                self._value_next = (key, info.type, 0 if info.type != "stream" else b"-")
+                if info.type == "stream":
+                    panel.show_groups(await self.service.stream_groups(key))
+                await self._load_page()
+                if 0 < keep_row < panel.items.row_count:
+                    panel.items.move_cursor(row=keep_row)
         except StudioError as error:
             self._show_error(error)
-            return
-        panel.show(key, info, preview)
-        self._value_next = None
-        if info.type == "string":
-            self._string_shown = bytearray(preview.head or b"")
-            self._string_total = preview.length or 0
-            if self._string_total > len(self._string_shown):
-                self._value_next = (key, "string", len(self._string_shown))
-        elif info.type in COLUMNS:
-            self._value_next = (key, info.type, 0 if info.type != "stream" else b"-")
-            await self._load_page()
 
     def action_more_items(self) -> None:
         if self._value_next is not None:
@@ -248,6 +273,7 @@ class RedisBrowserScreen(Screen[None]):
         key, type_, position = self._value_next
         panel = self.query_one(ValuePanel)
         service = self.service
+        match = parse_key(self.value_filter) if self.value_filter else None
         try:
             if type_ == "string":
                 chunk = await service.string_range(key, int(position), STRING_PAGE)
@@ -258,19 +284,26 @@ class RedisBrowserScreen(Screen[None]):
                 return
             if type_ == "stream":
                 page = await service.stream_page(key, position)  # type: ignore[arg-type]
-                panel.add_items([(short(entry_id), ", ".join(
+                panel.add_items(page.entries, [(short(entry_id), ", ".join(
                     f"{short(f)}={short(v)}" for f, v in fields.items()))
                     for entry_id, fields in page.entries])
                 self._value_next = None if page.last_id is None else (key, type_, page.last_id)
                 return
-            fetch = {"hash": service.hash_page, "list": service.list_page,
-                     "set": service.set_page, "zset": service.zset_page}[type_]
-            page = await fetch(key, int(position))
+            if type_ == "zset" and self.value_filter:
+                low, _, high = self.value_filter.partition(" ")
+                page = await service.zset_by_score(key, low, high.strip() or "+inf",
+                                                   offset=int(position))
+            elif type_ in ("hash", "set"):
+                fetch = service.hash_page if type_ == "hash" else service.set_page
+                page = await fetch(key, int(position), match=match)
+            else:
+                fetch = service.list_page if type_ == "list" else service.zset_page
+                page = await fetch(key, int(position))
         except StudioError as error:
             self._show_error(error)
             return
-        panel.add_items([tuple(short(part) for part in item if part is not None)
-                         for item in page.items])
+        panel.add_items(page.items, [tuple(short(part) for part in item if part is not None)
+                                     for item in page.items])
         self._value_next = None if page.done else (key, type_, page.next)
 
     def action_console(self) -> None:
@@ -282,6 +315,9 @@ class RedisBrowserScreen(Screen[None]):
         from studio_tui.screens.redis_insight import RedisInsightScreen
 
         self.app.push_screen(RedisInsightScreen(self.entry, self.service, self.where))
+
+    def action_widen_value(self) -> None:
+        self.query_one("#panes").toggle_class("-wide-value")
 
     def action_switch_pane(self) -> None:
         panel = self.query_one(ValuePanel)
@@ -366,6 +402,7 @@ class RedisBrowserScreen(Screen[None]):
         self.workers.cancel_group(self, "redis-value")
         self.query_one(ValuePanel).clear()
         self._value_next = None
+        self.shown = None
         if tree.display:
             self._refresh_tree()
             tree.root.expand()

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from studio_tui.services.redis_keys import display_key
-from studio_tui.services.redis_service import KeyInfo, ValuePreview
+from studio_tui.services.redis_service import JsonDocument, KeyInfo, StreamGroup, ValuePreview
 from studio_tui.widgets.key_list import format_bytes, format_ttl
 
 CELL_CHARS = 200  # a cell shows the start of a long value; the editor will show it whole
@@ -32,18 +32,26 @@ def short(raw: bytes) -> str:
 
 
 class ValuePanel(Vertical):
+    raw_items: list[tuple]
+
     DEFAULT_CSS = """
     ValuePanel { height: 1fr; }
     ValuePanel > #summary { height: auto; }
     ValuePanel > #string { height: auto; padding-top: 1; }
+    ValuePanel > #extra { height: auto; color: $text-muted; }
     ValuePanel > #items { height: 1fr; display: none; }
     ValuePanel.-collection > #items { display: block; }
     ValuePanel.-collection > #string { display: none; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.raw_items = []
+
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
         yield Static("", id="string")
+        yield Static("", id="extra")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="items")
 
     @property
@@ -51,10 +59,17 @@ class ValuePanel(Vertical):
         return self.query_one("#items", DataTable)
 
     def clear(self) -> None:
-        self.query_one("#summary", Static).update("")
-        self.query_one("#string", Static).update("")
+        self.raw_items = []
+        for part in ("#summary", "#string", "#extra"):
+            self.query_one(part, Static).update("")
         self.items.clear(columns=True)
         self.remove_class("-collection")
+
+    def selected_item(self) -> tuple | None:
+        """The full, untruncated item under the table's cursor (what edits compare against)."""
+        row = self.items.cursor_row
+        return self.raw_items[row] if self.items.row_count and 0 <= row < len(
+            self.raw_items) else None
 
     def show(self, key: bytes, info: KeyInfo, preview: ValuePreview, more: bool = False) -> None:
         table = Table.grid(padding=(0, 1))
@@ -71,17 +86,58 @@ class ValuePanel(Vertical):
         columns = COLUMNS.get(info.type)
         self.set_class(columns is not None, "-collection")
         self.items.clear(columns=True)
+        self.raw_items = []
+        self.query_one("#extra", Static).update("")
         if columns is not None:
             self.items.add_columns(*columns)
         string = self.query_one("#string", Static)
         if preview.head is not None:
             string.update(render_string(preview.head, preview.length or 0))
         elif columns is None:
-            string.update(Text(f"A {info.type} value; its viewer arrives in a coming version.",
-                               style="dim"))
+            string.update(Text(f"A {info.type} value.", style="dim"))
 
-    def add_items(self, rows: list[tuple[str, ...]]) -> None:
+    def add_items(self, raw: list[tuple], rows: list[tuple[str, ...]]) -> None:
+        self.raw_items.extend(raw)
         self.items.add_rows(rows)
+
+    def show_members(self, title: str, members: list[bytes], count: int) -> None:
+        """A computed result (set algebra): not a key, so nothing in it is editable."""
+        self.clear()
+        shown = f" (first {len(members):,})" if count > len(members) else ""
+        self.query_one("#summary", Static).update(Text(f"{title}: {count:,} member(s){shown}",
+                                                       style="bold"))
+        self.add_class("-collection")
+        self.items.add_columns("Member")
+        self.add_items([(m, None) for m in members], [(short(m),) for m in members])
+
+    def show_json(self, document: JsonDocument) -> None:
+        string = self.query_one("#string", Static)
+        if document.text is not None:
+            string.update(render_string(document.text, len(document.text)))
+            return
+        shape = Text(f"A {format_bytes(document.size)} JSON {document.kind}; too big to show "
+                     "whole.\n", style="dim")
+        if document.keys is not None:
+            shape.append("Top-level keys: " + ", ".join(display_key(k) for k in document.keys))
+        elif document.length is not None:
+            shape.append(f"{document.length:,} elements")
+        string.update(shape)
+
+    def show_groups(self, groups: list[StreamGroup]) -> None:
+        if not groups:
+            self.query_one("#extra", Static).update("No consumer groups.")
+            return
+        lines = Text()
+        for group in groups:
+            lag = "?" if group.lag is None else f"{group.lag:,}"
+            lines.append(f"Group {display_key(group.name)}", style="bold")
+            lines.append(f" · {group.pending:,} pending · lag {lag} · last "
+                         f"{group.last_delivered.decode()}\n")
+            for name, pending, idle in group.consumers:
+                lines.append(f"  {display_key(name)}: {pending:,} pending, idle "
+                             f"{idle // 1000}s\n")
+        lines.rstrip()
+        self.query_one("#extra", Static).update(lines)
 
     def show_string(self, shown: bytes, total: int) -> None:
         self.query_one("#string", Static).update(render_string(shown, total))

@@ -1,0 +1,399 @@
+"""The Redis browser's edit actions, kept apart from its browsing: create keys, edit, add, remove
+and increment items of the value on show, edit strings in $EDITOR, filter a value, and reach the
+bulk tools. Every write goes through ``RedisEdits``, which refuses conflicting and read-only
+writes; the forms stay open with the user's input when that happens."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import SuspendNotSupported
+from textual.widgets import Input, Select, Static
+
+from studio_tui.screens.confirm_modal import ConfirmModal
+from studio_tui.screens.fields_modal import Field, FieldsModal
+from studio_tui.services.errors import ConflictError, StudioError, ValidationError
+from studio_tui.services.redis_bulk import SET_OPERATIONS, describe_keys, set_algebra
+from studio_tui.services.redis_edits import CREATABLE_TYPES
+from studio_tui.services.redis_keys import display_key, parse_key
+from studio_tui.widgets.key_list import KeyList
+from studio_tui.widgets.value_panel import ValuePanel
+
+if TYPE_CHECKING:
+    from studio_tui.services.redis_service import RedisService
+
+EDITOR_LIMIT = 16 << 20  # bytes; bigger strings are paged in the viewer, not edited whole
+INLINE_LIMIT = 64 << 10  # the one-line form edits strings up to this size
+
+
+def editor_command(env: Mapping[str, str]) -> list[str]:
+    for name in ("VISUAL", "EDITOR"):
+        if env.get(name):
+            return shlex.split(env[name])
+    return [next((e for e in ("sensible-editor", "nano", "vi") if shutil.which(e)), "vi")]
+
+
+class RedisValueActions:
+    """Mixed into ``RedisBrowserScreen``; relies on its ``service``, ``shown`` and
+    ``load_value``."""
+
+    service: "RedisService"
+    shown: tuple[bytes, str] | None
+    value_filter: str
+
+    # Text the user saved in $EDITOR that could not be written (conflict or error): reopened
+    # by the next E on that key instead of the server's value.
+    _unsaved: dict[bytes, bytes]
+
+    def _say(self, message: str) -> None:
+        self.query_one("#status", Static).update(message)  # type: ignore[attr-defined]
+
+    def _reload(self, key: bytes) -> None:
+        panel = self.query_one(ValuePanel)  # type: ignore[attr-defined]
+        self.load_value(key, keep_row=panel.items.cursor_row)  # type: ignore[attr-defined]
+
+    def _form(self, title: str, fields: list[Field], submit, **options) -> None:
+        async def apply(values: dict[str, str]) -> str:
+            message = await submit(values)
+            if self.shown is not None:
+                self._reload(self.shown[0])
+            return message
+
+        self.app.push_screen(FieldsModal(title, fields, apply, **options),  # type: ignore
+                             lambda message: self._say(message) if message else None)
+
+    def _item(self) -> tuple[bytes, str, tuple] | None:
+        """The shown key, its type and the item under the value table's cursor."""
+        if self.shown is None:
+            return None
+        item = self.query_one(ValuePanel).selected_item()  # type: ignore[attr-defined]
+        return (*self.shown, item) if item is not None else None
+
+    # -- keys -----------------------------------------------------------------------------------
+    def action_new_key(self) -> None:
+        edits = self.service.edits
+
+        async def create(values: dict[str, str]) -> str:
+            ttl = values["ttl"].strip()
+            if ttl and not ttl.isdigit():
+                raise ValidationError("A TTL is a whole number of seconds, or empty for none.",
+                                      field_errors={"ttl": "seconds"})
+            key = parse_key(values["key"])
+            await edits.create(key, values["type"], value=parse_key(values["value"]),
+                               field=parse_key(values["field"]), score=values["score"] or "0",
+                               ttl=int(ttl) if ttl else None)
+            keys = self.query_one(KeyList)  # type: ignore[attr-defined]
+            keys.append([key])
+            keys.set_infos(await self.service.key_infos([key]))
+            return f"Created {values['type']} {display_key(key)}."
+
+        self.app.push_screen(FieldsModal(  # type: ignore[attr-defined]
+            "New key", [
+                Field("key", "Key", placeholder="e.g. user:42 (\\xNN for bytes)"),
+                Field("type", "Type", choices=CREATABLE_TYPES),
+                Field("field", "Field", placeholder="hash field / stream field name"),
+                Field("value", "Value", placeholder="value, first member or JSON"),
+                Field("score", "Score", placeholder="zset only, default 0"),
+                Field("ttl", "TTL", placeholder="seconds; empty: never expire"),
+            ], create, save_label="Create",
+            note="Redis keeps no empty collections, so a new key starts with one item."),
+            lambda message: self._say(message) if message else None)
+
+    # -- items of the shown value ---------------------------------------------------------------
+    def action_edit_item(self) -> None:
+        if self.shown is not None and self.shown[1] == "string":
+            self._edit_string_inline(self.shown[0])
+            return
+        target = self._item()
+        if target is None:
+            return
+        key, type_, item = target
+        edits = self.service.edits
+        if type_ == "hash":
+            field, old = item
+            self._form(f"{display_key(key)} › {display_key(field)}",
+                       [Field("value", "Value", display_key(old))],
+                       lambda v: self._saved(edits.hash_set(
+                           key, field, parse_key(v["value"]), expected=old), "HSET"))
+        elif type_ == "list":
+            index, old = item
+            self._form(f"{display_key(key)} › [{index.decode()}]",
+                       [Field("value", "Value", display_key(old))],
+                       lambda v: self._saved(edits.list_set(
+                           key, int(index), parse_key(v["value"]), expected=old), "LSET"))
+        elif type_ == "zset":
+            member, score = item
+            self._form(f"Score of {display_key(member)}", [Field("score", "Score",
+                                                                 score.decode())],
+                       lambda v: self._saved(edits.zset_add(
+                           key, member, v["score"], expected=float(score)), "ZADD"))
+        else:
+            self._say(f"A {type_} item is not edited in place: add a new one (n) and remove the "
+                      "old (x).")
+
+    async def _saved(self, write, command: str) -> str:
+        await write
+        return f"{command} done."
+
+    def _edit_string_inline(self, key: bytes) -> None:
+        edits = self.service.edits
+
+        async def load() -> None:
+            try:
+                old = await edits.string_value(key, limit=INLINE_LIMIT)
+            except StudioError as error:
+                self._say(f"{error.detail} Press E to edit it in $EDITOR.")
+                return
+            self._form(f"Edit {display_key(key)}", [Field("value", "Value", display_key(old))],
+                       lambda v: self._saved(edits.string_set(
+                           key, parse_key(v["value"]), expected=old), "SET"),
+                       note="One line; \\n, \\t and \\xNN escapes stand for bytes. "
+                            "E opens $EDITOR instead.")
+
+        self.run_worker(load(), group="redis-edit", exit_on_error=False)  # type: ignore
+
+    def action_add_item(self) -> None:
+        if self.shown is None:
+            return
+        key, type_ = self.shown
+        edits = self.service.edits
+        if type_ == "hash":
+            async def add_field(v: dict[str, str]) -> str:
+                await edits.hash_set(key, parse_key(v["field"]), parse_key(v["value"]),
+                                     expected=None)
+                return "HSET done."
+
+            self._form(f"New field in {display_key(key)}",
+                       [Field("field", "Field"), Field("value", "Value")], add_field)
+        elif type_ == "list":
+            item = self.query_one(ValuePanel).selected_item()  # type: ignore[attr-defined]
+            places = ["tail", "head"] + (["before selected", "after selected"] if item else [])
+
+            async def push(v: dict[str, str]) -> str:
+                value = parse_key(v["value"])
+                if v["where"] in ("head", "tail"):
+                    await edits.list_push(key, [value], head=v["where"] == "head")
+                    return f"{'LPUSH' if v['where'] == 'head' else 'RPUSH'} done."
+                await edits.list_insert(key, int(item[0]), value, expected=item[1],
+                                        before=v["where"] == "before selected")
+                return "LINSERT done."
+
+            self._form(f"New element in {display_key(key)}",
+                       [Field("value", "Value"), Field("where", "Where", choices=places)], push)
+        elif type_ == "set":
+            async def add_member(v: dict[str, str]) -> str:
+                members = [parse_key(m) for m in v["members"].split()]
+                added = await edits.set_add(key, members)
+                return f"SADD added {added} new member(s)."
+
+            self._form(f"Add to {display_key(key)}",
+                       [Field("members", "Members", placeholder="space separated")], add_member)
+        elif type_ == "zset":
+            self._form(f"Add to {display_key(key)}",
+                       [Field("member", "Member"), Field("score", "Score", "0")],
+                       lambda v: self._saved(edits.zset_add(
+                           key, parse_key(v["member"]), v["score"], expected=None), "ZADD"))
+        elif type_ == "stream":
+            async def add_entry(v: dict[str, str]) -> str:
+                pairs = [part.partition("=") for part in v["fields"].split()]
+                if not pairs or any(not sep for _, sep, _ in pairs):
+                    raise ValidationError("Write fields as name=value, separated by spaces.",
+                                          field_errors={"fields": "name=value"})
+                entry_id = await edits.stream_add(
+                    key, {parse_key(n): parse_key(val) for n, _, val in pairs},
+                    entry_id=v["id"].strip().encode() or b"*")
+                return f"XADD added {entry_id.decode()}."
+
+            self._form(f"New entry in {display_key(key)}",
+                       [Field("fields", "Fields", placeholder="name=value name2=value2"),
+                        Field("id", "ID", "*")], add_entry)
+        else:
+            self._say(f"A {type_} has no items to add; e edits it.")
+
+    def action_remove_item(self) -> None:
+        target = self._item()
+        if target is None:
+            return
+        key, type_, item = target
+        edits = self.service.edits
+        removals = {
+            "hash": (f"field {display_key(item[0])}",
+                     lambda: edits.hash_delete(key, item[0], expected=item[1])),
+            "list": (f"element [{item[0].decode()}] = {display_key(item[1])[:60]}",
+                     lambda: edits.list_remove_at(key, int(item[0]), expected=item[1])),
+            "set": (f"member {display_key(item[0])}", lambda: edits.set_remove(key, item[0])),
+            "zset": (f"member {display_key(item[0])}", lambda: edits.zset_remove(
+                key, item[0], expected=float(item[1]))),
+            "stream": (f"entry {item[0].decode()}", lambda: edits.stream_delete(key, item[0])),
+        }
+        if type_ not in removals:
+            return
+        what, remove = removals[type_]
+
+        async def run() -> None:
+            try:
+                await remove()
+            except StudioError as error:
+                self._say(f"{error.title}: {error.detail}")
+                return
+            self._say(f"Removed {what} from {display_key(key)}.")
+            self._reload(key)
+
+        self.app.push_screen(  # type: ignore[attr-defined]
+            ConfirmModal(f"Remove {what}?", f"From {type_} {display_key(key)}. It cannot be "
+                         "undone.", confirm_label="Remove"),
+            lambda confirmed: self.run_worker(run(), group="redis-edit",  # type: ignore
+                                              exit_on_error=False) if confirmed else None)
+
+    def action_increment(self) -> None:
+        target = self._item()
+        if target is None or target[1] not in ("hash", "zset"):
+            self._say("Increments apply to hash fields and zset scores.")
+            return
+        key, type_, item = target
+        edits = self.service.edits
+
+        async def apply(v: dict[str, str]) -> str:
+            if type_ == "hash":
+                result = await edits.hash_increment(key, item[0], v["amount"])
+                return f"{display_key(item[0])} is now {display_key(result)}."
+            score = await edits.zset_increment(key, item[0], v["amount"])
+            return f"{display_key(item[0])} now scores {score!r}."
+
+        self._form(f"Increment {display_key(item[0])}", [Field("amount", "By", "1")], apply,
+                   save_label="Increment", note="Integers use HINCRBY, decimals HINCRBYFLOAT."
+                   if type_ == "hash" else "ZINCRBY; negative decrements.")
+
+    def action_filter_value(self) -> None:
+        if self.shown is None or self.shown[1] not in ("hash", "set", "zset"):
+            self._say("Filters apply to hashes and sets (pattern) and zsets (score range).")
+            return
+        key, type_ = self.shown
+        by_score = type_ == "zset"
+
+        async def apply(v: dict[str, str]) -> str:
+            text = v["filter"].strip()
+            if by_score and text:
+                low, _, high = text.partition(" ")
+                await self.service.zset_by_score(key, low, high.strip() or "+inf", count=1)
+            self.value_filter = text
+            return f"Showing {'scores ' if by_score else 'items matching '}{text}." if text \
+                else "Filter cleared."
+
+        self._form("Scores from min to max" if by_score else "Items matching a pattern",
+                   [Field("filter", "Filter", self.value_filter,
+                          placeholder="e.g. 10 (20   ( excludes, -inf/+inf"
+                          if by_score else "e.g. user:*")], apply, save_label="Apply")
+
+    # -- many keys ------------------------------------------------------------------------------
+    def action_bulk_delete(self) -> None:
+        from studio_tui.screens.redis_bulk_delete import RedisBulkDeleteModal
+
+        pattern = self.query_one("#pattern", Input).value.strip() or "*"  # type: ignore
+        type_value = self.query_one("#type", Select).value  # type: ignore[attr-defined]
+        type_ = None if type_value is Select.NULL else str(type_value)
+
+        def done(deleted: int | None) -> None:
+            if deleted:
+                self._say(f"Deleted {deleted:,} key(s).")
+                self.start_scan()  # type: ignore[attr-defined]
+
+        self.app.push_screen(RedisBulkDeleteModal(  # type: ignore[attr-defined]
+            self.service, self.entry.name, pattern, type_), done)  # type: ignore
+
+    def action_set_algebra(self) -> None:
+        selected = self.shown[0] if self.shown and self.shown[1] == "set" else None
+
+        async def run(v: dict[str, str]) -> str:
+            keys = [parse_key(k) for k in v["keys"].split()]
+            store = parse_key(v["store"].strip()) if v["store"].strip() else None
+            result = await set_algebra(self.service, v["operation"], keys, store=store)
+            if store is not None:
+                return f"Stored {result.count:,} member(s) in {display_key(store)}."
+            self.query_one(ValuePanel).show_members(  # type: ignore[attr-defined]
+                f"{v['operation']} of {describe_keys(keys)}", result.members, result.count)
+            self.shown = None
+            return f"{v['operation'].capitalize()}: {result.count:,} member(s)."
+
+        self.app.push_screen(FieldsModal(  # type: ignore[attr-defined]
+            "Set algebra", [
+                Field("operation", "Operation", choices=list(SET_OPERATIONS)),
+                Field("keys", "Sets", display_key(selected) + " " if selected else "",
+                      placeholder="two or more set keys, space separated"),
+                Field("store", "Store in", placeholder="optional: key to write the result to"),
+            ], run, save_label="Run",
+            note="difference = the first set minus the others."),
+            lambda message: self._say(message) if message else None)
+
+    # -- $EDITOR ------------------------------------------------------------------------------
+    def action_open_editor(self) -> None:
+        if self.shown is None or self.shown[1] != "string":
+            self._say("$EDITOR opens string values; select a string key first.")
+            return
+        self.edit_in_editor(self.shown[0])
+
+    @work(group="redis-editor", exclusive=True, exit_on_error=False, description="$EDITOR")
+    async def edit_in_editor(self, key: bytes) -> None:
+        edits = self.service.edits
+        try:
+            current = await edits.string_value(key, limit=EDITOR_LIMIT)
+        except StudioError as error:
+            self._say(f"{error.title}: {error.detail}")
+            return
+        start = self._unsaved.pop(key, current)
+        try:
+            edited = await self._run_editor(start)
+        except OSError as error:
+            self._say(f"Could not start the editor {self._editor()[0]!r}: {error.strerror}. "
+                      "Set $EDITOR.")
+            return
+        if edited == current:
+            self._say("No change; nothing written.")
+            return
+        try:
+            await edits.string_set(key, edited, expected=current)
+        except StudioError as error:
+            self._unsaved[key] = edited
+            kept = self._keep_copy(key, edited)
+            again = " Press E to reopen your text." if isinstance(error, ConflictError) else ""
+            self._say(f"{error.title}: not saved. Your text is kept.")
+            self.notify(f"{error.detail}\nA copy is in {kept}.{again}",  # type: ignore
+                        title=error.title, severity="error", timeout=15, markup=False)
+            return
+        self._say(f"Saved {len(edited):,} bytes to {display_key(key)}.")
+        self._reload(key)
+
+    async def _run_editor(self, content: bytes) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="studio-tui-") as folder:
+            path = Path(folder) / "value.txt"
+            path.write_bytes(content)
+            command = [*self._editor(), str(path)]
+            try:
+                with self.app.suspend():  # type: ignore[attr-defined]
+                    subprocess.run(command, check=False)
+            except SuspendNotSupported:  # no terminal to hand over (e.g. headless)
+                await asyncio.to_thread(subprocess.run, command, check=False,
+                                        stdin=subprocess.DEVNULL)
+            return path.read_bytes()
+
+    def _editor(self) -> list[str]:
+        return editor_command(self.app.studio.env)  # type: ignore[attr-defined]
+
+    def _keep_copy(self, key: bytes, content: bytes) -> Path:
+        """The user's unsaved text, on disk (mode 0600) so not even a crash loses it."""
+        folder = self.app.studio.settings.data_dir / "unsaved"  # type: ignore[attr-defined]
+        folder.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in display_key(key))[:60]
+        path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{safe}.txt"
+        path.touch(mode=0o600)
+        path.write_bytes(content)
+        return path
