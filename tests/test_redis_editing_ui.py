@@ -18,6 +18,8 @@ from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.screens.fields_modal import FieldsModal
 from studio_tui.screens.redis_browser import RedisBrowserScreen
 from studio_tui.screens.redis_bulk_delete import RedisBulkDeleteModal
+from studio_tui.screens.redis_insight import RedisInsightScreen
+from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.key_list import KeyList
 from studio_tui.widgets.value_panel import ValuePanel
 from ui import QUIET_SETTINGS, run_command, seed, seed_now, settle, studio_app
@@ -307,3 +309,63 @@ def test_bulk_delete_preview_snapshot(snap_compare, tmp_path: Path, server, clie
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
+
+
+async def test_insight_switches_database_and_samples_memory(tmp_path: Path, server, client):
+    other = redis_sync.Redis.from_url(server.url.rsplit("/", 1)[0] + "/1")
+    other.flushdb()
+    other.set("in-db-1", "x")
+    app = await _app(tmp_path, server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _browser(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        insight = app.screen
+        assert isinstance(insight, RedisInsightScreen)
+        table = insight.query_one("#keyspace-table", CatalogTable)
+        assert table.all_keys[:2] == ["0", "1"]
+        assert "0 (open)" in _screen_text(app)
+        await pilot.press("a")
+        await settle(pilot)
+        assert insight.sample is not None and insight.sample.complete
+        assert insight.sample.top[0][1] == b"events"  # the stream is the biggest value here
+        assert "Memory of the whole keyspace" in _screen_text(app)
+        insight.query_one("#tabs").active = "overview"
+        await pilot.pause()
+        table.table.move_cursor(row=1)
+        table.table.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.service.db == 1
+        assert screen.query_one(KeyList).keys == [b"in-db-1"]
+        assert "cache (redis) db 1" in _screen_text(app)
+    other.flushdb()
+    other.close()
+
+
+@pytest.mark.parametrize("tab", ["overview", "memory"])
+def test_insight_snapshot(snap_compare, tmp_path: Path, server, client, tab):
+    seed_now(tmp_path, {"Acme": {"shop": [("cache", server.url)]}})
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+
+    async def run_before(pilot):
+        await _browser(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        if tab == "memory":
+            await pilot.press("a")
+            await settle(pilot)
+        insight = pilot.app.screen
+        insight.workers.cancel_group(insight, "insight-vitals")
+        for timer in list(insight._timers):
+            timer.stop()
+        # Live figures change from run to run; blank them like a clock.
+        for spark in ("#ops-spark", "#memory-spark"):
+            insight.query_one(spark).data = [1, 2, 3, 2, 1]
+        insight.query_one("#ops-label", Static).update("ops/s        -")
+        insight.query_one("#memory-label", Static).update("memory       -")
+        insight.query_one("#memory-stats", Static).update("(MEMORY STATS figures)")
+        insight.query_one("#status", Static).update("Redis · used · slowlog · clients")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

@@ -35,16 +35,19 @@ class FieldsModal(ModalScreen[Any]):
     from ``submit`` is shown under the fields, and the field it names gets the focus."""
 
     CSS_PATH = "../styles/modals.tcss"
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel"),
+                Binding("ctrl+s", "save", "Save", id="modal.save")]
 
     def __init__(self, title: str, fields: Sequence[Field], submit: SubmitFields, *,
-                 save_label: str = "Save", note: str = "") -> None:
+                 save_label: str = "Save", note: str = "",
+                 submit_on_choice: bool = False) -> None:
         super().__init__()
         self._title = title
         self._fields = list(fields)
         self._submit = submit
         self._save_label = save_label
         self._note = note
+        self._submit_on_choice = submit_on_choice  # a one-choice form: picking is saving
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -74,8 +77,14 @@ class FieldsModal(ModalScreen[Any]):
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
-    def _save(self) -> None:
+    def action_save(self) -> None:
         self.save(self.values())
+
+    @on(Select.Changed)
+    def _chosen(self, event: Select.Changed) -> None:
+        initial = next(spec.value for spec in self._fields if spec.name == event.select.id)
+        if self._submit_on_choice and event.value != initial:
+            self.action_save()
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

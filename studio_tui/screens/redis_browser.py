@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Select, Static, Tree
 
 from studio_tui.screens.confirm_modal import ConfirmModal
+from studio_tui.screens.fields_modal import Field, FieldsModal
 from studio_tui.screens.name_modal import NameModal
 from studio_tui.screens.redis_value_actions import RedisValueActions
 from studio_tui.services.errors import StudioError, ValidationError
@@ -56,6 +57,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         Binding("v", "toggle_tree", "Tree/list", id="redis.tree"),
         Binding("L", "list_namespace", "List namespace", show=False, id="redis.list_namespace"),
         Binding("tab", "switch_pane", "Keys/value", show=False, id="redis.switch_pane"),
+        Binding("B", "choose_db", "Database", show=False, id="redis.database"),
         Binding("z", "widen_value", "Wide value", show=False, id="redis.widen_value"),
         Binding("N", "new_key", "New key", id="redis.new_key"),
         Binding("e", "edit_item", "Edit", id="redis.edit"),
@@ -314,7 +316,45 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
     def action_insight(self) -> None:
         from studio_tui.screens.redis_insight import RedisInsightScreen
 
-        self.app.push_screen(RedisInsightScreen(self.entry, self.service, self.where))
+        self.app.push_screen(RedisInsightScreen(self.entry, self.service, self.where),
+                             lambda db: self.switch_db(db) if db is not None else None)
+
+    def switch_db(self, db: int) -> None:
+        """Browse logical database ``db`` of the same server (pools per database, one breaker
+        and one ops cap for the server)."""
+        self.service = self.service.on_db(db)
+        self.query_one("#breadcrumb", Static).update(
+            f"{self.where} › {self.entry.name} (redis) db {db}")
+        self.query_one(ValuePanel).clear()
+        self.shown = None
+        self._value_next = None
+        self.start_scan()
+
+    def action_choose_db(self) -> None:
+        async def choose(values: dict[str, str]) -> str:
+            db = int(values["db"].split()[0])
+            self.switch_db(db)
+            return f"Browsing database {db}."
+
+        async def open_form() -> None:
+            from studio_tui.services.redis_insight import database_count, info_sections, keyspace
+
+            try:
+                rows = {row.db: row.keys for row in keyspace(await info_sections(self.service))}
+                count = await database_count(self.service)
+                current = await self.service.current_db()
+            except StudioError as error:
+                self._show_error(error)
+                return
+            choices = [f"{db} ({rows.get(db, 0):,} keys)" for db in range(count)]
+            self.app.push_screen(
+                FieldsModal("Logical database", [Field("db", "Database", choices[current]
+                                                       if current < count else "",
+                                                       choices=choices)],
+                            choose, save_label="Open", submit_on_choice=True),
+                self._after_edit)
+
+        self.run_worker(open_form(), group="redis-db", exclusive=True, exit_on_error=False)
 
     def action_widen_value(self) -> None:
         self.query_one("#panes").toggle_class("-wide-value")

@@ -1,20 +1,39 @@
-"""`i` in the Redis browser: INFO by section, the SLOWLOG (with reset) and connected clients."""
+"""`i` in the Redis browser: an overview (ops/s and memory over the last minutes, keys per logical
+database, Enter switches the browser to one), memory (MEMORY STATS, and a sampled scan of the
+biggest keys and prefixes drawn as bars), INFO by section, the SLOWLOG (with reset) and the
+connected clients."""
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import TYPE_CHECKING
 
-from textual import work
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Sparkline, Static, TabbedContent, TabPane
 
 from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.services.errors import StudioError
-from studio_tui.services.redis_insight import clients, info_sections, reset_slowlog, slowlog
+from studio_tui.services.redis_insight import (
+    MemorySample,
+    clients,
+    info_sections,
+    keyspace,
+    memory_stats,
+    reset_slowlog,
+    sample_memory,
+    slowlog,
+    vitals,
+)
+from studio_tui.services.redis_keys import display_key
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
+from studio_tui.widgets.key_list import format_bytes, format_ttl
 from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
@@ -22,13 +41,37 @@ if TYPE_CHECKING:
     from studio_tui.services.redis_service import RedisService
 
 CLIENT_FIELDS = ("id", "addr", "name", "age", "idle", "db", "cmd")
+VITALS_EVERY = 2.0  # seconds between overview samples
+HISTORY = 150  # samples kept: five minutes at VITALS_EVERY
+SAMPLE_LIMIT = 100_000  # keys the memory analysis looks at, at most
+BAR_WIDTH = 24
+MEMORY_FIGURES = ("peak.allocated", "total.allocated", "startup.allocated", "dataset.bytes",
+                  "dataset.percentage", "overhead.total", "keys.count", "keys.bytes-per-key",
+                  "fragmentation", "allocator.fragmentation.ratio", "clients.normal")
 
 
-class RedisInsightScreen(Screen[None]):
+def bar(value: int, largest: int, width: int = BAR_WIDTH) -> Text:
+    filled = 0 if largest <= 0 else max(1 if value else 0, round(width * value / largest))
+    return Text("█" * filled + "·" * (width - filled), style="cyan")
+
+
+def _memory_figure(name: str, value: object) -> str:
+    if isinstance(value, (int, float)) and name.endswith(
+            ("allocated", "bytes", "overhead.total", "clients.normal", "bytes-per-key")):
+        return format_bytes(int(value))
+    if isinstance(value, float):
+        return f"{value:.2f}" + ("%" if name.endswith("percentage") else "")
+    return str(value)
+
+
+class RedisInsightScreen(Screen[int | None]):
+    """Dismisses with a logical database number when the user picks one, else None."""
+
     CSS_PATH = "../styles/redis_insight.tcss"
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="nav.back"),
+        Binding("escape", "back", "Back", id="nav.back"),
         Binding("r", "refresh", "Refresh", id="insight.refresh"),
+        Binding("a", "analyze_memory", "Analyze memory", id="insight.analyze"),
         Binding("x", "reset_slowlog", "Reset slowlog", id="insight.reset_slowlog"),
     ]
 
@@ -37,11 +80,33 @@ class RedisInsightScreen(Screen[None]):
         self.entry = entry
         self.service = service
         self.where = where
+        self.ops_history: deque[float] = deque(maxlen=HISTORY)
+        self.memory_history: deque[float] = deque(maxlen=HISTORY)
+        self.sample: MemorySample | None = None
 
     def compose(self) -> ComposeResult:
+        db = "" if self.service.db is None else f" db {self.service.db}"
         yield Header()
-        yield Static(f"{self.where} › {self.entry.name} › server", id="breadcrumb", markup=False)
+        yield Static(f"{self.where} › {self.entry.name}{db} › server", id="breadcrumb",
+                     markup=False)
         with TabbedContent(id="tabs"):
+            with TabPane("Overview", id="overview"):
+                with Horizontal(classes="vital"):
+                    yield Static("ops/s", id="ops-label", classes="vital-label")
+                    yield Sparkline([], id="ops-spark")
+                with Horizontal(classes="vital"):
+                    yield Static("memory", id="memory-label", classes="vital-label")
+                    yield Sparkline([], id="memory-spark")
+                yield Static("Keys per logical database (Enter opens one):", classes="caption")
+                yield CatalogTable("DB", "Keys", "With TTL", "Average TTL", id="keyspace-table")
+            with TabPane("Memory", id="memory"):
+                with VerticalScroll():
+                    yield Static("", id="memory-stats")
+                    yield Static("a samples up to "
+                                 f"{SAMPLE_LIMIT:,} keys with SCAN and MEMORY USAGE.",
+                                 id="sample-progress")
+                    yield Static("", id="top-keys")
+                    yield Static("", id="top-prefixes")
             with TabPane("Info", id="info"):
                 yield CatalogTable("Section", "Field", "Value", id="info-table")
             with TabPane("Slowlog", id="slowlog"):
@@ -53,20 +118,63 @@ class RedisInsightScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.load()
+        self.sample_vitals()
+        self.set_interval(VITALS_EVERY, self.sample_vitals, name="redis-vitals")
 
     def action_refresh(self) -> None:
         self.load()
 
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    # -- overview -------------------------------------------------------------------------------
+    @work(group="insight-vitals", exclusive=True, exit_on_error=False, description="vitals")
+    async def sample_vitals(self) -> None:
+        try:
+            figures = await vitals(self.service)
+        except StudioError:
+            return  # the status line already says what is wrong; the next tick retries
+        self.ops_history.append(figures.ops_per_sec)
+        self.memory_history.append(figures.used_memory)
+        self.query_one("#ops-spark", Sparkline).data = list(self.ops_history)
+        self.query_one("#memory-spark", Sparkline).data = list(self.memory_history)
+        self.query_one("#ops-label", Static).update(f"ops/s {figures.ops_per_sec:>8,}")
+        self.query_one("#memory-label", Static).update(
+            f"memory {format_bytes(figures.used_memory):>7}")
+
+    @on(CatalogTable.RowChosen, "#keyspace-table")
+    def _database_chosen(self, event: CatalogTable.RowChosen) -> None:
+        self.dismiss(int(event.key))
+
+    # -- everything else, on open and on r -------------------------------------------------------
     @work(group="insight-load", exclusive=True, exit_on_error=False, description="server info")
     async def load(self) -> None:
         status = self.query_one("#status", Static)
         try:
             sections = await info_sections(self.service)
+            stats = await memory_stats(self.service)
             slow = await slowlog(self.service)
             connected = await clients(self.service)
         except StudioError as error:
             status.update(error_text(error))
             return
+        rows = {row.db: row for row in keyspace(sections)}
+        current = await self.service.current_db()
+        rows_shown = [CatalogRow(str(db), (
+            f"{db}{' (open)' if db == current else ''}", f"{row.keys:,}", f"{row.expires:,}",
+            format_ttl(row.avg_ttl_ms) if row.avg_ttl_ms else "-"), f"db{db}")
+            for db, row in sorted(rows.items())]
+        if current not in rows:
+            rows_shown.insert(0, CatalogRow(str(current), (f"{current} (open)", "0", "0", "-"),
+                                            f"db{current}"))
+        self.query_one("#keyspace-table", CatalogTable).set_rows(rows_shown)
+        figures = Table.grid(padding=(0, 2))
+        figures.add_column(style="bold")
+        figures.add_column(justify="right")
+        for name in MEMORY_FIGURES:
+            if name in stats:
+                figures.add_row(name, _memory_figure(name, stats[name]))
+        self.query_one("#memory-stats", Static).update(figures)
         self.query_one("#info-table", CatalogTable).set_rows([
             CatalogRow(f"{section}.{field}", (section, field, str(value)),
                        f"{section} {field} {value}".lower())
@@ -87,6 +195,47 @@ class RedisInsightScreen(Screen[None]):
                       f"{memory.get('used_memory_human', '?')} used · {len(slow)} slowlog "
                       f"entr(y/ies) · {len(connected)} client(s)")
 
+    # -- memory analysis --------------------------------------------------------------------
+    def action_analyze_memory(self) -> None:
+        self.query_one("#tabs", TabbedContent).active = "memory"
+        self.analyze_memory()
+
+    @work(group="insight-memory", exclusive=True, exit_on_error=False,
+          description="memory sample")
+    async def analyze_memory(self) -> None:
+        progress = self.query_one("#sample-progress", Static)
+        delimiter = self.app.studio.settings.redis_delimiter.encode()  # type: ignore
+        try:
+            async for sample in sample_memory(self.service, limit=SAMPLE_LIMIT,
+                                              delimiter=delimiter):
+                self.sample = sample
+                progress.update(f"Sampling… {sample.sampled:,} keys, "
+                                f"{format_bytes(sample.bytes)} so far (Esc stops it).")
+                self._draw_sample(sample)
+        except StudioError as error:
+            progress.update(error_text(error))
+            return
+        whole = "the whole keyspace" if sample.complete else f"a sample of {sample.sampled:,} keys"
+        progress.update(f"Memory of {whole}: {format_bytes(sample.bytes)}. a samples again.")
+
+    def _draw_sample(self, sample: MemorySample) -> None:
+        largest = sample.top[0][0] if sample.top else 0
+        keys = Table("Biggest keys", "Type", "Memory", "", box=None, padding=(0, 1),
+                     header_style="bold")
+        for size, key, type_ in sample.top:
+            keys.add_row(Text(display_key(key)[:48]), type_, format_bytes(size), bar(size, largest))
+        prefixes = sample.top_prefixes()
+        most = prefixes[0][1] if prefixes else 0
+        by_prefix = Table("Prefix", "Keys", "Memory", "", box=None, padding=(0, 1),
+                          header_style="bold")
+        delimiter = self.app.studio.settings.redis_delimiter  # type: ignore[attr-defined]
+        for prefix, size, count in prefixes:
+            name = display_key(prefix) + delimiter + "*" if prefix else "(no prefix)"
+            by_prefix.add_row(Text(name[:48]), f"{count:,}", format_bytes(size), bar(size, most))
+        self.query_one("#top-keys", Static).update(keys)
+        self.query_one("#top-prefixes", Static).update(by_prefix)
+
+    # -- slowlog ----------------------------------------------------------------------------------
     def action_reset_slowlog(self) -> None:
         self.app.push_screen(
             ConfirmModal(f"Reset the slowlog of {self.entry.name}?",
@@ -99,7 +248,7 @@ class RedisInsightScreen(Screen[None]):
         try:
             await reset_slowlog(self.service)
         except StudioError as error:
-            self.query_one("#status", Static).update(
-                error_text(error))
+            self.query_one("#status", Static).update(error_text(error))
             return
         self.load()
+

@@ -94,9 +94,11 @@ class ConnectionManager:
 
     # -- the single path -------------------------------------------------------------------------
     async def run(self, database_id: str, operation: str, fn: Operation[T], *,
-                  write: bool = False, timeout: float | None = None) -> T:
+                  write: bool = False, timeout: float | None = None,
+                  scope: str | None = None) -> T:
         """Run ``fn(handle)`` against the database, where ``handle`` is the driver's client or
-        connection. Raises StudioError only."""
+        connection (addressing ``scope``, e.g. a Redis logical database, when given). Raises
+        StudioError only."""
         slot = await self._slot(database_id)
         entry = slot.entry
         if write:
@@ -121,7 +123,7 @@ class ConnectionManager:
             limit = timeout or TIER_LIMITS[entry.tier].query_timeout
             async with asyncio.timeout(limit):
                 connection = await self._connection(slot)
-                async with connection.lease() as handle:
+                async with connection.lease(scope) as handle:
                     result = await fn(handle)
         except asyncio.CancelledError:
             breaker.on_abandoned()

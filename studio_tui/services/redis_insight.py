@@ -1,10 +1,14 @@
-"""What the Redis server says about itself: INFO by section, SLOWLOG, connected clients."""
+"""What the Redis server says about itself: INFO by section, keyspace per database, memory (MEMORY
+STATS and a sampled scan of the biggest keys and prefixes), SLOWLOG and connected clients."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import heapq
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
+from studio_tui.services.errors import StudioError
 from studio_tui.services.redis_keys import display_key
 from studio_tui.services.redis_service import RedisService
 
@@ -58,3 +62,96 @@ async def reset_slowlog(service: RedisService) -> None:
 async def clients(service: RedisService) -> list[dict[str, str]]:
     replies = await service.run("CLIENT LIST", lambda client: client.client_list())
     return [{str(k): str(v) for k, v in reply.items()} for reply in replies]
+
+
+# -- keyspace and memory ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class KeyspaceRow:
+    db: int
+    keys: int
+    expires: int
+    avg_ttl_ms: int
+
+
+def keyspace(sections: dict[str, dict[str, Any]]) -> list[KeyspaceRow]:
+    """INFO keyspace as rows, one per logical database that holds keys."""
+    rows = []
+    for name, figures in sections.get("keyspace", {}).items():
+        if str(name).startswith("db") and isinstance(figures, dict):
+            rows.append(KeyspaceRow(int(str(name)[2:]), int(figures.get("keys", 0)),
+                                    int(figures.get("expires", 0)),
+                                    int(figures.get("avg_ttl", 0))))
+    return sorted(rows, key=lambda row: row.db)
+
+
+async def database_count(service: RedisService) -> int:
+    """How many logical databases the server has; 16 when CONFIG is not allowed (managed
+    services often rename it) and 1 on a cluster."""
+    try:
+        reply = await service.run("CONFIG GET", lambda c: c.config_get("databases"))
+    except StudioError:
+        return 16
+    return int(reply.get("databases", 16)) if reply else 16
+
+
+async def memory_stats(service: RedisService) -> dict[str, Any]:
+    """MEMORY STATS, flattened to scalar figures (the per-db breakdown is in INFO keyspace)."""
+    stats = await service.run("MEMORY STATS", lambda client: client.memory_stats())
+    return {str(k): v for k, v in stats.items() if isinstance(v, (int, float, str, bytes))}
+
+
+@dataclass(frozen=True, slots=True)
+class Vitals:
+    ops_per_sec: int
+    used_memory: int
+    connected_clients: int
+
+
+async def vitals(service: RedisService) -> Vitals:
+    """The figures the overview plots every refresh, from one INFO call."""
+    info = await service.run("INFO", lambda client: client.info())
+    return Vitals(int(info.get("instantaneous_ops_per_sec", 0)), int(info.get("used_memory", 0)),
+                  int(info.get("connected_clients", 0)))
+
+
+@dataclass(slots=True)
+class MemorySample:
+    """Memory of a sample of keys: the biggest ones, and totals per namespace prefix."""
+
+    sampled: int = 0
+    bytes: int = 0
+    complete: bool = False  # the scan covered the whole keyspace within the limit
+    top: list[tuple[int, bytes, str]] = field(default_factory=list)  # (bytes, key, type)
+    prefixes: dict[bytes, list[int]] = field(default_factory=dict)  # prefix → [bytes, keys]
+
+    def top_prefixes(self, count: int = 20) -> list[tuple[bytes, int, int]]:
+        ranked = sorted(self.prefixes.items(), key=lambda item: (-item[1][0], item[0]))
+        return [(prefix, size, keys) for prefix, (size, keys) in ranked[:count]]
+
+
+async def sample_memory(service: RedisService, *, limit: int = 100_000, delimiter: bytes = b":",
+                        top: int = 20, count: int = 1000) -> AsyncIterator[MemorySample]:
+    """SCAN up to ``limit`` keys and MEMORY USAGE each (pipelined per page, through the ops
+    cap), yielding the running picture after every page. Cancel to stop early."""
+    sample = MemorySample()
+    heap: list[tuple[int, bytes, str]] = []
+    async for page in service.walk(count=count):
+        keys = page.keys[: max(0, limit - sample.sampled)]
+        for info in await service.key_infos(keys):
+            size = info.memory or 0
+            sample.sampled += 1
+            sample.bytes += size
+            entry = (size, info.key, info.type)
+            if len(heap) < top:
+                heapq.heappush(heap, entry)
+            elif entry > heap[0]:
+                heapq.heapreplace(heap, entry)
+            prefix = info.key.split(delimiter, 1)[0] if delimiter in info.key else b""
+            totals = sample.prefixes.setdefault(prefix, [0, 0])
+            totals[0] += size
+            totals[1] += 1
+        sample.top = sorted(heap, reverse=True)
+        sample.complete = page.done and len(keys) == len(page.keys)
+        yield sample
+        if sample.sampled >= limit:
+            return

@@ -63,6 +63,10 @@ class StreamPage:
     last_id: bytes | None  # pass as ``after`` for the next page; None when there is no more
 
 
+async def _pool_db(client) -> int:
+    return int(client.connection_pool.connection_kwargs.get("db") or 0)
+
+
 @dataclass(frozen=True, slots=True)
 class StreamGroup:
     name: bytes
@@ -100,16 +104,28 @@ class RedisService:
     """Stateless apart from its throttle; one per opened Redis entry."""
 
     def __init__(self, manager: ConnectionManager, database_id: str, *,
-                 throttle: OpsThrottle | None = None) -> None:
+                 throttle: OpsThrottle | None = None, db: int | None = None) -> None:
         self.manager = manager
         self.database_id = database_id
+        self.db = db  # a logical database other than the URL's, or None for the URL's
         self.throttle = throttle or OpsThrottle(None)
         self.edits = RedisEdits(self)
 
     async def run(self, operation: str, fn, *, write: bool = False) -> Any:
         """One operation through the ops cap and the connection manager's single path."""
         await self.throttle.acquire()
-        return await self.manager.run(self.database_id, operation, fn, write=write)
+        return await self.manager.run(self.database_id, operation, fn, write=write,
+                                      scope=None if self.db is None else str(self.db))
+
+    async def current_db(self) -> int:
+        """The logical database this service addresses (the URL's unless switched)."""
+        if self.db is not None:
+            return self.db
+        return int(await self.run("SELECT?", _pool_db))
+
+    def on_db(self, db: int) -> "RedisService":
+        """The same entry, throttle shared, addressing logical database ``db``."""
+        return RedisService(self.manager, self.database_id, throttle=self.throttle, db=db)
 
     async def dbsize(self) -> int:
         return int(await self.run("DBSIZE", lambda r: r.dbsize()))

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from studio_tui.services.errors import (
+    ValidationError,
     ConnectionFailedError,
     DnsError,
     OperationTimeoutError,
@@ -55,8 +56,14 @@ class DatabaseConnection(ABC):
         """Create the pool or client; may connect eagerly (Postgres) or lazily (Redis, Mongo)."""
 
     @abstractmethod
-    def lease(self) -> Any:
-        """An async context manager yielding the driver handle for one operation."""
+    def lease(self, scope: str | None = None) -> Any:
+        """An async context manager yielding the driver handle for one operation. ``scope``
+        names a part of the server the handle must address (a Redis logical database); kinds
+        without scopes refuse one."""
+
+    def _no_scope(self, scope: str | None) -> None:
+        if scope is not None:
+            raise ValidationError(f"A {self.kind.value} connection has no scope {scope!r}.")
 
     @abstractmethod
     async def ping(self, handle: Any) -> None: ...

@@ -81,7 +81,8 @@ class MongoConnection(DatabaseConnection):
                                   field_errors={"url": str(exc)}) from None
 
     @asynccontextmanager
-    async def lease(self) -> AsyncIterator[Any]:
+    async def lease(self, scope: str | None = None) -> AsyncIterator[Any]:
+        self._no_scope(scope)
         # The client checks a connection out per operation; waits surface as WaitQueueTimeoutError.
         yield self.client
 

@@ -45,7 +45,8 @@ class PostgresConnection(DatabaseConnection):
         )
 
     @asynccontextmanager
-    async def lease(self) -> AsyncIterator[Any]:
+    async def lease(self, scope: str | None = None) -> AsyncIterator[Any]:
+        self._no_scope(scope)
         started = time.perf_counter()
         async with self._waiting():
             try:

@@ -16,6 +16,7 @@ from studio_tui.services.errors import (
     ServerError,
     StudioError,
     UnavailableError,
+    ValidationError,
 )
 from studio_tui.services.metrics import PoolStats
 from studio_tui.services.urls import DatabaseKind
@@ -54,14 +55,24 @@ class RedisConnection(DatabaseConnection):
     kind = DatabaseKind.REDIS
 
     async def open(self) -> None:
+        self._scoped: dict[int, Any] = {}
+        self._pools: list[Any] = []
+        self.client = self._client(None)
+
+    def _client(self, db: int | None) -> Any:
+        """A client over a pool of its own; ``db`` overrides the URL's logical database (a
+        pooled connection stays on the database it was opened for, so each gets a pool)."""
         import redis.asyncio as redis
+        from redis.asyncio.connection import parse_url
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
-        pool = _metered_pool_class().from_url(
-            self._url,
+        options = parse_url(self._url)
+        if db is not None:
+            options["db"] = db
+        pool = _metered_pool_class()(
             max_connections=self.limits.max_pool,
             timeout=self.pool.acquire_timeout,
             socket_connect_timeout=self.limits.connect_timeout,
@@ -72,15 +83,25 @@ class RedisConnection(DatabaseConnection):
             # RESP2 works with every server version a production box may still run.
             protocol=2,
             client_name="studio-tui",
+            **options,
         )
         pool.on_acquire = self._on_acquire
-        self._pool = pool
-        self.client = redis.Redis(connection_pool=pool)
+        self._pools.append(pool)
+        return redis.Redis(connection_pool=pool)
 
     @asynccontextmanager
-    async def lease(self) -> AsyncIterator[Any]:
+    async def lease(self, scope: str | None = None) -> AsyncIterator[Any]:
         # The client borrows a pooled connection per command; exhaustion surfaces there.
-        yield self.client
+        if scope is None:
+            yield self.client
+            return
+        if not scope.isdigit():
+            raise ValidationError(f"A Redis database is a number, not {scope!r}.")
+        db = int(scope)
+        client = self._scoped.get(db)
+        if client is None:
+            client = self._scoped[db] = self._client(db)
+        yield client
 
     async def ping(self, handle: Any) -> None:
         await handle.ping()
@@ -90,18 +111,19 @@ class RedisConnection(DatabaseConnection):
         return str(info.get("redis_version", "unknown"))
 
     def pool_stats(self) -> PoolStats:
-        pool = getattr(self, "_pool", None)
-        if pool is None:
-            return PoolStats(max=self.limits.max_pool)
-        total, available = pool.counts()
-        return PoolStats(total=total, available=available, pending=pool.waiting,
-                         max=self.limits.max_pool)
+        pools = getattr(self, "_pools", [])
+        counts = [pool.counts() for pool in pools]
+        return PoolStats(total=sum(t for t, _ in counts), available=sum(a for _, a in counts),
+                         pending=sum(pool.waiting for pool in pools), max=self.limits.max_pool)
 
     async def close(self) -> None:
-        client = getattr(self, "client", None)
-        if client is not None:
-            await client.aclose()
-            await self._pool.disconnect()
+        clients = [getattr(self, "client", None), *getattr(self, "_scoped", {}).values()]
+        for client in clients:
+            if client is not None:
+                await client.aclose()
+        for pool in getattr(self, "_pools", []):
+            await pool.disconnect()
+        self._pools, self._scoped = [], {}
 
     def _map_driver_error(self, exc: BaseException) -> StudioError | None:
         from redis import exceptions as rx
