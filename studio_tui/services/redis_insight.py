@@ -10,7 +10,7 @@ from typing import Any
 
 from studio_tui.services.errors import StudioError
 from studio_tui.services.redis_keys import display_key
-from studio_tui.services.redis_service import RedisService
+from studio_tui.services.redis_service import RedisService, is_cluster
 
 INFO_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
                  "keyspace")
@@ -25,20 +25,50 @@ class SlowEntry:
     client: str
 
 
+def first_primary(client) -> dict[str, Any]:
+    """On a cluster, server-wide commands go to one node: the first primary by address (the
+    same one every time, so figures compare between refreshes). Nothing on a single server."""
+    if not is_cluster(client):
+        return {}
+    return {"target_nodes": sorted(client.get_primaries(), key=lambda node: node.name)[0]}
+
+
 async def info_sections(service: RedisService) -> dict[str, dict[str, Any]]:
-    """Each INFO section as its own mapping, in one round trip."""
-    async def read(client) -> list[dict]:
+    """Each INFO section as its own mapping, in one round trip. On a cluster: the first
+    primary's sections, the keyspace summed over every primary, and a "cluster" section with
+    each primary's key count."""
+    async def read(client) -> dict[str, dict[str, Any]]:
+        if is_cluster(client):
+            return await _cluster_info(client)
         pipe = client.pipeline(transaction=False)
         for section in INFO_SECTIONS:
             pipe.info(section)
-        return await pipe.execute()
+        replies = await pipe.execute()
+        return {section: dict(reply) for section, reply in zip(INFO_SECTIONS, replies,
+                                                                strict=True)}
 
-    replies = await service.run("INFO", read)
-    return {section: dict(reply) for section, reply in zip(INFO_SECTIONS, replies, strict=True)}
+    return await service.run("INFO", read)
+
+
+async def _cluster_info(client) -> dict[str, dict[str, Any]]:
+    target = first_primary(client)
+    sections = {section: dict(await client.info(section, **target))
+                for section in INFO_SECTIONS if section != "keyspace"}
+    keys = expires = 0
+    nodes: dict[str, Any] = {}
+    for node in sorted(client.get_primaries(), key=lambda n: n.name):
+        figures = (await client.info("keyspace", target_nodes=node)).get("db0", {})
+        keys += int(figures.get("keys", 0))
+        expires += int(figures.get("expires", 0))
+        nodes[node.name] = f"primary · {int(figures.get('keys', 0)):,} keys"
+    sections["keyspace"] = {"db0": {"keys": keys, "expires": expires, "avg_ttl": 0}}
+    sections["cluster"] = nodes
+    return sections
 
 
 async def slowlog(service: RedisService, count: int = 128) -> list[SlowEntry]:
-    entries = await service.run("SLOWLOG GET", lambda client: client.slowlog_get(count))
+    entries = await service.run("SLOWLOG GET", lambda client: client.slowlog_get(
+        count, **first_primary(client)))
     result = []
     for entry in entries:
         # redis-py hands the command back as bytes even when replies are decoded.
@@ -56,11 +86,13 @@ async def slowlog(service: RedisService, count: int = 128) -> list[SlowEntry]:
 
 async def reset_slowlog(service: RedisService) -> None:
     """Changes server state, so it counts as a write (refused on read-only entries)."""
-    await service.run("SLOWLOG RESET", lambda client: client.slowlog_reset(), write=True)
+    await service.run("SLOWLOG RESET", lambda client: client.slowlog_reset(
+        **first_primary(client)), write=True)
 
 
 async def clients(service: RedisService) -> list[dict[str, str]]:
-    replies = await service.run("CLIENT LIST", lambda client: client.client_list())
+    replies = await service.run("CLIENT LIST", lambda client: client.client_list(
+        **first_primary(client)))
     return [{str(k): str(v) for k, v in reply.items()} for reply in replies]
 
 
@@ -87,6 +119,8 @@ def keyspace(sections: dict[str, dict[str, Any]]) -> list[KeyspaceRow]:
 async def database_count(service: RedisService) -> int:
     """How many logical databases the server has; 16 when CONFIG is not allowed (managed
     services often rename it) and 1 on a cluster."""
+    if await service.is_cluster():
+        return 1
     try:
         reply = await service.run("CONFIG GET", lambda c: c.config_get("databases"))
     except StudioError:
@@ -96,7 +130,8 @@ async def database_count(service: RedisService) -> int:
 
 async def memory_stats(service: RedisService) -> dict[str, Any]:
     """MEMORY STATS, flattened to scalar figures (the per-db breakdown is in INFO keyspace)."""
-    stats = await service.run("MEMORY STATS", lambda client: client.memory_stats())
+    stats = await service.run("MEMORY STATS", lambda client: client.memory_stats(
+        **first_primary(client)))
     return {str(k): v for k, v in stats.items() if isinstance(v, (int, float, str, bytes))}
 
 
@@ -109,7 +144,7 @@ class Vitals:
 
 async def vitals(service: RedisService) -> Vitals:
     """The figures the overview plots every refresh, from one INFO call."""
-    info = await service.run("INFO", lambda client: client.info())
+    info = await service.run("INFO", lambda client: client.info(**first_primary(client)))
     return Vitals(int(info.get("instantaneous_ops_per_sec", 0)), int(info.get("used_memory", 0)),
                   int(info.get("connected_clients", 0)))
 

@@ -63,7 +63,30 @@ class StreamPage:
     last_id: bytes | None  # pass as ``after`` for the next page; None when there is no more
 
 
+def is_cluster(client) -> bool:
+    return hasattr(client, "get_primaries")
+
+
+async def _cluster_scan(client, cursor: int, match: bytes | None, count: int,
+                        type_: str | None) -> tuple[int, list[bytes]]:
+    # cursor = node index + nodes × that node's own cursor; 0 both starts and ends the walk.
+    primaries = sorted(client.get_primaries(), key=lambda node: node.name)
+    nodes = len(primaries)
+    index, node_cursor = cursor % nodes, cursor // nodes
+    reply = await client.scan(cursor=node_cursor, match=match, count=count, _type=type_,
+                              target_nodes=primaries[index])
+    following, keys = reply
+    if isinstance(following, dict):  # redis-py keys the cursor by node name
+        following = next(iter(following.values()))
+    following = int(following)
+    if following:
+        return index + nodes * following, keys
+    return (index + 1 if index + 1 < nodes else 0), keys
+
+
 async def _pool_db(client) -> int:
+    if is_cluster(client):
+        return 0
     return int(client.connection_pool.connection_kwargs.get("db") or 0)
 
 
@@ -117,6 +140,21 @@ class RedisService:
         return await self.manager.run(self.database_id, operation, fn, write=write,
                                       scope=None if self.db is None else str(self.db))
 
+    async def key_location(self, key: bytes) -> tuple[int, str] | None:
+        """(hash slot, node) of ``key`` on a cluster; None on a single server."""
+        async def locate(client) -> tuple[int, str] | None:
+            if not is_cluster(client):
+                return None
+            return client.keyslot(key), client.get_node_from_key(key).name
+
+        return await self.run("CLUSTER KEYSLOT", locate)
+
+    async def is_cluster(self) -> bool:
+        async def check(client) -> bool:
+            return is_cluster(client)
+
+        return await self.run("CLUSTER?", check)
+
     async def current_db(self) -> int:
         """The logical database this service addresses (the URL's unless switched)."""
         if self.db is not None:
@@ -128,11 +166,21 @@ class RedisService:
         return RedisService(self.manager, self.database_id, throttle=self.throttle, db=db)
 
     async def dbsize(self) -> int:
-        return int(await self.run("DBSIZE", lambda r: r.dbsize()))
+        """Keys in the database; on a cluster, summed over every primary."""
+        async def size(client) -> int:
+            if is_cluster(client):
+                return int(await client.dbsize(target_nodes=client.PRIMARIES))
+            return int(await client.dbsize())
+
+        return await self.run("DBSIZE", size)
 
     async def scan_page(self, cursor: int = 0, *, match: bytes | None = None,
                         count: int = DEFAULT_SCAN_COUNT, type_: str | None = None) -> ScanPage:
+        """One SCAN call. On a cluster the cursor also says which primary is being walked, so
+        one walk covers every node, one after the other."""
         async def scan(client) -> tuple[int, list[bytes]]:
+            if is_cluster(client):
+                return await _cluster_scan(client, cursor, match, count, type_)
             return await client.scan(cursor=cursor, match=match, count=count, _type=type_)
 
         next_cursor, keys = await self.run("SCAN", scan)

@@ -71,7 +71,8 @@ class ValuePanel(Vertical):
         return self.raw_items[row] if self.items.row_count and 0 <= row < len(
             self.raw_items) else None
 
-    def show(self, key: bytes, info: KeyInfo, preview: ValuePreview, more: bool = False) -> None:
+    def show(self, key: bytes, info: KeyInfo, preview: ValuePreview,
+             location: tuple[int, str] | None = None) -> None:
         table = Table.grid(padding=(0, 1))
         table.add_column(style="bold")
         table.add_column()
@@ -79,6 +80,8 @@ class ValuePanel(Vertical):
         table.add_row("Type", info.type)
         table.add_row("TTL", format_ttl(info.ttl_ms))
         table.add_row("Memory", format_bytes(info.memory))
+        if location is not None:
+            table.add_row("Slot", f"{location[0]} on {location[1]}")
         if preview.length is not None:
             unit = "bytes" if info.type == "string" else "items"
             table.add_row("Size", f"{preview.length:,} {unit}")

@@ -57,7 +57,34 @@ class RedisConnection(DatabaseConnection):
     async def open(self) -> None:
         self._scoped: dict[int, Any] = {}
         self._pools: list[Any] = []
+        self.cluster = False
         self.client = self._client(None)
+        # A cluster node answers for its own slots only; a cluster client routes each key to
+        # its node. One INFO tells which this URL names.
+        if int((await self.client.info("cluster")).get("cluster_enabled", 0)):
+            await self.close()
+            self.client = await self._cluster_client()
+            self.cluster = True
+
+    async def _cluster_client(self) -> Any:
+        from redis.asyncio.cluster import RedisCluster
+        from redis.asyncio.connection import parse_url
+
+        options = parse_url(self._url)
+        options.pop("db", None)  # a cluster has database 0 only
+        options.pop("connection_class", None)
+        client = RedisCluster(
+            max_connections=self.limits.max_pool,
+            socket_connect_timeout=self.limits.connect_timeout,
+            socket_timeout=self.limits.query_timeout,
+            health_check_interval=self.pool.health_check_interval,
+            protocol=2,
+            client_name="studio-tui",
+            ssl=self.target.scheme == "rediss",
+            **options,
+        )
+        await client.initialize()
+        return client
 
     def _client(self, db: int | None) -> Any:
         """A client over a pool of its own; ``db`` overrides the URL's logical database (a
@@ -95,6 +122,8 @@ class RedisConnection(DatabaseConnection):
         if scope is None:
             yield self.client
             return
+        if self.cluster:
+            raise ValidationError("A Redis cluster has database 0 only.")
         if not scope.isdigit():
             raise ValidationError(f"A Redis database is a number, not {scope!r}.")
         db = int(scope)
@@ -111,6 +140,11 @@ class RedisConnection(DatabaseConnection):
         return str(info.get("redis_version", "unknown"))
 
     def pool_stats(self) -> PoolStats:
+        if getattr(self, "cluster", False):
+            nodes = self.client.get_nodes()
+            total = sum(len(getattr(node, "_connections", ())) for node in nodes)
+            free = sum(len(getattr(node, "_free", ())) for node in nodes)
+            return PoolStats(total=total, available=free, max=self.limits.max_pool * len(nodes))
         pools = getattr(self, "_pools", [])
         counts = [pool.counts() for pool in pools]
         return PoolStats(total=sum(t for t, _ in counts), available=sum(a for _, a in counts),
@@ -121,6 +155,7 @@ class RedisConnection(DatabaseConnection):
         for client in clients:
             if client is not None:
                 await client.aclose()
+        self.client = None
         for pool in getattr(self, "_pools", []):
             await pool.disconnect()
         self._pools, self._scoped = [], {}
@@ -143,6 +178,12 @@ class RedisConnection(DatabaseConnection):
                 f"{self.pool.acquire_timeout:g}s.",
                 retry_after=1.0,
             )
+        if isinstance(exc, (rx.ClusterDownError, rx.SlotNotCoveredError)):
+            return UnavailableError(f"The Redis cluster cannot serve right now: {text}")
+        if isinstance(exc, rx.RedisClusterException):
+            # Raised by the client before sending: the request cannot be routed as written
+            # (keys in different slots, a command with no node).
+            return ServerError(text)
         if isinstance(exc, (rx.ResponseError, rx.DataError)):
             return ServerError(text)
         return None
