@@ -314,7 +314,9 @@ def test_console_snapshot(snap_compare, tmp_path: Path, keyspace, size):
         await _open_browser(pilot)
         await pilot.press("c")
         await settle(pilot)
-        pilot.app.screen.query_one(TextArea).text = 'SET greeting "hello"\nGET greeting\nDBSIZE'
+        editor = pilot.app.screen.query_one(TextArea)
+        editor.cursor_blink = False  # a blinking cursor is on or off depending on timing
+        editor.text = 'SET greeting "hello"\nGET greeting\nDBSIZE'
         await pilot.press("ctrl+r")
         await settle(pilot)
 
