@@ -369,3 +369,28 @@ def test_insight_snapshot(snap_compare, tmp_path: Path, server, client, tab):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+async def test_marked_keys_feed_set_algebra_and_are_deleted_together(tmp_path: Path, server,
+                                                                     client):
+    app = await _app(tmp_path, server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _browser(pilot, "tags:*")
+        keys = screen.query_one(KeyList)
+        keys.focus()
+        await pilot.press("space", "space")
+        assert sorted(keys.marked) == [b"tags:a", b"tags:b"]
+        assert "2 key(s) marked" in _screen_text(app)
+        await pilot.press("S")
+        await pilot.pause()
+        assert sorted(app.screen.query_one("#keys", Input).value.split()) == ["tags:a", "tags:b"]
+        await _fill_form(pilot, operation="difference", keys="tags:a tags:b")
+        assert [item[0] for item in screen.query_one(ValuePanel).raw_items] == [b"red"]
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Delete 2 marked key(s)?" in _screen_text(app)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert not client.exists("tags:a", "tags:b") and keys.keys == [] and keys.marked == []
+        assert "Deleted 2 of 2 marked key(s)." in _screen_text(app)

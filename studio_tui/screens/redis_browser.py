@@ -193,10 +193,20 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         self.query_one("#pattern", Input).focus()
 
     def action_back(self) -> None:
+        keys = self.query_one(KeyList)
         if isinstance(self.focused, Input):
-            self.query_one(KeyList).focus()
+            keys.focus()
+        elif keys.marked:
+            keys.clear_marks()
+            self.query_one("#status", Static).update("Marks cleared.")
         else:
             self.dismiss()
+
+    @on(KeyList.MarksChanged)
+    def _marks_changed(self, event: KeyList.MarksChanged) -> None:
+        self.query_one("#status", Static).update(
+            f"{event.count:,} key(s) marked · d deletes them · S combines sets · esc clears"
+            if event.count else "No keys marked.")
 
     @on(Input.Submitted, "#pattern")
     def _pattern_submitted(self) -> None:
@@ -376,15 +386,33 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         return self.query_one(KeyList).selected_key
 
     def action_delete_key(self) -> None:
+        keys = self.query_one(KeyList)
+        if keys.marked:
+            self._delete_marked(keys.marked)
+            return
         key = self._selected()
         if key is None:
             return
-        info = self.query_one(KeyList).info(key)
+        info = keys.info(key)
         what = f"this {info.type} ({format_bytes(info.memory)})" if info else "this key"
         self.app.push_screen(
             ConfirmModal(f"Delete {display_key(key)}?",
                          f"UNLINK removes {what} from {self.entry.name} now. It cannot be undone."),
             lambda confirmed: self._edit(self._delete(key)) if confirmed else None)
+
+    def _delete_marked(self, marked: list[bytes]) -> None:
+        from studio_tui.services.redis_bulk import describe_keys
+
+        async def delete() -> str:
+            deleted = await self.service.delete(marked)
+            self.query_one(KeyList).remove_many(marked)
+            return f"Deleted {deleted:,} of {len(marked):,} marked key(s)."
+
+        self.app.push_screen(
+            ConfirmModal(f"Delete {len(marked):,} marked key(s)?",
+                         f"UNLINK removes {describe_keys(marked, 5)} from {self.entry.name} now. "
+                         "It cannot be undone."),
+            lambda confirmed: self._edit(delete()) if confirmed else None)
 
     async def _delete(self, key: bytes) -> str:
         await self.service.delete([key])

@@ -42,6 +42,11 @@ def editor_command(env: Mapping[str, str]) -> list[str]:
     return [next((e for e in ("sensible-editor", "nano", "vi") if shutil.which(e)), "vi")]
 
 
+def _word(key: bytes) -> str:
+    """A key as one word of a space-separated field (its spaces escaped)."""
+    return display_key(key).replace(" ", "\\x20")
+
+
 class RedisValueActions:
     """Mixed into ``RedisBrowserScreen``; relies on its ``service``, ``shown`` and
     ``load_value``."""
@@ -311,7 +316,10 @@ class RedisValueActions:
             self.service, self.entry.name, pattern, type_), done)  # type: ignore
 
     def action_set_algebra(self) -> None:
+        marked = self.query_one(KeyList).marked  # type: ignore[attr-defined]
         selected = self.shown[0] if self.shown and self.shown[1] == "set" else None
+        prefill = " ".join(_word(k) for k in marked) if marked else (
+            _word(selected) + " " if selected else "")
 
         async def run(v: dict[str, str]) -> str:
             keys = [parse_key(k) for k in v["keys"].split()]
@@ -327,8 +335,8 @@ class RedisValueActions:
         self.app.push_screen(FieldsModal(  # type: ignore[attr-defined]
             "Set algebra", [
                 Field("operation", "Operation", choices=list(SET_OPERATIONS)),
-                Field("keys", "Sets", display_key(selected) + " " if selected else "",
-                      placeholder="two or more set keys, space separated"),
+                Field("keys", "Sets", prefill,
+                      placeholder="two or more set keys, space separated (or mark them)"),
                 Field("store", "Store in", placeholder="optional: key to write the result to"),
             ], run, save_label="Run",
             note="difference = the first set minus the others."),

@@ -46,8 +46,9 @@ class KeyList(ScrollView, can_focus=True):
     KeyList > .key-list--cursor { background: $accent 40%; text-style: bold; }
     KeyList:focus > .key-list--cursor { background: $accent; color: $text; }
     KeyList > .key-list--meta { color: $text-muted; }
+    KeyList > .key-list--mark { color: $warning; text-style: bold; }
     """
-    COMPONENT_CLASSES = {"key-list--cursor", "key-list--meta"}
+    COMPONENT_CLASSES = {"key-list--cursor", "key-list--meta", "key-list--mark"}
     BINDINGS = [
         Binding("up,k", "move(-1)", "Up", show=False, id="keys.up"),
         Binding("down,j", "move(1)", "Down", show=False, id="keys.down"),
@@ -56,6 +57,7 @@ class KeyList(ScrollView, can_focus=True):
         Binding("home,g", "first", "First", show=False, id="keys.first"),
         Binding("end,G", "last", "Last", show=False, id="keys.last"),
         Binding("enter", "choose", "Open", show=False, id="keys.open"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="keys.mark"),
     ]
 
     cursor: reactive[int] = reactive(0, repaint=False)
@@ -69,6 +71,13 @@ class KeyList(ScrollView, can_focus=True):
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, KeyList.Highlighted)
+
+    class MarksChanged(Message, bubble=True):
+        """How many keys are marked now."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
 
     class VisibleChanged(Message, bubble=True):
         """Rows [start, end) are on screen: time to fetch their details, or more keys."""
@@ -84,6 +93,7 @@ class KeyList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._keys: list[bytes] = []
         self._infos: dict[bytes, KeyInfo] = {}
+        self._marked: dict[bytes, None] = {}  # marked with space, in the order marked
 
     # -- data -------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -97,9 +107,30 @@ class KeyList(ScrollView, can_focus=True):
     def selected_key(self) -> bytes | None:
         return self._keys[self.cursor] if 0 <= self.cursor < len(self._keys) else None
 
+    @property
+    def marked(self) -> list[bytes]:
+        return list(self._marked)
+
+    def clear_marks(self) -> None:
+        self._marked = {}
+        self.refresh()
+
+    def action_toggle_mark(self) -> None:
+        key = self.selected_key
+        if key is None:
+            return
+        if key in self._marked:
+            del self._marked[key]
+        else:
+            self._marked[key] = None
+        self.post_message(self.MarksChanged(len(self._marked)))
+        self.action_move(1)
+        self.refresh()
+
     def clear(self) -> None:
         self._keys = []
         self._infos = {}
+        self._marked = {}
         self.cursor = 0
         self._resize()
         self.post_message(self.Highlighted(None))
@@ -129,6 +160,17 @@ class KeyList(ScrollView, can_focus=True):
         except ValueError:
             return
         self._infos.pop(key, None)
+        self._marked.pop(key, None)
+        self.cursor = min(self.cursor, max(0, len(self._keys) - 1))
+        self._resize()
+        self.post_message(self.Highlighted(self.selected_key))
+
+    def remove_many(self, keys: list[bytes]) -> None:
+        gone = set(keys)
+        self._keys = [key for key in self._keys if key not in gone]
+        for key in gone:
+            self._infos.pop(key, None)
+            self._marked.pop(key, None)
         self.cursor = min(self.cursor, max(0, len(self._keys) - 1))
         self._resize()
         self.post_message(self.Highlighted(self.selected_key))
@@ -184,7 +226,11 @@ class KeyList(ScrollView, can_focus=True):
             meta_style = base
         else:
             meta_style = base + self.get_component_rich_style("key-list--meta")
-        segments = [Segment(" " + name.ljust(name_width - 1), base), Segment(meta, meta_style)]
+        if key in self._marked:
+            mark = Segment("●", base + self.get_component_rich_style("key-list--mark"))
+        else:
+            mark = Segment(" ", base)
+        segments = [mark, Segment(name.ljust(name_width - 1), base), Segment(meta, meta_style)]
         return Strip(segments).adjust_cell_length(width, base if index == self.cursor
                                                   else Style())
 
