@@ -57,7 +57,18 @@ class Navigator:
 
         self.app.push_screen(HelpModal(self.app.screen))
 
+    def warm(self, kinds) -> None:
+        """Import the drivers of ``kinds`` in a thread, ahead of opening one."""
+        from functools import partial
+
+        from studio_tui.services.drivers import warm_drivers
+
+        self.app.run_worker(partial(warm_drivers, list(kinds)), thread=True,
+                            group="warm-drivers", exit_on_error=False,
+                            description="import drivers")
+
     def open_database(self, entry: "DatabaseEntry") -> None:
+        self.warm([entry.kind])
         self.app.run_worker(self._open_database(entry), group="nav-open", exclusive=True,
                             exit_on_error=False, description="open database")
 

@@ -30,3 +30,12 @@ def test_opening_the_app_module_imports_no_database_driver():
     loaded = _modules_after_import("import studio_tui.app")
     drivers = {"redis", "pymongo", "asyncpg", "httpx", "cryptography"}
     assert not drivers & {m.split(".")[0] for m in loaded}
+
+
+def test_drivers_can_be_warmed_ahead_of_opening_a_database():
+    loaded = _modules_after_import(
+        "from studio_tui.services.drivers import warm_drivers\n"
+        "from studio_tui.services.urls import DatabaseKind\n"
+        "warm_drivers([DatabaseKind.REDIS, DatabaseKind.POSTGRES])")
+    roots = {m.split(".")[0] for m in loaded}
+    assert {"redis", "asyncpg"} <= roots and "pymongo" not in roots

@@ -63,6 +63,9 @@ class DatabasesScreen(CatalogScreen):
         return f"{len(rows)} database(s) {where}"
 
     def after_load(self, rows: list[CatalogRow]) -> None:
+        if rows:
+            self.app.nav.warm(  # type: ignore[attr-defined]
+                [entry.kind for entry in self.items.values()])
         if self.studio.settings.check_on_list and rows:
             self.check_status([row.key for row in rows])
 

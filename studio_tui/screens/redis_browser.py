@@ -4,6 +4,7 @@ cancels the old scan, and details are fetched only for the rows on screen."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -38,6 +39,7 @@ LOOKAHEAD = 2000
 MORE = 10_000
 STRING_PAGE = 65_536  # bytes added to a shown string by each "+"
 TREE_FANOUT = 100  # namespaces shown per level, biggest first
+STATUS_EVERY = 0.25  # seconds between scan progress updates
 
 
 class RedisBrowserScreen(RedisValueActions, Screen[None]):
@@ -46,12 +48,12 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         Binding("escape,backspace", "back", "Back", id="nav.back"),
         Binding("slash", "pattern", "Pattern", id="redis.pattern"),
         Binding("m", "more", "More", id="redis.more"),
-        Binding("a", "scan_all", "Scan all", id="redis.scan_all"),
-        Binding("r", "rescan", "Rescan", id="redis.rescan"),
-        Binding("plus", "more_items", "More of value", id="redis.value_more"),
+        Binding("a", "scan_all", "Scan all", show=False, id="redis.scan_all"),
+        Binding("r", "rescan", "Rescan", show=False, id="redis.rescan"),
+        Binding("plus", "more_items", "More of value", show=False, id="redis.value_more"),
         Binding("d", "delete_key", "Delete", id="redis.delete"),
-        Binding("T", "set_ttl", "TTL", id="redis.ttl"),
-        Binding("R", "rename_key", "Rename", id="redis.rename"),
+        Binding("T", "set_ttl", "TTL", show=False, id="redis.ttl"),
+        Binding("R", "rename_key", "Rename", show=False, id="redis.rename"),
         Binding("c", "console", "Console", id="redis.console"),
         Binding("i", "insight", "Server", id="redis.insight"),
         Binding("v", "toggle_tree", "Tree/list", id="redis.tree"),
@@ -92,6 +94,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         self.value_filter = ""
         self._unsaved: dict[bytes, bytes] = {}
         self.cluster: bool | None = None  # known after the first scan starts
+        self._status_at = 0.0
 
     @property
     def studio(self) -> "Studio":
@@ -145,9 +148,8 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
                 self._calls += 1
                 keys.append(page.keys)
                 self.namespaces.add(page.keys)
-                if self.query_one("#tree", Tree).display:
-                    self._refresh_tree()
-                self._show_status(done=page.done)
+                pausing = len(keys) >= self._target and not self._scan_all
+                self._progress(done=page.done, now=pausing or page.done)
                 while len(keys) >= self._target and not self._scan_all and not page.done:
                     self.scan_state = "paused"
                     self._want_more.clear()
@@ -158,7 +160,18 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
             self._show_error(error)
             return
         self.scan_state = "done"
-        self._show_status(done=True)
+        self._progress(done=True, now=True)
+
+    def _progress(self, *, done: bool, now: bool) -> None:
+        """Status line (and tree counts) as pages arrive: each repaint costs a layout, so a few
+        a second while the scan runs, and always when it pauses or ends."""
+        moment = time.monotonic()
+        if not now and moment - self._status_at < STATUS_EVERY:
+            return
+        self._status_at = moment
+        if self.query_one("#tree", Tree).display:
+            self._refresh_tree()
+        self._show_status(done=done)
 
     def _show_status(self, *, done: bool) -> None:
         found = len(self.query_one(KeyList))
@@ -172,7 +185,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         rate = self.service.throttle.current_rate()
         self.query_one("#status", Static).update(
             f"{found:,} key(s) found · {progress}{' (all primaries)' if self.cluster else ''} · "
-            f"{rate:.0f} ops/s")
+            f"{rate:.0f} ops/s", layout=False)  # one fixed line: no layout needed
 
     def _show_error(self, error: StudioError) -> None:
         self.query_one("#status", Static).update(

@@ -16,6 +16,7 @@ from studio_tui.services.redis_keys import display_key
 from studio_tui.services.redis_service import KeyInfo
 
 TYPE_WIDTH, TTL_WIDTH, MEMORY_WIDTH = 10, 9, 9
+RESIZE_EVERY = 0.5  # seconds between list size updates while keys arrive
 
 
 def format_ttl(ttl_ms: int) -> str:
@@ -94,6 +95,7 @@ class KeyList(ScrollView, can_focus=True):
         self._keys: list[bytes] = []
         self._infos: dict[bytes, KeyInfo] = {}
         self._marked: dict[bytes, None] = {}  # marked with space, in the order marked
+        self._resize_pending = False
 
     # -- data -------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -140,9 +142,19 @@ class KeyList(ScrollView, can_focus=True):
             return
         was_empty = not self._keys
         self._keys.extend(keys)
-        self._resize()
         if was_empty:
+            self._resize()
             self.post_message(self.Highlighted(self._keys[0]))
+            self._report_visible()
+        elif not self._resize_pending:
+            # A new virtual size means a new layout of the whole screen; while a scan pours
+            # in pages, do that a few times a second rather than once per page.
+            self._resize_pending = True
+            self.set_timer(RESIZE_EVERY, self._flush_resize)
+
+    def _flush_resize(self) -> None:
+        self._resize_pending = False
+        self._resize()
         self._report_visible()
 
     def set_infos(self, infos: list[KeyInfo]) -> None:
