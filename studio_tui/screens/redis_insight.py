@@ -56,6 +56,11 @@ def bar(value: int, largest: int, width: int = BAR_WIDTH) -> Text:
 
 
 def _memory_figure(name: str, value: object) -> str:
+    if isinstance(value, (str, bytes)):  # RESP2 sends floats as strings
+        try:
+            value = float(value)
+        except ValueError:
+            return value.decode() if isinstance(value, bytes) else value
     if isinstance(value, (int, float)) and name.endswith(
             ("allocated", "bytes", "overhead.total", "clients.normal", "bytes-per-key")):
         return format_bytes(int(value))
@@ -138,9 +143,14 @@ class RedisInsightScreen(Screen[int | None]):
         self.memory_history.append(figures.used_memory)
         self.query_one("#ops-spark", Sparkline).data = list(self.ops_history)
         self.query_one("#memory-spark", Sparkline).data = list(self.memory_history)
-        self.query_one("#ops-label", Static).update(f"ops/s {figures.ops_per_sec:>8,}")
+        # A sparkline scales to its own minimum and maximum, so the labels say what they are.
+        self.query_one("#ops-label", Static).update(
+            f"ops/s {figures.ops_per_sec:>10,}\n"
+            f"{min(self.ops_history):,.0f}–{max(self.ops_history):,.0f} /5m")
         self.query_one("#memory-label", Static).update(
-            f"memory {format_bytes(figures.used_memory):>7}")
+            f"memory {format_bytes(figures.used_memory):>9}\n"
+            f"{format_bytes(int(min(self.memory_history)))}–"
+            f"{format_bytes(int(max(self.memory_history)))} /5m")
 
     @on(CatalogTable.RowChosen, "#keyspace-table")
     def _database_chosen(self, event: CatalogTable.RowChosen) -> None:
