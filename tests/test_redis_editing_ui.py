@@ -206,6 +206,36 @@ async def test_edit_a_string_in_the_editor_and_keep_it_on_conflict(tmp_path: Pat
         assert screen._unsaved[b"greeting"] == b"goodbye again"
 
 
+async def test_a_json_document_in_the_editor_survives_invalid_json(tmp_path: Path, server,
+                                                                    client):
+    # The first save is broken JSON; the second run of the editor fixes it.
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        f"#!{sys.executable}\n"
+        "import json, pathlib, sys\n"
+        "path = pathlib.Path(sys.argv[1])\n"
+        "text = path.read_text()\n"
+        "if text.rstrip().endswith(','):\n"
+        "    path.write_text(text.rstrip()[:-1] + '}')\n"
+        "else:\n"
+        "    doc = json.loads(text)\n"
+        "    doc['name'] = 'Grace'\n"
+        "    path.write_text(json.dumps(doc)[:-1] + ',')\n")
+    editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
+    app = await _app(tmp_path, server, EDITOR=str(editor))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _browser(pilot, "doc:1")
+        await pilot.press("E")
+        await settle(pilot)
+        assert "Invalid input: not saved. Your text is kept." in _screen_text(app)
+        assert screen._unsaved[b"doc:1"].endswith(b",")
+        assert client.execute_command("JSON.GET", "doc:1", "$.name") == b'["Ada"]'
+        await pilot.press("E")
+        await settle(pilot)
+        assert client.execute_command("JSON.GET", "doc:1", "$.name") == b'["Grace"]'
+        assert b"doc:1" not in screen._unsaved
+
+
 async def test_bulk_delete_previews_asks_for_the_pattern_and_reports(tmp_path: Path, server,
                                                                      client):
     app = await _app(tmp_path, server)

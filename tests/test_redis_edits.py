@@ -182,3 +182,18 @@ async def test_read_only_entries_refuse_every_value_edit(catalog, project_id, ma
             await attempt
     assert await raw.hgetall("h") == {b"f": b"1"} and await raw.lrange("l", 0, -1) == [b"a"]
     assert not await raw.exists("n", "s", "z", "x")
+
+
+async def test_json_documents_are_replaced_whole_unless_changed_meanwhile(raw, edits):
+    await raw.execute_command("JSON.SET", "doc", "$", '{"name": "ada", "n": 1}')
+    await raw.expire("doc", 500)
+    loaded = await edits.json_text(b"doc", limit=1 << 20)
+    with pytest.raises(ValidationError, match="Not valid JSON"):
+        await edits.json_set(b"doc", b'{"name": ', expected=loaded)
+    await edits.json_set(b"doc", b'{"name": "grace", "n": 2}', expected=loaded)
+    assert await raw.execute_command("JSON.GET", "doc", "$.name") == b'["grace"]'
+    assert await raw.ttl("doc") > 0
+    with pytest.raises(ConflictError, match="changed by someone else"):
+        await edits.json_set(b"doc", b'{"mine": true}', expected=loaded)
+    with pytest.raises(ValidationError, match="editor opens documents up to 10"):
+        await edits.json_text(b"doc", limit=10)

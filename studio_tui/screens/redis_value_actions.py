@@ -6,6 +6,7 @@ writes; the forms stay open with the user's input when that happens."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ from textual.widgets import Input, Select, Static
 
 from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.screens.fields_modal import Field, FieldsModal
-from studio_tui.services.errors import ConflictError, StudioError, ValidationError
+from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.redis_bulk import SET_OPERATIONS, describe_keys, set_algebra
 from studio_tui.services.redis_edits import CREATABLE_TYPES
 from studio_tui.services.redis_keys import display_key, parse_key
@@ -40,6 +41,17 @@ def editor_command(env: Mapping[str, str]) -> list[str]:
         if env.get(name):
             return shlex.split(env[name])
     return [next((e for e in ("sensible-editor", "nano", "vi") if shutil.which(e)), "vi")]
+
+
+def _pretty_json(text: bytes) -> bytes:
+    return json.dumps(json.loads(text), indent=2, ensure_ascii=False).encode() + b"\n"
+
+
+def _same_json(edited: bytes, current: bytes) -> bool:
+    try:
+        return json.loads(edited) == json.loads(current)
+    except ValueError:
+        return False
 
 
 def _word(key: bytes) -> str:
@@ -344,38 +356,43 @@ class RedisValueActions:
 
     # -- $EDITOR ------------------------------------------------------------------------------
     def action_open_editor(self) -> None:
-        if self.shown is None or self.shown[1] != "string":
-            self._say("$EDITOR opens string values; select a string key first.")
+        if self.shown is None or self.shown[1] not in ("string", "ReJSON-RL"):
+            self._say("$EDITOR opens strings and JSON documents; select one first.")
             return
-        self.edit_in_editor(self.shown[0])
+        self.edit_in_editor(*self.shown)
 
     @work(group="redis-editor", exclusive=True, exit_on_error=False, description="$EDITOR")
-    async def edit_in_editor(self, key: bytes) -> None:
+    async def edit_in_editor(self, key: bytes, type_: str) -> None:
         edits = self.service.edits
+        is_json = type_ == "ReJSON-RL"
         try:
-            current = await edits.string_value(key, limit=EDITOR_LIMIT)
+            current = await (edits.json_text(key, limit=EDITOR_LIMIT) if is_json
+                             else edits.string_value(key, limit=EDITOR_LIMIT))
         except StudioError as error:
             self._say(f"{error.title}: {error.detail}")
             return
-        start = self._unsaved.pop(key, current)
+        start = self._unsaved.pop(key, None) or (_pretty_json(current) if is_json else current)
         try:
             edited = await self._run_editor(start)
         except OSError as error:
             self._say(f"Could not start the editor {self._editor()[0]!r}: {error.strerror}. "
                       "Set $EDITOR.")
             return
-        if edited == current:
+        if edited == current or (is_json and _same_json(edited, current)):
             self._say("No change; nothing written.")
             return
         try:
-            await edits.string_set(key, edited, expected=current)
+            if is_json:
+                await edits.json_set(key, edited, expected=current)
+            else:
+                await edits.string_set(key, edited, expected=current)
         except StudioError as error:
             self._unsaved[key] = edited
             kept = self._keep_copy(key, edited)
-            again = " Press E to reopen your text." if isinstance(error, ConflictError) else ""
             self._say(f"{error.title}: not saved. Your text is kept.")
-            self.notify(f"{error.detail}\nA copy is in {kept}.{again}",  # type: ignore
-                        title=error.title, severity="error", timeout=15, markup=False)
+            self.notify(f"{error.detail}\nA copy is in {kept}. Press E to reopen your text.",
+                        title=error.title, severity="error", timeout=15,  # type: ignore
+                        markup=False)
             return
         self._say(f"Saved {len(edited):,} bytes to {display_key(key)}.")
         self._reload(key)

@@ -140,6 +140,41 @@ class RedisEdits:
         await self._watched("SET", key, check,
                             lambda pipe: pipe.set(key, value, keepttl=True))
 
+    # -- RedisJSON --------------------------------------------------------------------------------
+    async def json_text(self, key: bytes, *, limit: int) -> bytes:
+        """The whole document as the server prints it (compact), refused above ``limit`` bytes
+        of RedisJSON memory before it is read."""
+        async def read(client) -> bytes | None:
+            size = int(await client.execute_command("JSON.DEBUG", "MEMORY", key) or 0)
+            if size > limit:
+                raise ValidationError(f"{display_key(key)} holds a {size:,}-byte document; the "
+                                      f"editor opens documents up to {limit:,}.")
+            return await client.execute_command("JSON.GET", key)
+
+        text = await self.service.run("JSON.GET", read)
+        if text is None:
+            raise NotFoundError(f"{display_key(key)} no longer exists (deleted or expired).")
+        return bytes(text)
+
+    async def json_set(self, key: bytes, text: bytes, *, expected: bytes) -> None:
+        """Replace the document, if the server still holds ``expected`` (as ``json_text`` read
+        it). The text must be valid JSON; the TTL is kept."""
+        try:
+            json.loads(text)
+        except ValueError as error:
+            raise ValidationError(f"Not valid JSON: {error}.",
+                                  field_errors={"value": "JSON"}) from None
+
+        async def check(pipe) -> str | None:
+            if problem := await self._type_is(pipe, key, "ReJSON-RL"):
+                return problem
+            if await pipe.execute_command("JSON.GET", key) != expected:
+                return f"{display_key(key)} was changed by someone else since you loaded it."
+            return None
+
+        await self._watched("JSON.SET", key, check,
+                            lambda pipe: pipe.execute_command("JSON.SET", key, "$", text))
+
     # -- hash -----------------------------------------------------------------------------------
     async def hash_set(self, key: bytes, field: bytes, value: bytes, *,
                        expected: bytes | None) -> None:
