@@ -126,6 +126,8 @@ async def test_a_hash_field_changed_meanwhile_is_a_conflict_and_the_input_stays(
         screen = await _browser(pilot, "user:1")
         panel = screen.query_one(ValuePanel)
         assert panel.selected_item() == (b"name", b"ada")
+        await pilot.press("y")
+        assert app.clipboard == "user:1"
         await pilot.press("e")
         await pilot.pause()
         client.hset("user:1", "name", "changed elsewhere")

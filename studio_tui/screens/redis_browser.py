@@ -7,13 +7,12 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Select, Static, Tree
+from textual.widgets import Footer, Header, Input, Select, Static
 
 from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.screens.fields_modal import Field, FieldsModal
@@ -22,11 +21,11 @@ from studio_tui.screens.redis_value_actions import RedisValueActions
 from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.redis_keys import display_key, parse_key
-from studio_tui.services.redis_namespaces import NamespaceIndex, NamespaceNode
 from studio_tui.services.redis_service import DEFAULT_SCAN_COUNT, RedisService
 from studio_tui.services.throttle import OpsThrottle
 from studio_tui.services.tiers import REDIS_OPS_CAP
 from studio_tui.widgets.key_list import KeyList, format_bytes
+from studio_tui.widgets.namespace_tree import NamespaceTree
 from studio_tui.widgets.status import error_text
 from studio_tui.widgets.value_panel import COLUMNS, ValuePanel, short
 
@@ -38,7 +37,6 @@ TYPES = ["string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
 LOOKAHEAD = 2000
 MORE = 10_000
 STRING_PAGE = 65_536  # bytes added to a shown string by each "+"
-TREE_FANOUT = 100  # namespaces shown per level, biggest first
 STATUS_EVERY = 0.25  # seconds between scan progress updates
 
 
@@ -59,6 +57,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         Binding("v", "toggle_tree", "Tree/list", id="redis.tree"),
         Binding("L", "list_namespace", "List namespace", show=False, id="redis.list_namespace"),
         Binding("tab", "switch_pane", "Keys/value", show=False, id="redis.switch_pane"),
+        Binding("y", "copy_key", "Copy key", show=False, id="redis.copy_key"),
         Binding("B", "choose_db", "Database", show=False, id="redis.database"),
         Binding("z", "widen_value", "Wide value", show=False, id="redis.widen_value"),
         Binding("N", "new_key", "New key", id="redis.new_key"),
@@ -87,7 +86,6 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         self._value_next: tuple[bytes, str, object] | None = None
         self._string_shown = bytearray()
         self._string_total = 0
-        self.namespaces = NamespaceIndex(b":")
         # The key whose value the pane shows, and its type; edits act on it.
         self.shown: tuple[bytes, str] | None = None
         # A MATCH pattern (hash, set) or "min max" score range (zset) narrowing the value.
@@ -109,14 +107,15 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
             yield Select([(t, t) for t in TYPES], prompt="any type", id="type")
         with Horizontal(id="panes"):
             yield KeyList(id="keys")
-            yield Tree[object]("keys", id="tree")
+            yield NamespaceTree(id="tree")
             yield ValuePanel(id="detail")
         yield Static("", id="status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.namespaces = NamespaceIndex(self.studio.settings.redis_delimiter.encode())
-        self.query_one("#tree", Tree).display = False
+        tree = self.query_one(NamespaceTree)
+        tree.reset(self.studio.settings.redis_delimiter.encode())
+        tree.display = False
         self.service = RedisService(self.studio.manager, self.entry.id,
                                     throttle=OpsThrottle(REDIS_OPS_CAP[self.entry.tier]))
         self.query_one(KeyList).focus()
@@ -126,8 +125,8 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
     def start_scan(self) -> None:
         keys = self.query_one(KeyList)
         keys.clear()
-        self.namespaces = NamespaceIndex(self.namespaces.delimiter)
-        self.query_one("#tree", Tree).root.remove_children()
+        tree = self.query_one(NamespaceTree)
+        tree.reset(tree.index.delimiter)
         self._target = keys.scrollable_content_region.height + LOOKAHEAD
         self._scan_all = False
         self._calls = 0
@@ -147,7 +146,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
             async for page in self.service.walk(match=parse_key(pattern), type_=type_):
                 self._calls += 1
                 keys.append(page.keys)
-                self.namespaces.add(page.keys)
+                self.query_one(NamespaceTree).index.add(page.keys)
                 pausing = len(keys) >= self._target and not self._scan_all
                 self._progress(done=page.done, now=pausing or page.done)
                 while len(keys) >= self._target and not self._scan_all and not page.done:
@@ -169,8 +168,9 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         if not now and moment - self._status_at < STATUS_EVERY:
             return
         self._status_at = moment
-        if self.query_one("#tree", Tree).display:
-            self._refresh_tree()
+        tree = self.query_one(NamespaceTree)
+        if tree.display:
+            tree.refresh_counts()
         self._show_status(done=done)
 
     def _show_status(self, *, done: bool) -> None:
@@ -253,7 +253,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
 
     @on(KeyList.Highlighted)
     def _highlighted(self, event: KeyList.Highlighted) -> None:
-        if self.query_one("#tree", Tree).display:
+        if self.query_one(NamespaceTree).display:
             return  # the list is hidden; the tree decides what the value pane shows
         if event.key is None:
             self.query_one(ValuePanel).clear()
@@ -384,6 +384,15 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
 
         self.run_worker(open_form(), group="redis-db", exclusive=True, exit_on_error=False)
 
+    def action_copy_key(self) -> None:
+        """The key's name, escaped as shown, to the terminal's clipboard (OSC 52; works over
+        SSH where the terminal allows it)."""
+        key = self.shown[0] if self.shown else self._selected()
+        if key is None:
+            return
+        self.app.copy_to_clipboard(display_key(key))
+        self.query_one("#status", Static).update(f"Copied {display_key(key)} to the clipboard.")
+
     def action_widen_value(self) -> None:
         self.query_one("#panes").toggle_class("-wide-value")
 
@@ -479,7 +488,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
 
     # -- namespace tree ---------------------------------------------------------------------
     def action_toggle_tree(self) -> None:
-        tree = self.query_one("#tree", Tree)
+        tree = self.query_one(NamespaceTree)
         keys = self.query_one(KeyList)
         tree.display = not tree.display
         keys.display = not tree.display
@@ -490,7 +499,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
         self._value_next = None
         self.shown = None
         if tree.display:
-            self._refresh_tree()
+            tree.refresh_counts()
             tree.root.expand()
             tree.focus()
         else:
@@ -498,63 +507,15 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
             if keys.selected_key is not None:
                 self.load_value(keys.selected_key)
 
-    def _label(self, node: NamespaceNode) -> Text:
-        name = display_key(node.name.rsplit(self.namespaces.delimiter, 1)[-1])
-        return Text.assemble(name + self.namespaces.delimiter.decode(errors="replace"),
-                             (f"  {node.count:,}", "dim"))
-
-    def _refresh_tree(self) -> None:
-        """Top-level namespaces with live counts; deeper levels fill in when expanded."""
-        tree = self.query_one("#tree", Tree)
-        shown = {child.data[1]: child for child in tree.root.children
-                 if isinstance(child.data, tuple)}
-        for node in self.namespaces.top(TREE_FANOUT):
-            existing = shown.get(node.name)
-            if existing is None:
-                tree.root.add(self._label(node), data=("prefix", node.name), allow_expand=True)
-            else:
-                existing.set_label(self._label(node))
-        tree.root.set_label(Text.assemble("keys", (f"  {self.namespaces.root.count:,}", "dim")))
-
-    @on(Tree.NodeExpanded, "#tree")
-    def _expanded(self, event: Tree.NodeExpanded) -> None:
-        data = event.node.data
-        if not (isinstance(data, tuple) and data[0] == "prefix"):
-            if event.node is self.query_one("#tree", Tree).root:
-                self._add_leaves(event.node, self.namespaces.root)
-            return
-        found = self.namespaces.node(data[1])
-        event.node.remove_children()
-        if found is None:
-            return
-        for child in sorted(found.children.values(), key=lambda n: (-n.count, n.name))[
-                :TREE_FANOUT]:
-            event.node.add(self._label(child), data=("prefix", child.name), allow_expand=True)
-        self._add_leaves(event.node, found)
-
-    def _add_leaves(self, parent, node: NamespaceNode) -> None:
-        if any(child.data == ("key", key) for child in parent.children for key in node.keys[:1]):
-            return
-        for key in node.keys:
-            parent.add_leaf(Text(display_key(key)), data=("key", key))
-        if node.more_keys:
-            parent.add_leaf(Text(f"… {node.more_keys:,} more (L on the namespace lists them)",
-                                 style="dim"))
-
-    @on(Tree.NodeHighlighted, "#tree")
-    def _tree_highlighted(self, event: Tree.NodeHighlighted) -> None:
-        data = event.node.data
-        if isinstance(data, tuple) and data[0] == "key":
-            self.load_value(data[1])
+    @on(NamespaceTree.KeyHighlighted)
+    def _tree_key(self, event: NamespaceTree.KeyHighlighted) -> None:
+        self.load_value(event.key)
 
     def action_list_namespace(self) -> None:
-        tree = self.query_one("#tree", Tree)
-        node = tree.cursor_node
-        if not tree.display or node is None:
-            return
-        data = node.data
-        if isinstance(data, tuple) and data[0] == "prefix":
-            prefix = display_key(data[1] + self.namespaces.delimiter)
-            self.query_one("#pattern", Input).value = prefix + "*"
+        tree = self.query_one(NamespaceTree)
+        prefix = tree.highlighted_prefix
+        if tree.display and prefix is not None:
+            self.query_one("#pattern", Input).value = display_key(
+                prefix + tree.index.delimiter) + "*"
             self.action_toggle_tree()
             self.start_scan()
