@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -149,9 +150,23 @@ async def test_refused_connections_say_so_without_the_password(catalog: Catalog,
                                                                manager, template: str):
     url = template.format(port=realservers.closed_port())
     entry = await catalog.add_database(project_id, "target", url)
+    started = time.perf_counter()
     with pytest.raises(RefusedError) as caught:
         await manager.run(entry.id, "ping", lambda handle: manager_ping(handle))
+    # At once, not after the driver's server-selection timeout (seconds, for pymongo).
+    assert time.perf_counter() - started < 1.0
     _assert_secret_free(caught.value, "s3cret-refused")
+
+
+async def test_an_unknown_mongodb_host_is_a_dns_error_at_once(catalog: Catalog, project_id,
+                                                              manager):
+    entry = await catalog.add_database(project_id, "docs",
+                                       "mongodb://app:s3cret-dns@nonexistent-host.invalid:27017/")
+    started = time.perf_counter()
+    with pytest.raises(DnsError) as caught:
+        await manager.run(entry.id, "ping", lambda client: client.admin.command("ping"))
+    assert time.perf_counter() - started < 1.0
+    _assert_secret_free(caught.value, "s3cret-dns")
 
 
 async def manager_ping(handle):

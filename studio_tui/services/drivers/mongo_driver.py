@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -56,10 +58,27 @@ def _pool_listener_class():
 class MongoConnection(DatabaseConnection):
     kind = DatabaseKind.MONGODB
 
+    async def _reachable(self) -> None:
+        """One TCP connect to a single-host URL before the driver starts: pymongo reports an
+        unknown host or a refused port only after its whole server-selection timeout, which
+        leaves a user looking at a spinner for seconds. Seed lists and SRV names are left to the
+        driver, which knows how to try several hosts."""
+        target = self.target
+        host = target.host.strip("[]")
+        if target.scheme != "mongodb" or "," in target.host or not host or "%2f" in host.lower() \
+                or host.startswith("/"):
+            return
+        async with asyncio.timeout(self.limits.connect_timeout):
+            _, writer = await asyncio.open_connection(host, target.port or 27017)
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
     async def open(self) -> None:
         from pymongo import AsyncMongoClient
         from pymongo.errors import ConfigurationError, InvalidURI
 
+        await self._reachable()
         self._listener = _pool_listener_class()(self._on_acquire)
         try:
             self.client = AsyncMongoClient(
