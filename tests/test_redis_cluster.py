@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio.cluster import RedisCluster
-from textual.widgets import Static
+from textual.widgets import Select, Static
 
 from studio_tui.screens.redis_browser import RedisBrowserScreen
+from studio_tui.screens.redis_insight import RedisInsightScreen
+from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.key_list import KeyList
 from ui import QUIET_SETTINGS, run_command, seed, settle, studio_app
 
@@ -19,6 +21,7 @@ from studio_tui.services.redis_bulk import delete_matching, preview_delete
 from studio_tui.services.redis_console import run_console
 from studio_tui.services.redis_insight import (
     clients,
+    cluster_nodes,
     database_count,
     info_sections,
     memory_stats,
@@ -140,3 +143,30 @@ async def test_the_browser_walks_the_cluster_and_shows_each_keys_slot(tmp_path, 
         shown = "\n".join("".join(s.text for s in strip)
                           for strip in screen._compositor.render_strips())
         assert f"Slot   {raw.keyslot(key)} on {raw.get_node_from_key(key).name}" in shown
+
+
+async def test_insight_reads_any_chosen_node(raw, service, tmp_path, redis_cluster):
+    nodes = await cluster_nodes(service)
+    assert [role for _, role in nodes] == ["primary"] * 3
+    second = nodes[1][0]
+    sections = await info_sections(service, second)
+    assert f"127.0.0.1:{sections['server']['tcp_port']}" == second
+    assert (await vitals(service, second)).used_memory > 0
+    with pytest.raises(ValidationError, match="no node"):
+        await info_sections(service, "127.0.0.1:1")
+    await seed(tmp_path, {"Acme": {"shop": [("cluster", redis_cluster.url)]}})
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run_command(pilot, "open cluster")
+        await pilot.press("i")
+        await settle(pilot)
+        insight = app.screen
+        assert isinstance(insight, RedisInsightScreen)
+        picker = insight.query_one("#node", Select)
+        assert picker.display
+        picker.value = second
+        await settle(pilot)
+        assert insight.node == second
+        info = insight.query_one("#info-table", CatalogTable)
+        port = second.rsplit(":", 1)[1]
+        assert port in " ".join(str(cell) for cell in info.table.get_row("server.tcp_port"))

@@ -16,13 +16,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import (
+    Footer,
+    Header,
+    Select,
+    Sparkline,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 
 from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.services.errors import StudioError
 from studio_tui.services.redis_insight import (
     MemorySample,
     clients,
+    cluster_nodes,
     info_sections,
     keyspace,
     memory_stats,
@@ -88,12 +97,15 @@ class RedisInsightScreen(Screen[int | None]):
         self.ops_history: deque[float] = deque(maxlen=HISTORY)
         self.memory_history: deque[float] = deque(maxlen=HISTORY)
         self.sample: MemorySample | None = None
+        self.node: str | None = None  # on a cluster, the node server-wide figures come from
 
     def compose(self) -> ComposeResult:
         db = "" if self.service.db is None else f" db {self.service.db}"
         yield Header()
-        yield Static(f"{self.where} › {self.entry.name}{db} › server", id="breadcrumb",
-                     markup=False)
+        with Horizontal(id="top"):
+            yield Static(f"{self.where} › {self.entry.name}{db} › server", id="breadcrumb",
+                         markup=False)
+            yield Select([], prompt="node: first primary", id="node")
         with TabbedContent(id="tabs"):
             with TabPane("Overview", id="overview"):
                 with Horizontal(classes="vital"):
@@ -122,6 +134,8 @@ class RedisInsightScreen(Screen[int | None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#node", Select).display = False
+        self.find_nodes()
         self.load()
         self.sample_vitals()
         self.set_interval(VITALS_EVERY, self.sample_vitals, name="redis-vitals")
@@ -132,11 +146,35 @@ class RedisInsightScreen(Screen[int | None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
+    # -- cluster nodes ----------------------------------------------------------------------------
+    @work(group="insight-nodes", exclusive=True, exit_on_error=False, description="nodes")
+    async def find_nodes(self) -> None:
+        try:
+            nodes = await cluster_nodes(self.service)
+        except StudioError:
+            return
+        if not nodes:
+            return
+        picker = self.query_one("#node", Select)
+        picker.set_options([(f"{name} ({role})", name) for name, role in nodes])
+        picker.display = True
+
+    @on(Select.Changed, "#node")
+    def _node_chosen(self, event: Select.Changed) -> None:
+        node = None if event.value is Select.NULL else str(event.value)
+        if node == self.node:
+            return
+        self.node = node  # INFO, SLOWLOG, clients, MEMORY STATS and vitals now read this node
+        self.ops_history.clear()
+        self.memory_history.clear()
+        self.load()
+        self.sample_vitals()
+
     # -- overview -------------------------------------------------------------------------------
     @work(group="insight-vitals", exclusive=True, exit_on_error=False, description="vitals")
     async def sample_vitals(self) -> None:
         try:
-            figures = await vitals(self.service)
+            figures = await vitals(self.service, self.node)
         except StudioError:
             return  # the status line already says what is wrong; the next tick retries
         self.ops_history.append(figures.ops_per_sec)
@@ -161,10 +199,10 @@ class RedisInsightScreen(Screen[int | None]):
     async def load(self) -> None:
         status = self.query_one("#status", Static)
         try:
-            sections = await info_sections(self.service)
-            stats = await memory_stats(self.service)
-            slow = await slowlog(self.service)
-            connected = await clients(self.service)
+            sections = await info_sections(self.service, self.node)
+            stats = await memory_stats(self.service, self.node)
+            slow = await slowlog(self.service, node=self.node)
+            connected = await clients(self.service, self.node)
         except StudioError as error:
             status.update(error_text(error))
             return
@@ -256,7 +294,7 @@ class RedisInsightScreen(Screen[int | None]):
     @work(group="insight-reset", exit_on_error=False, description="reset slowlog")
     async def reset(self) -> None:
         try:
-            await reset_slowlog(self.service)
+            await reset_slowlog(self.service, self.node)
         except StudioError as error:
             self.query_one("#status", Static).update(error_text(error))
             return

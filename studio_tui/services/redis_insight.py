@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio_tui.services.errors import StudioError
+from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.redis_keys import display_key
 from studio_tui.services.redis_service import RedisService, is_cluster
 
@@ -25,21 +25,40 @@ class SlowEntry:
     client: str
 
 
-def first_primary(client) -> dict[str, Any]:
-    """On a cluster, server-wide commands go to one node: the first primary by address (the
-    same one every time, so figures compare between refreshes). Nothing on a single server."""
+def node_target(client, node: str | None = None) -> dict[str, Any]:
+    """On a cluster, server-wide commands go to one node: ``node`` (host:port) when given, else
+    the first primary by address (the same one every time, so figures compare between
+    refreshes). Nothing on a single server."""
     if not is_cluster(client):
         return {}
-    return {"target_nodes": sorted(client.get_primaries(), key=lambda node: node.name)[0]}
+    if node is not None:
+        for candidate in client.get_nodes():
+            if candidate.name == node:
+                return {"target_nodes": candidate}
+        raise ValidationError(f"The cluster has no node {node}.")
+    return {"target_nodes": sorted(client.get_primaries(), key=lambda n: n.name)[0]}
 
 
-async def info_sections(service: RedisService) -> dict[str, dict[str, Any]]:
-    """Each INFO section as its own mapping, in one round trip. On a cluster: the first
-    primary's sections, the keyspace summed over every primary, and a "cluster" section with
-    each primary's key count."""
+async def cluster_nodes(service: RedisService) -> list[tuple[str, str]]:
+    """(host:port, "primary" or "replica") of every node, primaries first; [] off a cluster."""
+    async def nodes(client) -> list[tuple[str, str]]:
+        if not is_cluster(client):
+            return []
+        found = [(n.name, "primary" if n.server_type == "primary" else "replica")
+                 for n in client.get_nodes()]
+        return sorted(found, key=lambda item: (item[1] != "primary", item[0]))
+
+    return await service.run("CLUSTER NODES", nodes)
+
+
+async def info_sections(service: RedisService,
+                        node: str | None = None) -> dict[str, dict[str, Any]]:
+    """Each INFO section as its own mapping, in one round trip. On a cluster: one node's
+    sections (see ``node_target``), the keyspace summed over every primary, and a "cluster"
+    section with each primary's key count."""
     async def read(client) -> dict[str, dict[str, Any]]:
         if is_cluster(client):
-            return await _cluster_info(client)
+            return await _cluster_info(client, node)
         pipe = client.pipeline(transaction=False)
         for section in INFO_SECTIONS:
             pipe.info(section)
@@ -50,8 +69,8 @@ async def info_sections(service: RedisService) -> dict[str, dict[str, Any]]:
     return await service.run("INFO", read)
 
 
-async def _cluster_info(client) -> dict[str, dict[str, Any]]:
-    target = first_primary(client)
+async def _cluster_info(client, node: str | None) -> dict[str, dict[str, Any]]:
+    target = node_target(client, node)
     sections = {section: dict(await client.info(section, **target))
                 for section in INFO_SECTIONS if section != "keyspace"}
     keys = expires = 0
@@ -66,9 +85,10 @@ async def _cluster_info(client) -> dict[str, dict[str, Any]]:
     return sections
 
 
-async def slowlog(service: RedisService, count: int = 128) -> list[SlowEntry]:
+async def slowlog(service: RedisService, count: int = 128,
+                  node: str | None = None) -> list[SlowEntry]:
     entries = await service.run("SLOWLOG GET", lambda client: client.slowlog_get(
-        count, **first_primary(client)))
+        count, **node_target(client, node)))
     result = []
     for entry in entries:
         # redis-py hands the command back as bytes even when replies are decoded.
@@ -84,15 +104,15 @@ async def slowlog(service: RedisService, count: int = 128) -> list[SlowEntry]:
     return result
 
 
-async def reset_slowlog(service: RedisService) -> None:
+async def reset_slowlog(service: RedisService, node: str | None = None) -> None:
     """Changes server state, so it counts as a write (refused on read-only entries)."""
     await service.run("SLOWLOG RESET", lambda client: client.slowlog_reset(
-        **first_primary(client)), write=True)
+        **node_target(client, node)), write=True)
 
 
-async def clients(service: RedisService) -> list[dict[str, str]]:
+async def clients(service: RedisService, node: str | None = None) -> list[dict[str, str]]:
     replies = await service.run("CLIENT LIST", lambda client: client.client_list(
-        **first_primary(client)))
+        **node_target(client, node)))
     return [{str(k): str(v) for k, v in reply.items()} for reply in replies]
 
 
@@ -128,10 +148,10 @@ async def database_count(service: RedisService) -> int:
     return int(reply.get("databases", 16)) if reply else 16
 
 
-async def memory_stats(service: RedisService) -> dict[str, Any]:
+async def memory_stats(service: RedisService, node: str | None = None) -> dict[str, Any]:
     """MEMORY STATS, flattened to scalar figures (the per-db breakdown is in INFO keyspace)."""
     stats = await service.run("MEMORY STATS", lambda client: client.memory_stats(
-        **first_primary(client)))
+        **node_target(client, node)))
     return {str(k): v for k, v in stats.items() if isinstance(v, (int, float, str, bytes))}
 
 
@@ -142,9 +162,9 @@ class Vitals:
     connected_clients: int
 
 
-async def vitals(service: RedisService) -> Vitals:
+async def vitals(service: RedisService, node: str | None = None) -> Vitals:
     """The figures the overview plots every refresh, from one INFO call."""
-    info = await service.run("INFO", lambda client: client.info(**first_primary(client)))
+    info = await service.run("INFO", lambda client: client.info(**node_target(client, node)))
     return Vitals(int(info.get("instantaneous_ops_per_sec", 0)), int(info.get("used_memory", 0)),
                   int(info.get("connected_clients", 0)))
 
