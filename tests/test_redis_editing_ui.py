@@ -426,3 +426,18 @@ async def test_marked_keys_feed_set_algebra_and_are_deleted_together(tmp_path: P
         await settle(pilot)
         assert not client.exists("tags:a", "tags:b") and keys.keys == [] and keys.marked == []
         assert "Deleted 2 of 2 marked key(s)." in _screen_text(app)
+
+
+async def test_the_browser_freezes_long_lived_objects_while_open_and_releases_them(
+        tmp_path: Path, server, client):
+    import gc
+
+    app = await _app(tmp_path, server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _browser(pilot)
+        await pilot.pause()
+        assert gc.get_freeze_count() > 0  # full collections skip them while a scan runs
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, RedisBrowserScreen)
+        assert gc.get_freeze_count() == 0
