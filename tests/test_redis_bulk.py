@@ -4,34 +4,16 @@ against the real Redis 8 server."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
 
-from studio_tui.services.catalog import Catalog
+import realservers
 from studio_tui.services.errors import ReadOnlyError, ValidationError
 from studio_tui.services.redis_bulk import delete_matching, preview_delete, set_algebra
 from studio_tui.services.redis_service import RedisService
 
-
-def _db5(url: str) -> str:
-    return url.rsplit("/", 1)[0] + "/5"
-
-
-@pytest.fixture
-async def raw(redis_server) -> AsyncIterator[redis.Redis]:
-    client = redis.Redis.from_url(_db5(redis_server.url))
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
-
-
-@pytest.fixture
-async def service(catalog: Catalog, project_id: str, manager, redis_server) -> RedisService:
-    entry = await catalog.add_database(project_id, "cache", _db5(redis_server.url))
-    return RedisService(manager, entry.id)
+REDIS_DB = 5  # this module's own logical database, for the raw and service fixtures
 
 
 async def _fill(raw: redis.Redis, prefix: str, count: int) -> None:
@@ -96,7 +78,7 @@ async def test_a_cancelled_bulk_delete_stops_between_batches_and_says_how_far(ra
 async def test_bulk_delete_is_refused_on_read_only_entries(raw, catalog, project_id, manager,
                                                            redis_server):
     await _fill(raw, "k:", 10)
-    entry = await catalog.add_database(project_id, "ro", _db5(redis_server.url), read_only=True)
+    entry = await catalog.add_database(project_id, "ro", realservers.redis_db_url(redis_server.url, REDIS_DB), read_only=True)
     with pytest.raises(ReadOnlyError):
         await _last(delete_matching(RedisService(manager, entry.id), b"k:*"))
     assert await raw.dbsize() == 10

@@ -4,33 +4,19 @@ saw."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 
 import pytest
-import redis.asyncio as redis
 
-from studio_tui.services.catalog import Catalog
+import realservers
 from studio_tui.services.errors import ConflictError, NotFoundError, ReadOnlyError, ValidationError
 from studio_tui.services.redis_service import RedisService
 
-
-def _db4(url: str) -> str:
-    return url.rsplit("/", 1)[0] + "/4"
+REDIS_DB = 4  # this module's own logical database, for the raw and service fixtures
 
 
 @pytest.fixture
-async def raw(redis_server) -> AsyncIterator[redis.Redis]:
-    client = redis.Redis.from_url(_db4(redis_server.url))
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
-
-
-@pytest.fixture
-async def edits(catalog: Catalog, project_id: str, manager, redis_server):
-    entry = await catalog.add_database(project_id, "cache", _db4(redis_server.url))
-    return RedisService(manager, entry.id).edits
+def edits(service):
+    return service.edits
 
 
 async def test_create_a_key_of_every_type_and_never_over_an_existing_one(raw, edits):
@@ -168,7 +154,7 @@ async def test_read_only_entries_refuse_every_value_edit(catalog, project_id, ma
                                                          redis_server, raw):
     await raw.hset("h", "f", "1")
     await raw.rpush("l", "a")
-    entry = await catalog.add_database(project_id, "ro", _db4(redis_server.url), read_only=True)
+    entry = await catalog.add_database(project_id, "ro", realservers.redis_db_url(redis_server.url, REDIS_DB), read_only=True)
     edits = RedisService(manager, entry.id).edits
     for attempt in (edits.create(b"n", "string", value=b"x"),
                     edits.hash_set(b"h", b"f", b"2", expected=b"1"),

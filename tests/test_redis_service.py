@@ -4,14 +4,13 @@ binary keys and the ops cap."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
 from hypothesis import given
 from hypothesis import strategies as st
 
-from studio_tui.services.catalog import Catalog
+import realservers
 from studio_tui.services.errors import (
     ConflictError,
     NotFoundError,
@@ -24,27 +23,9 @@ from studio_tui.services.redis_keys import display_key, has_glob, parse_key
 from studio_tui.services.redis_service import RedisService
 from studio_tui.services.throttle import OpsThrottle
 
+REDIS_DB = 3  # this module's own logical database, for the raw and service fixtures
+
 BINARY_KEYS = [b"bin:\xff\x00\xfe", b"bin:caf\xc3\xa9", b"bin:tab\there", b"bin:back\\slash"]
-
-
-def _db3(url: str) -> str:
-    """A database of its own on the shared server, so other tests' keys do not interfere."""
-    return url.rsplit("/", 1)[0] + "/3"
-
-
-@pytest.fixture
-async def raw(redis_server) -> AsyncIterator[redis.Redis]:
-    client = redis.Redis.from_url(_db3(redis_server.url))
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
-
-
-@pytest.fixture
-async def service(catalog: Catalog, project_id: str, manager, redis_server) -> RedisService:
-    entry = await catalog.add_database(project_id, "cache", _db3(redis_server.url))
-    return RedisService(manager, entry.id)
 
 
 async def _commandstat(client: redis.Redis, command: str) -> int:
@@ -250,7 +231,7 @@ async def test_a_string_changed_by_someone_else_is_a_conflict_not_an_overwrite(r
 async def test_read_only_entries_refuse_every_edit_in_the_service(catalog, project_id, manager,
                                                                   redis_server, raw):
     await raw.set("keep", "1")
-    entry = await catalog.add_database(project_id, "ro", _db3(redis_server.url), read_only=True)
+    entry = await catalog.add_database(project_id, "ro", realservers.redis_db_url(redis_server.url, REDIS_DB), read_only=True)
     read_only = RedisService(manager, entry.id)
     for attempt in (read_only.delete([b"keep"]), read_only.set_ttl(b"keep", 5),
                     read_only.rename(b"keep", b"moved"),
@@ -296,7 +277,7 @@ async def test_server_insight_info_slowlog_and_clients(raw, service, catalog, pr
                    for e in entries)
         await reset_slowlog(service)
         assert all(not e.command.lower().startswith("set slow:key") for e in await slowlog(service))
-        entry = await catalog.add_database(project_id, "ro", _db3(redis_server.url),
+        entry = await catalog.add_database(project_id, "ro", realservers.redis_db_url(redis_server.url, REDIS_DB),
                                            read_only=True)
         with pytest.raises(ReadOnlyError):
             await reset_slowlog(RedisService(manager, entry.id))
