@@ -389,7 +389,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
                                                        if current < count else "",
                                                        choices=choices)],
                             choose, save_label="Open", submit_on_choice=True),
-                self._after_edit)
+                self._say)
 
         self.run_worker(open_form(), group="redis-db", exclusive=True, exit_on_error=False)
 
@@ -466,7 +466,7 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
 
         self.app.push_screen(NameModal(f"TTL of {display_key(key)} in seconds (empty: never "
                                        "expire)", submit, placeholder="e.g. 3600"),
-                             self._after_edit)
+                             self._say)
 
     def action_rename_key(self) -> None:
         key = self._selected()
@@ -480,16 +480,12 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
             return f"Renamed to {display_key(new_key)}."
 
         self.app.push_screen(NameModal(f"Rename {display_key(key)}", submit,
-                                       value=display_key(key)), self._after_edit)
-
-    def _after_edit(self, message: str | None) -> None:
-        if message:
-            self.query_one("#status", Static).update(message)
+                                       value=display_key(key)), self._say)
 
     def _edit(self, change) -> None:
         async def run() -> None:
             try:
-                self._after_edit(await change)
+                self._say(await change)
             except StudioError as error:
                 self._show_error(error)
 

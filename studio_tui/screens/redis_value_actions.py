@@ -71,22 +71,27 @@ class RedisValueActions:
     # by the next E on that key instead of the server's value.
     _unsaved: dict[bytes, bytes]
 
-    def _say(self, message: str) -> None:
-        self.query_one("#status", Static).update(message)  # type: ignore[attr-defined]
+    def _say(self, message: str | None) -> None:
+        """The status line; None (a cancelled form) leaves it as it is."""
+        if message:
+            self.query_one("#status", Static).update(message)  # type: ignore[attr-defined]
 
     def _reload(self, key: bytes) -> None:
         panel = self.query_one(ValuePanel)  # type: ignore[attr-defined]
         self.load_value(key, keep_row=panel.items.cursor_row)  # type: ignore[attr-defined]
 
-    def _form(self, title: str, fields: list[Field], submit, **options) -> None:
+    def _form(self, title: str, fields: list[Field], submit, *, reload: bool = True,
+              **options) -> None:
+        """A form whose success message lands on the status line; by default the shown value is
+        reloaded after it saved."""
         async def apply(values: dict[str, str]) -> str:
             message = await submit(values)
-            if self.shown is not None:
+            if reload and self.shown is not None:
                 self._reload(self.shown[0])
             return message
 
         self.app.push_screen(FieldsModal(title, fields, apply, **options),  # type: ignore
-                             lambda message: self._say(message) if message else None)
+                             self._say)
 
     def _item(self) -> tuple[bytes, str, tuple] | None:
         """The shown key, its type and the item under the value table's cursor."""
@@ -113,17 +118,15 @@ class RedisValueActions:
             keys.set_infos(await self.service.key_infos([key]))
             return f"Created {values['type']} {display_key(key)}."
 
-        self.app.push_screen(FieldsModal(  # type: ignore[attr-defined]
-            "New key", [
-                Field("key", "Key", placeholder="e.g. user:42 (\\xNN for bytes)"),
-                Field("type", "Type", choices=CREATABLE_TYPES),
-                Field("field", "Field", placeholder="hash field / stream field name"),
-                Field("value", "Value", placeholder="value, first member or JSON"),
-                Field("score", "Score", placeholder="zset only, default 0"),
-                Field("ttl", "TTL", placeholder="seconds; empty: never expire"),
-            ], create, save_label="Create",
-            note="Redis keeps no empty collections, so a new key starts with one item."),
-            lambda message: self._say(message) if message else None)
+        self._form("New key", [
+            Field("key", "Key", placeholder="e.g. user:42 (\\xNN for bytes)"),
+            Field("type", "Type", choices=CREATABLE_TYPES),
+            Field("field", "Field", placeholder="hash field / stream field name"),
+            Field("value", "Value", placeholder="value, first member or JSON"),
+            Field("score", "Score", placeholder="zset only, default 0"),
+            Field("ttl", "TTL", placeholder="seconds; empty: never expire"),
+        ], create, reload=False, save_label="Create",
+            note="Redis keeps no empty collections, so a new key starts with one item.")
 
     # -- items of the shown value ---------------------------------------------------------------
     def action_edit_item(self) -> None:
@@ -344,15 +347,12 @@ class RedisValueActions:
             self.shown = None
             return f"{v['operation'].capitalize()}: {result.count:,} member(s)."
 
-        self.app.push_screen(FieldsModal(  # type: ignore[attr-defined]
-            "Set algebra", [
-                Field("operation", "Operation", choices=list(SET_OPERATIONS)),
-                Field("keys", "Sets", prefill,
-                      placeholder="two or more set keys, space separated (or mark them)"),
-                Field("store", "Store in", placeholder="optional: key to write the result to"),
-            ], run, save_label="Run",
-            note="difference = the first set minus the others."),
-            lambda message: self._say(message) if message else None)
+        self._form("Set algebra", [
+            Field("operation", "Operation", choices=list(SET_OPERATIONS)),
+            Field("keys", "Sets", prefill,
+                  placeholder="two or more set keys, space separated (or mark them)"),
+            Field("store", "Store in", placeholder="optional: key to write the result to"),
+        ], run, reload=False, save_label="Run", note="difference = the first set minus the others.")
 
     # -- $EDITOR ------------------------------------------------------------------------------
     def action_open_editor(self) -> None:
