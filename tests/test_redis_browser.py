@@ -21,7 +21,16 @@ from studio_tui.widgets.key_list import KeyList
 from studio_tui.widgets.value_panel import ValuePanel
 from studio_tui.services.studio import Studio
 from studio_tui.settings import Settings
-from ui import QUIET_SETTINGS, home_env, run_command, seed, seed_now, settle, studio_app
+from ui import (
+    QUIET_SETTINGS,
+    home_env,
+    run_command,
+    screen_text,
+    seed,
+    seed_now,
+    settle,
+    studio_app,
+)
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -64,11 +73,6 @@ async def _search(pilot, pattern: str) -> None:
     await settle(pilot)
 
 
-def _text(app, selector: str) -> str:
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(s.text for s in strip) for strip in strips)
-
-
 async def test_the_list_fills_a_screenful_then_scans_on_demand(tmp_path: Path, keyspace):
     app = await _open(tmp_path, keyspace)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -76,7 +80,7 @@ async def test_the_list_fills_a_screenful_then_scans_on_demand(tmp_path: Path, k
         keys = screen.query_one(KeyList)
         first = len(keys)
         assert 2000 <= first < 5005  # a screenful plus the look-ahead, not the whole keyspace
-        assert "paused, m for more" in _text(app, "#status")
+        assert "paused, m for more" in screen_text(app)
         # Details arrive for the rows on screen only.
         visible = keys.keys[:10]
         assert all(keys.info(k) is not None for k in visible)
@@ -84,7 +88,7 @@ async def test_the_list_fills_a_screenful_then_scans_on_demand(tmp_path: Path, k
         await pilot.press("a")
         await settle(pilot)
         assert len(keys) == 5005 and len(set(keys.keys)) == 5005
-        assert "scan complete" in _text(app, "#status")
+        assert "scan complete" in screen_text(app)
 
 
 async def test_a_new_pattern_replaces_the_scan_and_exact_names_are_looked_up(tmp_path: Path,
@@ -113,12 +117,12 @@ async def test_json_is_pretty_and_binary_is_escaped(tmp_path: Path, keyspace):
         await _search(pilot, "json:1")
         await pilot.pause(0.2)
         await settle(pilot)
-        shown = _text(app, "#detail")
+        shown = screen_text(app)
         assert '"langs": [' in shown and '"name": "Ada"' in shown
         await _search(pilot, "bin:*")
         await pilot.pause(0.2)
         await settle(pilot)
-        shown = _text(app, "#detail")
+        shown = screen_text(app)
         assert "bin:\\xff\\x00" in shown and "\\x00\\x01\\xfe" in shown
 
 
@@ -133,7 +137,7 @@ async def test_a_20_mb_string_and_a_million_field_hash_open_at_once(tmp_path: Pa
             await pilot.pause(0.2)
             await settle(pilot)
             elapsed = time.perf_counter() - started
-            shown = _text(app, "#detail")
+            shown = screen_text(app)
             assert expected in shown, shown
             # Reading either whole would take far longer than this; only a page is read.
             assert elapsed < 3.0
@@ -240,7 +244,7 @@ async def test_keys_are_renamed_expired_and_deleted_with_confirmation(tmp_path: 
         await pilot.press("shift+tab", "enter")
         await settle(pilot)
         assert keys.keys == [] and not client.exists("edit:renamed")
-        assert "Deleted edit:renamed." in _text(app, "#status")
+        assert "Deleted edit:renamed." in screen_text(app)
     client.close()
 
 
@@ -253,13 +257,13 @@ async def test_a_read_only_entry_refuses_edits_and_keeps_the_key(tmp_path: Path,
         await pilot.pause()
         await pilot.press("shift+tab", "enter")
         await settle(pilot)
-        assert "Read-only database" in _text(app, "#status")
+        assert "Read-only database" in screen_text(app)
         await pilot.press("R")
         await pilot.pause()
         pilot.app.screen.query_one(Input).value = "edit:moved"
         await pilot.press("enter")
         await settle(pilot)
-        assert "read-only entry; RENAME was refused" in _text(app, "#dialog")
+        assert "read-only entry; RENAME was refused" in screen_text(app)
         assert pilot.app.screen.query_one(Input).value == "edit:moved"  # kept for the user
     assert client.get("edit:me") == b"1"
     client.close()

@@ -13,7 +13,7 @@ from studio_tui.screens.redis_browser import RedisBrowserScreen
 from studio_tui.screens.redis_insight import RedisInsightScreen
 from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.key_list import KeyList
-from ui import QUIET_SETTINGS, run_command, seed, settle, studio_app
+from ui import QUIET_SETTINGS, run_command, screen_text, seed, settle, studio_app
 
 from studio_tui.services.catalog import Catalog
 from studio_tui.services.errors import ConflictError, ServerError, ValidationError
@@ -140,8 +140,7 @@ async def test_the_browser_walks_the_cluster_and_shows_each_keys_slot(tmp_path, 
         await pilot.pause(0.2)
         await settle(pilot)
         key = keys.selected_key
-        shown = "\n".join("".join(s.text for s in strip)
-                          for strip in screen._compositor.render_strips())
+        shown = screen_text(app)
         assert f"Slot   {raw.keyslot(key)} on {raw.get_node_from_key(key).name}" in shown
 
 

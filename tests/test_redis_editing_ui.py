@@ -22,7 +22,7 @@ from studio_tui.screens.redis_insight import RedisInsightScreen
 from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.key_list import KeyList
 from studio_tui.widgets.value_panel import ValuePanel
-from ui import QUIET_SETTINGS, run_command, seed, seed_now, settle, studio_app
+from ui import QUIET_SETTINGS, run_command, screen_text, seed, seed_now, settle, studio_app
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -74,11 +74,6 @@ async def _browser(pilot, pattern: str | None = None) -> RedisBrowserScreen:
     return screen
 
 
-def _screen_text(app) -> str:
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(s.text for s in strip) for strip in strips)
-
-
 async def _fill_form(pilot, **values: str) -> None:
     modal = pilot.app.screen
     assert isinstance(modal, FieldsModal), modal
@@ -103,19 +98,19 @@ async def test_create_keys_of_several_types_from_the_form(tmp_path: Path, server
         await _fill_form(pilot, key="new:h", type="hash", field="f", value="v", ttl="300")
         assert client.hgetall("new:h") == {b"f": b"v"} and 0 < client.ttl("new:h") <= 300
         assert b"new:h" in screen.query_one(KeyList).keys
-        assert "Created hash new:h." in _screen_text(app)
+        assert "Created hash new:h." in screen_text(app)
         await pilot.press("N")
         await pilot.pause()
         await _fill_form(pilot, key="new:z", type="zset", value="m", score="not a number")
         assert isinstance(app.screen, FieldsModal)  # stays open with what was typed
-        assert "not a number" in _screen_text(app)
+        assert "not a number" in screen_text(app)
         assert app.screen.query_one("#key", Input).value == "new:z"
         await _fill_form(pilot, score="4.5")
         assert client.zscore("new:z", "m") == 4.5
         await pilot.press("N")
         await pilot.pause()
         await _fill_form(pilot, key="user:1", type="string", value="x")
-        assert "already exists" in _screen_text(app)
+        assert "already exists" in screen_text(app)
         assert client.type("user:1") == b"hash"
 
 
@@ -133,7 +128,7 @@ async def test_a_hash_field_changed_meanwhile_is_a_conflict_and_the_input_stays(
         client.hset("user:1", "name", "changed elsewhere")
         await _fill_form(pilot, value="grace")
         assert isinstance(app.screen, FieldsModal)
-        assert "changed or removed by someone else" in _screen_text(app)
+        assert "changed or removed by someone else" in screen_text(app)
         assert app.screen.query_one("#value", Input).value == "grace"
         assert client.hget("user:1", "name") == b"changed elsewhere"
         await pilot.press("escape")
@@ -152,7 +147,7 @@ async def test_a_hash_field_changed_meanwhile_is_a_conflict_and_the_input_stays(
         await pilot.pause()
         await _fill_form(pilot, amount="39")
         assert client.hget("user:1", "visits") == b"42"
-        assert "visits is now 42." in _screen_text(app)
+        assert "visits is now 42." in screen_text(app)
 
 
 async def test_list_items_are_removed_by_position_after_confirmation(tmp_path: Path, server,
@@ -165,7 +160,7 @@ async def test_list_items_are_removed_by_position_after_confirmation(tmp_path: P
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal)
-        assert "element [2] = resize" in _screen_text(app)
+        assert "element [2] = resize" in screen_text(app)
         await pilot.click("#confirm")
         await settle(pilot)
         assert client.lrange("queue:jobs", 0, -1) == [b"resize", b"email", b"report"]
@@ -192,7 +187,7 @@ async def test_edit_a_string_in_the_editor_and_keep_it_on_conflict(tmp_path: Pat
         await pilot.press("E")
         await settle(pilot)
         assert client.get("greeting") == b"goodbye world"
-        assert "Saved 13 bytes to greeting." in _screen_text(app)
+        assert "Saved 13 bytes to greeting." in screen_text(app)
         # Now another client writes while the editor is open: nothing is overwritten and the
         # user's text is kept on disk.
         client.set("greeting", "hello again")
@@ -202,7 +197,7 @@ async def test_edit_a_string_in_the_editor_and_keep_it_on_conflict(tmp_path: Pat
         assert client.get("greeting") == b"someone else"
         kept = list((tmp_path / "data" / "unsaved").glob("*greeting*"))
         assert [p.read_bytes() for p in kept] == [b"goodbye again"]
-        assert "Conflict: not saved. Your text is kept." in _screen_text(app)
+        assert "Conflict: not saved. Your text is kept." in screen_text(app)
         told = " ".join(note.message for note in app._notifications)
         assert f"A copy is in {kept[0]}" in told and "Press E to reopen" in told
         assert screen._unsaved[b"greeting"] == b"goodbye again"
@@ -229,7 +224,7 @@ async def test_a_json_document_in_the_editor_survives_invalid_json(tmp_path: Pat
         screen = await _browser(pilot, "doc:1")
         await pilot.press("E")
         await settle(pilot)
-        assert "Invalid input: not saved. Your text is kept." in _screen_text(app)
+        assert "Invalid input: not saved. Your text is kept." in screen_text(app)
         assert screen._unsaved[b"doc:1"].endswith(b",")
         assert client.execute_command("JSON.GET", "doc:1", "$.name") == b'["Ada"]'
         await pilot.press("E")
@@ -249,7 +244,7 @@ async def test_bulk_delete_previews_asks_for_the_pattern_and_reports(tmp_path: P
         assert isinstance(modal, RedisBulkDeleteModal) and modal.state == "ready"
         matching = sum(1 for n in range(1200) if str(n).startswith("1"))
         assert modal.preview.matched == matching
-        assert f"{matching:,} key(s) match 'session:1*'" in _screen_text(app)
+        assert f"{matching:,} key(s) match 'session:1*'" in screen_text(app)
         assert modal.query_one("#confirm").disabled
         modal.query_one("#typed", Input).value = "session:*"  # not what was previewed
         await pilot.pause()
@@ -259,7 +254,7 @@ async def test_bulk_delete_previews_asks_for_the_pattern_and_reports(tmp_path: P
         await pilot.click("#confirm")
         await settle(pilot)
         assert modal.state == "done" and modal.deleted == matching
-        assert f"Deleted {matching:,} key(s)" in _screen_text(app)
+        assert f"Deleted {matching:,} key(s)" in screen_text(app)
         assert len(client.keys("session:1*")) == 0
         assert len(client.keys("session:*")) == 1200 - matching
         await pilot.press("escape")
@@ -277,7 +272,7 @@ async def test_set_algebra_shows_the_result_or_stores_it(tmp_path: Path, server,
         await _fill_form(pilot, keys="tags:a tags:b", operation="intersection")
         panel = screen.query_one(ValuePanel)
         assert sorted(item[0] for item in panel.raw_items) == [b"blue", b"green"]
-        assert "Intersection: 2 member(s)." in _screen_text(app)
+        assert "Intersection: 2 member(s)." in screen_text(app)
         await pilot.press("S")
         await pilot.pause()
         await _fill_form(pilot, keys="tags:a tags:b", operation="union", store="tags:all")
@@ -290,7 +285,7 @@ async def test_streams_show_their_groups_and_zsets_filter_by_score(tmp_path: Pat
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _browser(pilot, "events")
-        text = _screen_text(app)
+        text = screen_text(app)
         assert "Group billing · 1 pending · lag 1" in text
         assert "worker-1: 1 pending, idle" in text
         await pilot.press("slash")
@@ -356,12 +351,12 @@ async def test_insight_switches_database_and_samples_memory(tmp_path: Path, serv
         assert isinstance(insight, RedisInsightScreen)
         table = insight.query_one("#keyspace-table", CatalogTable)
         assert table.all_keys[:2] == ["0", "1"]
-        assert "0 (open)" in _screen_text(app)
+        assert "0 (open)" in screen_text(app)
         await pilot.press("a")
         await settle(pilot)
         assert insight.sample is not None and insight.sample.complete
         assert insight.sample.top[0][1] == b"events"  # the stream is the biggest value here
-        assert "Memory of the whole keyspace" in _screen_text(app)
+        assert "Memory of the whole keyspace" in screen_text(app)
         insight.query_one("#tabs").active = "overview"
         await pilot.pause()
         table.table.move_cursor(row=1)
@@ -370,7 +365,7 @@ async def test_insight_switches_database_and_samples_memory(tmp_path: Path, serv
         await settle(pilot)
         assert app.screen is screen and screen.service.db == 1
         assert screen.query_one(KeyList).keys == [b"in-db-1"]
-        assert "cache (redis) db 1" in _screen_text(app)
+        assert "cache (redis) db 1" in screen_text(app)
     other.flushdb()
     other.close()
 
@@ -412,7 +407,7 @@ async def test_marked_keys_feed_set_algebra_and_are_deleted_together(tmp_path: P
         keys.focus()
         await pilot.press("space", "space")
         assert sorted(keys.marked) == [b"tags:a", b"tags:b"]
-        assert "2 key(s) marked" in _screen_text(app)
+        assert "2 key(s) marked" in screen_text(app)
         await pilot.press("S")
         await pilot.pause()
         assert sorted(app.screen.query_one("#keys", Input).value.split()) == ["tags:a", "tags:b"]
@@ -421,11 +416,11 @@ async def test_marked_keys_feed_set_algebra_and_are_deleted_together(tmp_path: P
         await pilot.press("d")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmModal)
-        assert "Delete 2 marked key(s)?" in _screen_text(app)
+        assert "Delete 2 marked key(s)?" in screen_text(app)
         await pilot.click("#confirm")
         await settle(pilot)
         assert not client.exists("tags:a", "tags:b") and keys.keys == [] and keys.marked == []
-        assert "Deleted 2 of 2 marked key(s)." in _screen_text(app)
+        assert "Deleted 2 of 2 marked key(s)." in screen_text(app)
 
 
 async def test_the_browser_freezes_long_lived_objects_while_open_and_releases_them(

@@ -22,7 +22,7 @@ from studio_tui.screens.projects import ProjectsScreen
 from studio_tui.screens.redis_browser import RedisBrowserScreen
 from studio_tui.services.errors import WrongKeyError
 from studio_tui.widgets.catalog_table import CatalogTable
-from ui import QUIET_SETTINGS, seed, settle, studio_app
+from ui import QUIET_SETTINGS, screen_text, seed, settle, studio_app
 
 
 def cells(app) -> list[list[str]]:
@@ -32,12 +32,6 @@ def cells(app) -> list[list[str]]:
 
 def status(app) -> str:
     return str(app.screen.query_one("#status", Static).render())
-
-
-def screen_text(app) -> str:
-    """Everything on the terminal right now, as plain text (modals included)."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
 async def type_text(pilot, text: str) -> None:

@@ -70,3 +70,9 @@ async def run_command(pilot, command: str) -> None:
     pilot.app.screen.query_one(Input).value = command
     await pilot.press("enter")
     await settle(pilot)
+
+
+def screen_text(app) -> str:
+    """Everything on the terminal right now, as plain text (modals included)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
