@@ -15,17 +15,15 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Select, Static
 
-from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.screens.fields_modal import Field, FieldsModal
-from studio_tui.screens.name_modal import NameModal
-from studio_tui.screens.redis_value_actions import RedisValueActions
-from studio_tui.services.errors import StudioError, ValidationError
+from studio_tui.screens.redis_edit_actions import RedisEditActions
+from studio_tui.services.errors import StudioError
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.redis_keys import display_key, parse_key
 from studio_tui.services.redis_service import DEFAULT_SCAN_COUNT, RedisService
 from studio_tui.services.throttle import OpsThrottle
 from studio_tui.services.tiers import REDIS_OPS_CAP
-from studio_tui.widgets.key_list import KeyList, format_bytes
+from studio_tui.widgets.key_list import KeyList
 from studio_tui.widgets.namespace_tree import NamespaceTree
 from studio_tui.widgets.status import error_text
 from studio_tui.widgets.value_panel import COLUMNS, ValuePanel, short
@@ -41,7 +39,7 @@ STRING_PAGE = 65_536  # bytes added to a shown string by each "+"
 STATUS_EVERY = 0.25  # seconds between scan progress updates
 
 
-class RedisBrowserScreen(RedisValueActions, Screen[None]):
+class RedisBrowserScreen(RedisEditActions, Screen[None]):
     CSS_PATH = "../styles/redis_browser.tcss"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="nav.back"),
@@ -411,85 +409,6 @@ class RedisBrowserScreen(RedisValueActions, Screen[None]):
             self.query_one(KeyList).focus()
         elif panel.has_class("-collection"):
             panel.items.focus()
-
-    # -- edits (the service refuses them on read-only entries) -----------------------------------
-    def _selected(self) -> bytes | None:
-        return self.query_one(KeyList).selected_key
-
-    def action_delete_key(self) -> None:
-        keys = self.query_one(KeyList)
-        if keys.marked:
-            self._delete_marked(keys.marked)
-            return
-        key = self._selected()
-        if key is None:
-            return
-        info = keys.info(key)
-        what = f"this {info.type} ({format_bytes(info.memory)})" if info else "this key"
-        self.app.push_screen(
-            ConfirmModal(f"Delete {display_key(key)}?",
-                         f"UNLINK removes {what} from {self.entry.name} now. It cannot be undone."),
-            lambda confirmed: self._edit(self._delete(key)) if confirmed else None)
-
-    def _delete_marked(self, marked: list[bytes]) -> None:
-        from studio_tui.services.redis_bulk import describe_keys
-
-        async def delete() -> str:
-            deleted = await self.service.delete(marked)
-            self.query_one(KeyList).remove_many(marked)
-            return f"Deleted {deleted:,} of {len(marked):,} marked key(s)."
-
-        self.app.push_screen(
-            ConfirmModal(f"Delete {len(marked):,} marked key(s)?",
-                         f"UNLINK removes {describe_keys(marked, 5)} from {self.entry.name} now. "
-                         "It cannot be undone."),
-            lambda confirmed: self._edit(delete()) if confirmed else None)
-
-    async def _delete(self, key: bytes) -> str:
-        await self.service.delete([key])
-        self.query_one(KeyList).remove(key)
-        return f"Deleted {display_key(key)}."
-
-    def action_set_ttl(self) -> None:
-        key = self._selected()
-        if key is None:
-            return
-
-        async def submit(text: str) -> str:
-            text = text.strip()
-            if text and not text.isdigit():
-                raise ValidationError("A TTL is a whole number of seconds, or empty for none.",
-                                      field_errors={"ttl": "seconds"})
-            await self.service.set_ttl(key, int(text) if text else None)
-            self.query_one(KeyList).set_infos(await self.service.key_infos([key]))
-            return f"TTL of {display_key(key)} set to {text + ' s' if text else 'never expire'}."
-
-        self.app.push_screen(NameModal(f"TTL of {display_key(key)} in seconds (empty: never "
-                                       "expire)", submit, placeholder="e.g. 3600"),
-                             self._say)
-
-    def action_rename_key(self) -> None:
-        key = self._selected()
-        if key is None:
-            return
-
-        async def submit(text: str) -> str:
-            new_key = parse_key(text)
-            await self.service.rename(key, new_key)
-            self.query_one(KeyList).replace(key, new_key)
-            return f"Renamed to {display_key(new_key)}."
-
-        self.app.push_screen(NameModal(f"Rename {display_key(key)}", submit,
-                                       value=display_key(key)), self._say)
-
-    def _edit(self, change) -> None:
-        async def run() -> None:
-            try:
-                self._say(await change)
-            except StudioError as error:
-                self._show_error(error)
-
-        self.run_worker(run(), group="redis-edit", exit_on_error=False)
 
     # -- namespace tree ---------------------------------------------------------------------
     def action_toggle_tree(self) -> None:

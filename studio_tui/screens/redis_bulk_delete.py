@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Static
 from studio_tui.services.errors import StudioError
 from studio_tui.services.redis_bulk import BulkPreview, delete_matching, preview_delete
 from studio_tui.services.redis_keys import display_key, parse_key
+from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
     from studio_tui.services.redis_service import RedisService
@@ -81,7 +82,7 @@ class RedisBulkDeleteModal(ModalScreen[int]):
                                                 type_=self.type_, sample=SAMPLE_SHOWN):
                 shown.update(f"Scanning… {preview.matched:,} key(s) match so far.")
         except StudioError as error:
-            shown.update(Text(f"{error.title}: {error.detail}", style="red"))
+            shown.update(error_text(error))
             self.state = "ready"
             return
         self.preview = preview

@@ -1,6 +1,6 @@
-"""The Redis browser's edit actions, kept apart from its browsing: create keys, edit, add, remove
-and increment items of the value on show, edit strings in $EDITOR, filter a value, and reach the
-bulk tools. Every write goes through ``RedisEdits``, which refuses conflicting and read-only
+"""The Redis browser's writes, kept apart from its browsing: delete (one or the marked keys),
+expire and rename keys; create keys; edit, add, remove and increment items of the value on
+show; edit strings and JSON in $EDITOR; filter a value; and reach the bulk tools. Every write goes through ``RedisEdits``, which refuses conflicting and read-only
 writes; the forms stay open with the user's input when that happens."""
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from textual.widgets import Input, Select, Static
 
 from studio_tui.screens.confirm_modal import ConfirmModal
 from studio_tui.screens.fields_modal import Field, FieldsModal
+from studio_tui.screens.name_modal import NameModal
 from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.redis_bulk import SET_OPERATIONS, describe_keys, set_algebra
 from studio_tui.services.redis_edits import CREATABLE_TYPES
 from studio_tui.services.redis_keys import display_key, parse_key
-from studio_tui.widgets.key_list import KeyList
+from studio_tui.widgets.key_list import KeyList, format_bytes
 from studio_tui.widgets.value_panel import ValuePanel
 
 if TYPE_CHECKING:
@@ -54,12 +55,21 @@ def _same_json(edited: bytes, current: bytes) -> bool:
         return False
 
 
+def _ttl_seconds(text: str) -> int | None:
+    """What a TTL field says: whole seconds, or None (empty) for no expiry."""
+    text = text.strip()
+    if text and not text.isdigit():
+        raise ValidationError("A TTL is a whole number of seconds, or empty for none.",
+                              field_errors={"ttl": "seconds"})
+    return int(text) if text else None
+
+
 def _word(key: bytes) -> str:
     """A key as one word of a space-separated field (its spaces escaped)."""
     return display_key(key).replace(" ", "\\x20")
 
 
-class RedisValueActions:
+class RedisEditActions:
     """Mixed into ``RedisBrowserScreen``; relies on its ``service``, ``shown`` and
     ``load_value``."""
 
@@ -100,19 +110,90 @@ class RedisValueActions:
         item = self.query_one(ValuePanel).selected_item()  # type: ignore[attr-defined]
         return (*self.shown, item) if item is not None else None
 
-    # -- keys -----------------------------------------------------------------------------------
+    # -- whole keys -----------------------------------------------------------------------------
+    def _selected(self) -> bytes | None:
+        return self.query_one(KeyList).selected_key  # type: ignore[attr-defined]
+
+    def action_delete_key(self) -> None:
+        keys = self.query_one(KeyList)
+        if keys.marked:
+            self._delete_marked(keys.marked)
+            return
+        key = self._selected()
+        if key is None:
+            return
+        info = keys.info(key)
+        what = f"this {info.type} ({format_bytes(info.memory)})" if info else "this key"
+        self.app.push_screen(
+            ConfirmModal(f"Delete {display_key(key)}?",
+                         f"UNLINK removes {what} from {self.entry.name} now. It cannot be undone."),
+            lambda confirmed: self._edit(self._delete(key)) if confirmed else None)
+
+    def _delete_marked(self, marked: list[bytes]) -> None:
+        from studio_tui.services.redis_bulk import describe_keys
+
+        async def delete() -> str:
+            deleted = await self.service.delete(marked)
+            self.query_one(KeyList).remove_many(marked)
+            return f"Deleted {deleted:,} of {len(marked):,} marked key(s)."
+
+        self.app.push_screen(
+            ConfirmModal(f"Delete {len(marked):,} marked key(s)?",
+                         f"UNLINK removes {describe_keys(marked, 5)} from {self.entry.name} now. "
+                         "It cannot be undone."),
+            lambda confirmed: self._edit(delete()) if confirmed else None)
+
+    async def _delete(self, key: bytes) -> str:
+        await self.service.delete([key])
+        self.query_one(KeyList).remove(key)
+        return f"Deleted {display_key(key)}."
+
+    def action_set_ttl(self) -> None:
+        key = self._selected()
+        if key is None:
+            return
+
+        async def submit(text: str) -> str:
+            text = text.strip()
+            await self.service.set_ttl(key, _ttl_seconds(text))
+            self.query_one(KeyList).set_infos(await self.service.key_infos([key]))
+            return f"TTL of {display_key(key)} set to {text + ' s' if text else 'never expire'}."
+
+        self.app.push_screen(NameModal(f"TTL of {display_key(key)} in seconds (empty: never "
+                                       "expire)", submit, placeholder="e.g. 3600"),
+                             self._say)
+
+    def action_rename_key(self) -> None:
+        key = self._selected()
+        if key is None:
+            return
+
+        async def submit(text: str) -> str:
+            new_key = parse_key(text)
+            await self.service.rename(key, new_key)
+            self.query_one(KeyList).replace(key, new_key)
+            return f"Renamed to {display_key(new_key)}."
+
+        self.app.push_screen(NameModal(f"Rename {display_key(key)}", submit,
+                                       value=display_key(key)), self._say)
+
+    def _edit(self, change) -> None:
+        async def run() -> None:
+            try:
+                self._say(await change)
+            except StudioError as error:
+                self._show_error(error)  # type: ignore[attr-defined]
+
+        self.run_worker(run(), group="redis-edit", exit_on_error=False)  # type: ignore
+
     def action_new_key(self) -> None:
         edits = self.service.edits
 
         async def create(values: dict[str, str]) -> str:
-            ttl = values["ttl"].strip()
-            if ttl and not ttl.isdigit():
-                raise ValidationError("A TTL is a whole number of seconds, or empty for none.",
-                                      field_errors={"ttl": "seconds"})
             key = parse_key(values["key"])
             await edits.create(key, values["type"], value=parse_key(values["value"]),
                                field=parse_key(values["field"]), score=values["score"] or "0",
-                               ttl=int(ttl) if ttl else None)
+                               ttl=_ttl_seconds(values["ttl"]))
             keys = self.query_one(KeyList)  # type: ignore[attr-defined]
             keys.append([key])
             keys.set_infos(await self.service.key_infos([key]))
@@ -259,20 +340,15 @@ class RedisValueActions:
             return
         what, remove = removals[type_]
 
-        async def run() -> None:
-            try:
-                await remove()
-            except StudioError as error:
-                self._say(f"{error.title}: {error.detail}")
-                return
-            self._say(f"Removed {what} from {display_key(key)}.")
+        async def removed() -> str:
+            await remove()
             self._reload(key)
+            return f"Removed {what} from {display_key(key)}."
 
         self.app.push_screen(  # type: ignore[attr-defined]
             ConfirmModal(f"Remove {what}?", f"From {type_} {display_key(key)}. It cannot be "
                          "undone.", confirm_label="Remove"),
-            lambda confirmed: self.run_worker(run(), group="redis-edit",  # type: ignore
-                                              exit_on_error=False) if confirmed else None)
+            lambda confirmed: self._edit(removed()) if confirmed else None)
 
     def action_increment(self) -> None:
         target = self._item()
@@ -369,7 +445,7 @@ class RedisValueActions:
             current = await (edits.json_text(key, limit=EDITOR_LIMIT) if is_json
                              else edits.string_value(key, limit=EDITOR_LIMIT))
         except StudioError as error:
-            self._say(f"{error.title}: {error.detail}")
+            self._show_error(error)  # type: ignore[attr-defined]
             return
         start = self._unsaved.pop(key, None) or (_pretty_json(current) if is_json else current)
         try:
