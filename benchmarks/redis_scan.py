@@ -30,7 +30,7 @@ import redis.asyncio as redis  # noqa: E402
 from studio_tui.services.catalog import Catalog  # noqa: E402
 from studio_tui.services.manager import ConnectionManager  # noqa: E402
 from studio_tui.services.platform.sqlite_store import SqliteCatalogStore  # noqa: E402
-from studio_tui.services.redis_service import RedisService  # noqa: E402
+from studio_tui.services.redis.service import RedisService  # noqa: E402
 from studio_tui.services.vault import KeyMaterial, Vault  # noqa: E402
 
 
@@ -74,8 +74,8 @@ async def ui_walk(url: str) -> dict[str, float]:
     the app's own event loop."""
     from textual.widgets import Input
 
-    from studio_tui.screens.redis_browser import RedisBrowserScreen
-    from studio_tui.widgets.key_list import KeyList
+    from studio_tui.screens.redis.browser import RedisBrowserScreen
+    from studio_tui.widgets.redis.key_list import KeyList
     from ui import QUIET_SETTINGS, seed, studio_app
 
     with tempfile.TemporaryDirectory() as home:

@@ -9,10 +9,10 @@ from textual.binding import Binding
 
 from studio_tui.navigation import Navigator
 from studio_tui.palette import CatalogCommands
-from studio_tui.screens.organizations import OrganizationsScreen
+from studio_tui.screens.catalog.organizations import OrganizationsScreen
 from studio_tui.services.errors import StudioError
 from studio_tui.services.studio import Studio
-from studio_tui.settings import Settings
+from studio_tui.services.settings import Settings
 from studio_tui.state import UiState
 
 
@@ -50,7 +50,7 @@ class StudioApp(App[None]):
                         exit_on_error=False)
 
     async def _open_command_bar(self) -> None:
-        from studio_tui.screens.command_modal import CommandModal
+        from studio_tui.dialogs.command import CommandModal
 
         self.push_screen(CommandModal(self.nav.run_command, await self.nav.suggestions()))
 

@@ -10,7 +10,7 @@ from studio_tui.services.catalog import Catalog
 from studio_tui.services.errors import NotFoundError, StudioError
 from studio_tui.services.platform.models import Organization, Project
 from studio_tui.services.studio import Studio
-from studio_tui.settings import Settings
+from studio_tui.services.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 2, 64
 

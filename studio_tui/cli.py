@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from studio_tui import __version__
 from studio_tui.services.errors import StudioError
+from studio_tui.services.kinds import SCHEMES
 
 EXIT_OK, EXIT_DEGRADED, EXIT_DOWN, EXIT_USAGE = 0, 1, 2, 64
 
@@ -57,8 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_list.add_argument("--project", help="project, or org/project")
     db_add = db_commands.add_parser("add", help="save a database connection")
     db_add.add_argument("name")
-    db_add.add_argument("url", help="redis://, rediss://, unix://, mongodb://, mongodb+srv://, "
-                                    "postgresql://")
+    db_add.add_argument("url", help=", ".join(f"{scheme}://" for scheme in SCHEMES))
     db_add.add_argument("--project", help="project, or org/project (default: the personal one's)")
     db_add.add_argument("--tier", default="free", help="free, starter, pro or enterprise")
     db_add.add_argument("--read-only", action="store_true", help="refuse every write")
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from studio_tui.logs import configure_logging
-    from studio_tui.settings import Settings
+    from studio_tui.services.settings import Settings
 
     try:
         settings = Settings.load()

@@ -22,26 +22,26 @@ class Navigator:
 
     # -- screens ----------------------------------------------------------------------------
     def go_home(self) -> None:
-        from studio_tui.screens.organizations import OrganizationsScreen
+        from studio_tui.screens.catalog.organizations import OrganizationsScreen
 
         app = self.app
         while len(app.screen_stack) > 1 and not isinstance(app.screen, OrganizationsScreen):
             app.pop_screen()
 
     def open_projects(self, org: "Organization") -> None:
-        from studio_tui.screens.projects import ProjectsScreen
+        from studio_tui.screens.catalog.projects import ProjectsScreen
 
         self.go_home()
         self.app.push_screen(ProjectsScreen(org))
 
     def open_databases(self, org: "Organization", project: "Project") -> None:
-        from studio_tui.screens.databases import DatabasesScreen
+        from studio_tui.screens.catalog.databases import DatabasesScreen
 
         self.open_projects(org)
         self.app.push_screen(DatabasesScreen(org, project))
 
     def open_all_databases(self) -> None:
-        from studio_tui.screens.databases import DatabasesScreen
+        from studio_tui.screens.catalog.databases import DatabasesScreen
 
         self.go_home()
         self.app.push_screen(DatabasesScreen())
@@ -53,7 +53,7 @@ class Navigator:
             self.app.push_screen(HealthScreen())
 
     def open_help(self) -> None:
-        from studio_tui.screens.help_modal import HelpModal
+        from studio_tui.dialogs.help import HelpModal
 
         self.app.push_screen(HelpModal(self.app.screen))
 
@@ -61,7 +61,7 @@ class Navigator:
         """Import the drivers of ``kinds`` in a thread, ahead of opening one."""
         from functools import partial
 
-        from studio_tui.services.drivers import warm_drivers
+        from studio_tui.services.kinds import warm_drivers
 
         self.app.run_worker(partial(warm_drivers, list(kinds)), thread=True,
                             group="warm-drivers", exit_on_error=False,
@@ -76,14 +76,9 @@ class Navigator:
         project = await self.catalog.project(entry.project_id)
         org = await self.catalog.organization(project.org_id)
         where = f"{org.name} › {project.name}"
-        if entry.kind.value == "redis":
-            from studio_tui.screens.redis_browser import RedisBrowserScreen
+        from studio_tui.screens.browsers import browser_for
 
-            self.app.push_screen(RedisBrowserScreen(entry, where))
-        else:
-            from studio_tui.screens.database_overview import DatabaseOverviewScreen
-
-            self.app.push_screen(DatabaseOverviewScreen(entry, where))
+        self.app.push_screen(browser_for(entry.kind)(entry, where))
 
     # -- `:` commands ---------------------------------------------------------------------------
     def context(self) -> tuple["Organization | None", "Project | None"]:

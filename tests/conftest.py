@@ -143,7 +143,7 @@ async def raw(request, redis_server):
 @pytest.fixture
 async def service(request, catalog: Catalog, project_id: str, manager, redis_server):
     """The app's RedisService for an entry on the module's database."""
-    from studio_tui.services.redis_service import RedisService
+    from studio_tui.services.redis.service import RedisService
 
     entry = await catalog.add_database(
         project_id, "cache", realservers.redis_db_url(redis_server.url, request.module.REDIS_DB))

@@ -10,8 +10,8 @@ from conftest import FakeClock
 
 from studio_tui.services.breaker import BreakerState, CircuitBreaker
 from studio_tui.services.errors import CircuitOpenError
-from studio_tui.services.tiers import BREAKER_CONFIGS
-from studio_tui.services.urls import DatabaseKind
+from studio_tui.services.kinds import KINDS
+from studio_tui.services.kinds import DatabaseKind
 
 
 def _feed(breaker: CircuitBreaker, failures: int, successes: int) -> None:
@@ -30,17 +30,17 @@ def _feed(breaker: CircuitBreaker, failures: int, successes: int) -> None:
 ])
 def test_reference_thresholds(kind: DatabaseKind, opens_at: int, stays_at: int):
     clock = FakeClock()
-    below = CircuitBreaker("db", BREAKER_CONFIGS[kind], clock)
+    below = CircuitBreaker("db", KINDS[kind].breaker, clock)
     _feed(below, failures=stays_at, successes=10 - stays_at)
     assert below.state is BreakerState.CLOSED
 
-    at = CircuitBreaker("db", BREAKER_CONFIGS[kind], clock)
+    at = CircuitBreaker("db", KINDS[kind].breaker, clock)
     _feed(at, failures=opens_at, successes=10 - opens_at)
     assert at.state is BreakerState.OPEN
 
 
 def test_too_few_calls_never_open_it():
-    breaker = CircuitBreaker("db", BREAKER_CONFIGS[DatabaseKind.REDIS], FakeClock())
+    breaker = CircuitBreaker("db", KINDS[DatabaseKind.REDIS].breaker, FakeClock())
     _feed(breaker, failures=9, successes=0)
     assert breaker.state is BreakerState.CLOSED
     _feed(breaker, failures=1, successes=0)
@@ -49,9 +49,9 @@ def test_too_few_calls_never_open_it():
 
 def test_failures_older_than_the_window_are_forgotten():
     clock = FakeClock()
-    breaker = CircuitBreaker("db", BREAKER_CONFIGS[DatabaseKind.REDIS], clock)
+    breaker = CircuitBreaker("db", KINDS[DatabaseKind.REDIS].breaker, clock)
     _feed(breaker, failures=9, successes=0)
-    clock.advance(BREAKER_CONFIGS[DatabaseKind.REDIS].window + 1)
+    clock.advance(KINDS[DatabaseKind.REDIS].breaker.window + 1)
     _feed(breaker, failures=1, successes=0)
     assert breaker.state is BreakerState.CLOSED
     assert breaker.window_counts() == (1, 1)
@@ -59,7 +59,7 @@ def test_failures_older_than_the_window_are_forgotten():
 
 def test_open_fails_fast_with_who_why_and_when():
     clock = FakeClock()
-    breaker = CircuitBreaker("orders-db", BREAKER_CONFIGS[DatabaseKind.POSTGRES], clock)
+    breaker = CircuitBreaker("orders-db", KINDS[DatabaseKind.POSTGRES].breaker, clock)
     _feed(breaker, failures=10, successes=0)
     clock.advance(10)
     with pytest.raises(CircuitOpenError) as caught:
@@ -73,7 +73,7 @@ def test_open_fails_fast_with_who_why_and_when():
 
 def test_half_open_lets_exactly_one_probe_through_then_closes_on_success():
     clock = FakeClock()
-    breaker = CircuitBreaker("db", BREAKER_CONFIGS[DatabaseKind.MONGODB], clock)
+    breaker = CircuitBreaker("db", KINDS[DatabaseKind.MONGODB].breaker, clock)
     _feed(breaker, failures=10, successes=0)
     clock.advance(45)
     assert breaker.state is BreakerState.HALF_OPEN
@@ -87,7 +87,7 @@ def test_half_open_lets_exactly_one_probe_through_then_closes_on_success():
 
 def test_failed_probe_reopens_for_a_full_reset_period():
     clock = FakeClock()
-    breaker = CircuitBreaker("db", BREAKER_CONFIGS[DatabaseKind.REDIS], clock)
+    breaker = CircuitBreaker("db", KINDS[DatabaseKind.REDIS].breaker, clock)
     _feed(breaker, failures=10, successes=0)
     clock.advance(15)
     breaker.before_call()
@@ -99,7 +99,7 @@ def test_failed_probe_reopens_for_a_full_reset_period():
 
 def test_cancelled_probe_frees_the_probe_slot():
     clock = FakeClock()
-    breaker = CircuitBreaker("db", BREAKER_CONFIGS[DatabaseKind.REDIS], clock)
+    breaker = CircuitBreaker("db", KINDS[DatabaseKind.REDIS].breaker, clock)
     _feed(breaker, failures=10, successes=0)
     clock.advance(15)
     breaker.before_call()
@@ -109,14 +109,14 @@ def test_cancelled_probe_frees_the_probe_slot():
 
 def test_force_probe_skips_the_wait():
     clock = FakeClock()
-    breaker = CircuitBreaker("db", BREAKER_CONFIGS[DatabaseKind.POSTGRES], clock)
+    breaker = CircuitBreaker("db", KINDS[DatabaseKind.POSTGRES].breaker, clock)
     _feed(breaker, failures=10, successes=0)
     breaker.force_probe()
     assert breaker.state is BreakerState.HALF_OPEN
 
 
 def test_open_breaker_rejects_in_microseconds():
-    breaker = CircuitBreaker("db", BREAKER_CONFIGS[DatabaseKind.REDIS], FakeClock())
+    breaker = CircuitBreaker("db", KINDS[DatabaseKind.REDIS].breaker, FakeClock())
     _feed(breaker, failures=10, successes=0)
     started = time.perf_counter()
     for _ in range(1000):

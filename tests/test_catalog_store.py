@@ -15,7 +15,7 @@ from studio_tui.services.platform.models import DatabaseEntry, new_id, utc_now
 from studio_tui.services.platform.sqlite_store import SqliteCatalogStore
 from studio_tui.services.platform.store import CatalogStore, DeleteSummary
 from studio_tui.services.tiers import Tier
-from studio_tui.services.urls import DatabaseKind
+from studio_tui.services.kinds import DatabaseKind
 
 
 @pytest.fixture(params=["sqlite"])

@@ -15,7 +15,7 @@ import realservers
 from conftest import REDIS_PASSWORD, key_text
 from studio_tui import __version__
 from studio_tui.services.studio import Studio
-from studio_tui.settings import Settings
+from studio_tui.services.settings import Settings
 
 
 def studio_tui(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:

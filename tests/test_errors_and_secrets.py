@@ -25,7 +25,8 @@ from studio_tui.services.errors import (
     ValidationError,
 )
 from studio_tui.services.redaction import mask_url, scrub_text
-from studio_tui.services.urls import DatabaseKind, parse_connection_url
+from studio_tui.services.kinds import DatabaseKind
+from studio_tui.services.urls import parse_connection_url
 
 
 @pytest.mark.parametrize("url, masked", [

@@ -12,15 +12,15 @@ import redis as redis_sync
 from textual.widgets import Input, RichLog, Select, Static, TextArea, Tree
 
 import realservers
-from studio_tui.screens.confirm_modal import ConfirmModal
-from studio_tui.screens.redis_browser import RedisBrowserScreen
-from studio_tui.screens.redis_console import RedisConsoleScreen
-from studio_tui.screens.redis_insight import RedisInsightScreen
+from studio_tui.dialogs.confirm import ConfirmModal
+from studio_tui.screens.redis.browser import RedisBrowserScreen
+from studio_tui.screens.redis.console import RedisConsoleScreen
+from studio_tui.screens.redis.insight import RedisInsightScreen
 from studio_tui.widgets.catalog_table import CatalogTable
-from studio_tui.widgets.key_list import KeyList
-from studio_tui.widgets.value_panel import ValuePanel
+from studio_tui.widgets.redis.key_list import KeyList
+from studio_tui.widgets.redis.value_panel import ValuePanel
 from studio_tui.services.studio import Studio
-from studio_tui.settings import Settings
+from studio_tui.services.settings import Settings
 from ui import (
     QUIET_SETTINGS,
     home_env,

@@ -10,8 +10,8 @@ import redis.asyncio as redis
 
 import realservers
 from studio_tui.services.errors import ReadOnlyError, ValidationError
-from studio_tui.services.redis_bulk import delete_matching, preview_delete, set_algebra
-from studio_tui.services.redis_service import RedisService
+from studio_tui.services.redis.bulk import delete_matching, preview_delete, set_algebra
+from studio_tui.services.redis.service import RedisService
 
 REDIS_DB = 5  # this module's own logical database, for the raw and service fixtures
 

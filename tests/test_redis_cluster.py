@@ -9,17 +9,17 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 from textual.widgets import Select, Static
 
-from studio_tui.screens.redis_browser import RedisBrowserScreen
-from studio_tui.screens.redis_insight import RedisInsightScreen
+from studio_tui.screens.redis.browser import RedisBrowserScreen
+from studio_tui.screens.redis.insight import RedisInsightScreen
 from studio_tui.widgets.catalog_table import CatalogTable
-from studio_tui.widgets.key_list import KeyList
+from studio_tui.widgets.redis.key_list import KeyList
 from ui import QUIET_SETTINGS, run_command, screen_text, seed, settle, studio_app
 
 from studio_tui.services.catalog import Catalog
 from studio_tui.services.errors import ConflictError, ServerError, ValidationError
-from studio_tui.services.redis_bulk import delete_matching, preview_delete
-from studio_tui.services.redis_console import run_console
-from studio_tui.services.redis_insight import (
+from studio_tui.services.redis.bulk import delete_matching, preview_delete
+from studio_tui.services.redis.console import run_console
+from studio_tui.services.redis.insight import (
     clients,
     cluster_nodes,
     database_count,
@@ -30,7 +30,7 @@ from studio_tui.services.redis_insight import (
     slowlog,
     vitals,
 )
-from studio_tui.services.redis_service import RedisService
+from studio_tui.services.redis.service import RedisService
 
 
 @pytest.fixture

@@ -14,14 +14,14 @@ import redis as redis_sync
 from textual.widgets import Input, Static
 
 import realservers
-from studio_tui.screens.confirm_modal import ConfirmModal
-from studio_tui.screens.fields_modal import FieldsModal
-from studio_tui.screens.redis_browser import RedisBrowserScreen
-from studio_tui.screens.redis_bulk_delete import RedisBulkDeleteModal
-from studio_tui.screens.redis_insight import RedisInsightScreen
+from studio_tui.dialogs.confirm import ConfirmModal
+from studio_tui.dialogs.fields import FieldsModal
+from studio_tui.screens.redis.browser import RedisBrowserScreen
+from studio_tui.dialogs.redis.bulk_delete import RedisBulkDeleteModal
+from studio_tui.screens.redis.insight import RedisInsightScreen
 from studio_tui.widgets.catalog_table import CatalogTable
-from studio_tui.widgets.key_list import KeyList
-from studio_tui.widgets.value_panel import ValuePanel
+from studio_tui.widgets.redis.key_list import KeyList
+from studio_tui.widgets.redis.value_panel import ValuePanel
 from ui import QUIET_SETTINGS, run_command, screen_text, seed, seed_now, settle, studio_app
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]

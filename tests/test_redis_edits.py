@@ -9,7 +9,7 @@ import pytest
 
 import realservers
 from studio_tui.services.errors import ConflictError, NotFoundError, ReadOnlyError, ValidationError
-from studio_tui.services.redis_service import RedisService
+from studio_tui.services.redis.service import RedisService
 
 REDIS_DB = 4  # this module's own logical database, for the raw and service fixtures
 

@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as redis
 
 from studio_tui.services.catalog import Catalog
-from studio_tui.services.redis_insight import (
+from studio_tui.services.redis.insight import (
     database_count,
     info_sections,
     keyspace,
@@ -17,7 +17,7 @@ from studio_tui.services.redis_insight import (
     sample_memory,
     vitals,
 )
-from studio_tui.services.redis_service import RedisService
+from studio_tui.services.redis.service import RedisService
 
 
 def _db(url: str, db: int) -> str:

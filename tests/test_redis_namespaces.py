@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from studio_tui.services.redis_namespaces import NamespaceIndex
+from studio_tui.services.redis.namespaces import NamespaceIndex
 
 
 def test_counts_and_children_per_prefix():

@@ -18,9 +18,9 @@ from studio_tui.services.errors import (
     ServerError,
     ValidationError,
 )
-from studio_tui.services.redis_console import ConfirmationRequired, run_console
-from studio_tui.services.redis_keys import display_key, has_glob, parse_key
-from studio_tui.services.redis_service import RedisService
+from studio_tui.services.redis.console import ConfirmationRequired, run_console
+from studio_tui.services.redis.keys import display_key, has_glob, parse_key
+from studio_tui.services.redis.service import RedisService
 from studio_tui.services.throttle import OpsThrottle
 
 REDIS_DB = 3  # this module's own logical database, for the raw and service fixtures
@@ -264,7 +264,7 @@ async def test_console_runs_lines_as_a_pipeline_and_guards_dangerous_commands(ra
 
 async def test_server_insight_info_slowlog_and_clients(raw, service, catalog, project_id,
                                                        manager, redis_server):
-    from studio_tui.services.redis_insight import clients, info_sections, reset_slowlog, slowlog
+    from studio_tui.services.redis.insight import clients, info_sections, reset_slowlog, slowlog
 
     sections = await info_sections(service)
     assert sections["server"]["redis_version"].startswith("8.")

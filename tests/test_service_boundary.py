@@ -34,8 +34,8 @@ def test_opening_the_app_module_imports_no_database_driver():
 
 def test_drivers_can_be_warmed_ahead_of_opening_a_database():
     loaded = _modules_after_import(
-        "from studio_tui.services.drivers import warm_drivers\n"
-        "from studio_tui.services.urls import DatabaseKind\n"
+        "from studio_tui.services.kinds import warm_drivers\n"
+        "from studio_tui.services.kinds import DatabaseKind\n"
         "warm_drivers([DatabaseKind.REDIS, DatabaseKind.POSTGRES])")
     roots = {m.split(".")[0] for m in loaded}
     assert {"redis", "asyncpg"} <= roots and "pymongo" not in roots

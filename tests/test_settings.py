@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from studio_tui.services.errors import ConfigError
-from studio_tui.settings import Settings
+from studio_tui.services.settings import Settings
 
 
 def test_home_puts_every_directory_under_one_folder(tmp_path: Path):

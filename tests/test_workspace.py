@@ -9,17 +9,17 @@ from textual.widgets import Input, Static
 
 import realservers
 from conftest import key_text
-from studio_tui.screens.command_modal import CommandModal
-from studio_tui.screens.confirm_modal import ConfirmModal
-from studio_tui.screens.database_form import DatabaseFormModal
+from studio_tui.dialogs.command import CommandModal
+from studio_tui.dialogs.confirm import ConfirmModal
+from studio_tui.dialogs.database_form import DatabaseFormModal
 from studio_tui.screens.database_overview import DatabaseOverviewScreen
-from studio_tui.screens.databases import DatabasesScreen
+from studio_tui.screens.catalog.databases import DatabasesScreen
 from studio_tui.screens.health import HealthScreen
-from studio_tui.screens.help_modal import HelpModal
-from studio_tui.screens.name_modal import NameModal
-from studio_tui.screens.organizations import OrganizationsScreen
-from studio_tui.screens.projects import ProjectsScreen
-from studio_tui.screens.redis_browser import RedisBrowserScreen
+from studio_tui.dialogs.help import HelpModal
+from studio_tui.dialogs.name import NameModal
+from studio_tui.screens.catalog.organizations import OrganizationsScreen
+from studio_tui.screens.catalog.projects import ProjectsScreen
+from studio_tui.screens.redis.browser import RedisBrowserScreen
 from studio_tui.services.errors import WrongKeyError
 from studio_tui.widgets.catalog_table import CatalogTable
 from ui import QUIET_SETTINGS, screen_text, seed, settle, studio_app

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from studio_tui.app import StudioApp, make_app
 from studio_tui.services.studio import Studio
-from studio_tui.settings import Settings
+from studio_tui.services.settings import Settings
 
 QUIET_SETTINGS = "[connections]\ncheck_on_list = false\n"
 

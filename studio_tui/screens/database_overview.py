@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from studio_tui.services.kinds import KINDS
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.tiers import TIER_LIMITS
 from studio_tui.widgets.status import error_text, status_text
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from studio_tui.services.manager import HealthReport
     from studio_tui.services.studio import Studio
 
-BROWSER_NAMES = {"redis": "Redis key browser", "mongodb": "MongoDB collection browser",
-                 "postgres": "PostgreSQL schema browser"}
 
 
 class DatabaseOverviewScreen(Screen[None]):
@@ -44,8 +43,8 @@ class DatabaseOverviewScreen(Screen[None]):
         yield Header()
         yield Static(f"{self.where} › {self.entry.name}", id="breadcrumb", markup=False)
         yield Static(self._details(None), id="details")
-        yield Static(Text(f"The {BROWSER_NAMES[self.entry.kind.value]} arrives in a coming "
-                          "version; this screen shows the connection.", style="italic"),
+        yield Static(Text(f"The {KINDS[self.entry.kind].display_name} browser arrives in a "
+                          "coming version; this screen shows the connection.", style="italic"),
                      id="note")
         yield Footer()
 

@@ -17,19 +17,13 @@ from studio_tui.services.platform.models import (
 )
 from studio_tui.services.platform.rbac import LOCAL_OWNER, Actor, Permission
 from studio_tui.services.platform.store import CatalogStore, DeleteSummary
+from studio_tui.services.kinds import KINDS
 from studio_tui.services.tiers import Tier
 from studio_tui.services.urls import parse_connection_url
 from studio_tui.services.vault import Vault
 
 PERSONAL_ORG = "Personal"
 DEFAULT_PROJECT = "default"
-# Environment variables imported once, on first run, as database entries.
-ENV_DATABASES: tuple[tuple[str, str], ...] = (
-    ("REDIS_URL", "redis (from REDIS_URL)"),
-    ("DATABASE_URL", "postgres (from DATABASE_URL)"),
-    ("POSTGRES_URL", "postgres (from POSTGRES_URL)"),
-    ("MONGODB_URI", "mongodb (from MONGODB_URI)"),
-)
 
 ChangeListener = Callable[[str], None]
 
@@ -63,7 +57,9 @@ class Catalog:
         projects = await self.store.list_projects(personal.id)
         project = projects[0] if projects else await self.store.create_project(personal.id,
                                                                                  DEFAULT_PROJECT)
-        for variable, name in ENV_DATABASES:
+        imports = [(variable, f"{kind.value} (from {variable})")
+                   for kind, spec in KINDS.items() for variable in spec.env_urls]
+        for variable, name in imports:
             url = (env or {}).get(variable, "").strip()
             if not url:
                 continue

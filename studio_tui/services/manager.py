@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from studio_tui.services.breaker import BreakerState, CircuitBreaker, Clock
 from studio_tui.services.catalog import Catalog
-from studio_tui.services.drivers import CONNECTION_CLASSES, DatabaseConnection
+from studio_tui.services.drivers import DatabaseConnection
+from studio_tui.services.kinds import KINDS
 from studio_tui.services.errors import (
     OperationTimeoutError,
     ReadOnlyError,
@@ -27,8 +28,6 @@ from studio_tui.services.metrics import DatabaseMetrics, MetricsRegistry, PoolSt
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.platform.rbac import Permission
 from studio_tui.services.tiers import (
-    BREAKER_CONFIGS,
-    POOL_DEFAULTS,
     TIER_LIMITS,
     PoolDefaults,
     Tier,
@@ -190,7 +189,7 @@ class ConnectionManager:
 
     # -- slots and connections --------------------------------------------------------------
     def _pool(self, entry: DatabaseEntry) -> PoolDefaults:
-        return replace(POOL_DEFAULTS[entry.kind], **self._pool_overrides)
+        return replace(KINDS[entry.kind].pool, **self._pool_overrides)
 
     async def _slot(self, database_id: str) -> _Slot:
         slot = self._slots.get(database_id)
@@ -200,7 +199,7 @@ class ConnectionManager:
             if slot is None:
                 slot = _Slot(
                     entry=entry,
-                    breaker=CircuitBreaker(entry.name, BREAKER_CONFIGS[entry.kind], self._clock),
+                    breaker=CircuitBreaker(entry.name, KINDS[entry.kind].breaker, self._clock),
                     metrics=self.metrics.for_database(database_id, entry.name, entry.kind.value),
                     gate=asyncio.Semaphore(TIER_LIMITS[entry.tier].max_concurrent),
                     last_used=self._clock(),
@@ -214,7 +213,7 @@ class ConnectionManager:
         async with slot.opening:
             if slot.connection is None:
                 entry = slot.entry
-                connection = CONNECTION_CLASSES[entry.kind](
+                connection = KINDS[entry.kind].connection_class()(
                     self.catalog.database_url(entry), entry.name, TIER_LIMITS[entry.tier],
                     self._pool(entry), read_only=entry.read_only,
                     on_acquire=slot.metrics.acquire_seconds.observe,
@@ -320,8 +319,8 @@ class ConnectionManager:
         timeout, closed afterwards. Raises a precise StudioError (DNS, refused, auth, TLS…)."""
         target = parse_connection_url(url)
         limits = replace(TIER_LIMITS[tier], min_pool=1, max_pool=1)
-        pool = replace(POOL_DEFAULTS[target.kind], retries=0)
-        connection = CONNECTION_CLASSES[target.kind](url, "connection test", limits, pool)
+        pool = replace(KINDS[target.kind].pool, retries=0)
+        connection = KINDS[target.kind].connection_class()(url, "connection test", limits, pool)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(limits.connect_timeout):

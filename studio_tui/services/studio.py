@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from studio_tui.services.errors import ConfigError
-from studio_tui.settings import Settings
+from studio_tui.services.settings import Settings
 
 if TYPE_CHECKING:
     from studio_tui.services.catalog import Catalog

@@ -1,4 +1,4 @@
-"""Reference limits: per-tier pool sizes and timeouts, per-kind breaker thresholds and pool details."""
+"""Reference limits: per-tier pool sizes and timeouts, and the shapes of the per-kind breaker and pool numbers (kept in kinds.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from studio_tui.services.errors import ValidationError
-from studio_tui.services.urls import DatabaseKind
 
 
 class Tier(StrEnum):
@@ -56,13 +55,6 @@ class BreakerConfig:
     window: float = 10.0
 
 
-BREAKER_CONFIGS: dict[DatabaseKind, BreakerConfig] = {
-    DatabaseKind.POSTGRES: BreakerConfig(5.0, 0.50, 30.0, 10),
-    DatabaseKind.MONGODB: BreakerConfig(10.0, 0.60, 45.0, 10),
-    DatabaseKind.REDIS: BreakerConfig(1.0, 0.70, 15.0, 10),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class PoolDefaults:
     """Per-kind pool details that the tier table does not set."""
@@ -71,24 +63,3 @@ class PoolDefaults:
     idle_timeout: float
     health_check_interval: float
     retries: int
-
-
-POOL_DEFAULTS: dict[DatabaseKind, PoolDefaults] = {
-    DatabaseKind.REDIS: PoolDefaults(acquire_timeout=10.0, idle_timeout=30.0,
-                                     health_check_interval=30.0, retries=3),
-    DatabaseKind.MONGODB: PoolDefaults(acquire_timeout=10.0, idle_timeout=30.0,
-                                       health_check_interval=10.0, retries=0),
-    DatabaseKind.POSTGRES: PoolDefaults(acquire_timeout=10.0, idle_timeout=30.0,
-                                        health_check_interval=0.0, retries=0),
-}
-
-
-# Redis commands per second that a key walk may send, per tier; with SCAN COUNT 1000 each one
-# covers about a thousand keys. A cap keeps a full scan of production out of its SLOWLOG and
-# from starving it; None would mean no cap.
-REDIS_OPS_CAP: dict[Tier, float | None] = {
-    Tier.FREE: 500.0,
-    Tier.STARTER: 1000.0,
-    Tier.PRO: 2500.0,
-    Tier.ENTERPRISE: 5000.0,
-}

@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from studio_tui.services.errors import ValidationError
+from studio_tui.services.kinds import KINDS, SCHEMES, DatabaseKind
 from studio_tui.services.redaction import mask_url
-
-
-class DatabaseKind(StrEnum):
-    REDIS = "redis"
-    MONGODB = "mongodb"
-    POSTGRES = "postgres"
-
-
-SCHEMES: dict[str, DatabaseKind] = {
-    "redis": DatabaseKind.REDIS,
-    "rediss": DatabaseKind.REDIS,
-    "unix": DatabaseKind.REDIS,
-    "redis+unix": DatabaseKind.REDIS,
-    "mongodb": DatabaseKind.MONGODB,
-    "mongodb+srv": DatabaseKind.MONGODB,
-    "postgresql": DatabaseKind.POSTGRES,
-    "postgres": DatabaseKind.POSTGRES,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +50,10 @@ def parse_connection_url(url: str) -> ConnectionTarget:
         raise ValidationError(
             f"Malformed URL {masked}: {exc}.", field_errors={"url": str(exc)}
         ) from None
-    # mongodb:// may name several hosts (a replica set seed list); show them as given.
+    # A seed list (mongodb://a,b,c) names several hosts; show them as given.
+    spec = KINDS[kind]
     hostinfo = parts.netloc.rpartition("@")[2]
-    if scheme.startswith("mongodb") and "," in hostinfo:
+    if spec.seed_lists and "," in hostinfo:
         return ConnectionTarget(kind, scheme, hostinfo, None, masked)
     try:
         port = parts.port
@@ -78,14 +61,14 @@ def parse_connection_url(url: str) -> ConnectionTarget:
         raise ValidationError(
             f"Malformed URL {masked}: {exc}.", field_errors={"url": str(exc)}
         ) from None
-    if scheme in ("unix", "redis+unix"):
+    if scheme in spec.socket_schemes:
         if not parts.path:
             raise ValidationError(
                 "A unix socket URL needs a path, e.g. unix:///run/redis.sock.",
                 field_errors={"url": "missing socket path"},
             )
         return ConnectionTarget(kind, scheme, parts.path, None, masked)
-    if not parts.hostname and not (kind is DatabaseKind.POSTGRES and "host=" in parts.query):
+    if not parts.hostname and not (spec.host_in_query and "host=" in parts.query):
         raise ValidationError(
             f"The URL {masked} has no host.", field_errors={"url": "missing host"}
         )

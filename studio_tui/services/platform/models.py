@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from studio_tui.services.errors import ValidationError
 from studio_tui.services.tiers import Tier
-from studio_tui.services.urls import DatabaseKind
+from studio_tui.services.kinds import DatabaseKind
 
 _NAME = re.compile(r"^[^\x00-\x1f/]{1,64}$")
 

@@ -24,7 +24,7 @@ from studio_tui.services.platform.models import (
 )
 from studio_tui.services.platform.store import CatalogStore, DeleteSummary, Rewrap
 from studio_tui.services.tiers import Tier
-from studio_tui.services.urls import DatabaseKind
+from studio_tui.services.kinds import DatabaseKind
 
 _DATABASE_COLUMNS = "id, project_id, name, kind, masked_url, tier, read_only, tags, created_at, url_token"
 

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from studio_tui.services.errors import ConflictError, NotFoundError, ValidationError
-from studio_tui.services.redis_keys import display_key
+from studio_tui.services.redis.keys import display_key
 
 if TYPE_CHECKING:
-    from studio_tui.services.redis_service import RedisService
+    from studio_tui.services.redis.service import RedisService
 
 CREATABLE_TYPES = ("string", "hash", "list", "set", "zset", "stream", "ReJSON-RL")
 

@@ -11,9 +11,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from studio_tui.services.redis_keys import display_key
-from studio_tui.services.redis_service import JsonDocument, KeyInfo, StreamGroup, ValuePreview
-from studio_tui.widgets.key_list import format_bytes, format_ttl
+from studio_tui.services.redis.keys import display_key
+from studio_tui.services.redis.models import JsonDocument, KeyInfo, StreamGroup, ValuePreview
+from studio_tui.widgets.redis.key_list import format_bytes, format_ttl
 
 CELL_CHARS = 200  # a cell shows the start of a long value; the editor will show it whole
 

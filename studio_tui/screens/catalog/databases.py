@@ -7,8 +7,8 @@ import asyncio
 from textual import work
 from textual.binding import Binding
 
-from studio_tui.screens.catalog_screen import CatalogScreen
-from studio_tui.screens.confirm_modal import ConfirmModal
+from studio_tui.screens.catalog.list_screen import CatalogScreen
+from studio_tui.dialogs.confirm import ConfirmModal
 from studio_tui.services.platform.models import DatabaseEntry, Organization, Project
 from studio_tui.widgets.catalog_table import CatalogRow
 from studio_tui.widgets.status import status_text
@@ -19,7 +19,7 @@ PARALLEL_CHECKS = 4
 
 
 class DatabasesScreen(CatalogScreen):
-    CSS_PATH = "../styles/catalog.tcss"
+    CSS_PATH = "../../styles/catalog.tcss"
     COLUMNS = ("Status", "Database", "Kind", "Tier", "Mode", "Host", "Tags")
     BINDINGS = [
         Binding("n", "new", "Add", id="dbs.new"),
@@ -106,14 +106,14 @@ class DatabasesScreen(CatalogScreen):
         if project is None:
             self.set_status("Open a project to add a database to it (:projects).")
             return
-        from studio_tui.screens.database_form import DatabaseFormModal
+        from studio_tui.dialogs.database_form import DatabaseFormModal
 
         self.app.push_screen(DatabaseFormModal(project), self._saved)
 
     def action_edit(self) -> None:
         entry = self.selected_item()
         if isinstance(entry, DatabaseEntry):
-            from studio_tui.screens.database_form import DatabaseFormModal
+            from studio_tui.dialogs.database_form import DatabaseFormModal
 
             self.app.push_screen(DatabaseFormModal(None, entry), self._saved)
 

@@ -5,62 +5,35 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from studio_tui.services.errors import ConflictError, NotFoundError, ServerError, ValidationError
 from studio_tui.services.manager import ConnectionManager
-from studio_tui.services.redis_edits import RedisEdits
-from studio_tui.services.redis_keys import display_key, has_glob
+from studio_tui.services.redis.edits import RedisEdits
+from studio_tui.services.redis.keys import display_key, has_glob
+from studio_tui.services.redis.models import (
+    ItemsPage,
+    JsonDocument,
+    KeyInfo,
+    ScanPage,
+    StreamGroup,
+    StreamPage,
+    ValuePreview,
+)
 from studio_tui.services.throttle import OpsThrottle
+from studio_tui.services.tiers import Tier
 
 DEFAULT_SCAN_COUNT = 1000
 
-
-@dataclass(frozen=True, slots=True)
-class ScanPage:
-    keys: list[bytes]
-    cursor: int  # 0 once the walk has covered the keyspace
-
-    @property
-    def done(self) -> bool:
-        return self.cursor == 0
-
-
-@dataclass(frozen=True, slots=True)
-class KeyInfo:
-    key: bytes
-    type: str  # "string", "hash", …, "ReJSON-RL", or "none" if it vanished
-    ttl_ms: int  # -1 no expiry, -2 gone
-    memory: int | None  # bytes, None when MEMORY USAGE is not allowed
-
-
-@dataclass(frozen=True, slots=True)
-class ValuePreview:
-    """How big a value is, in its type's unit, and for strings the first bytes of it."""
-
-    type: str
-    length: int | None  # bytes for strings, members/fields/entries for the rest
-    head: bytes | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ItemsPage:
-    """One page of a collection: (member or field or index, value or score) pairs, and where
-    the next page starts (a cursor or an index; 0 when there is no more)."""
-
-    items: list[tuple[bytes, bytes | None]]
-    next: int
-
-    @property
-    def done(self) -> bool:
-        return self.next == 0
-
-
-@dataclass(frozen=True, slots=True)
-class StreamPage:
-    entries: list[tuple[bytes, dict[bytes, bytes]]]
-    last_id: bytes | None  # pass as ``after`` for the next page; None when there is no more
+# Redis commands per second that a key walk may send, per tier; with SCAN COUNT 1000 each one
+# covers about a thousand keys. A cap keeps a full scan of production out of its SLOWLOG and
+# from starving it; None would mean no cap.
+OPS_CAP: dict[Tier, float | None] = {
+    Tier.FREE: 500.0,
+    Tier.STARTER: 1000.0,
+    Tier.PRO: 2500.0,
+    Tier.ENTERPRISE: 5000.0,
+}
 
 
 def is_cluster(client) -> bool:
@@ -88,24 +61,6 @@ async def _pool_db(client) -> int:
     if is_cluster(client):
         return 0
     return int(client.connection_pool.connection_kwargs.get("db") or 0)
-
-
-@dataclass(frozen=True, slots=True)
-class StreamGroup:
-    name: bytes
-    pending: int
-    last_delivered: bytes
-    lag: int | None  # None when Redis cannot tell (entries deleted since)
-    consumers: list[tuple[bytes, int, int]]  # (name, pending, idle ms)
-
-
-@dataclass(frozen=True, slots=True)
-class JsonDocument:
-    size: int  # bytes in RedisJSON's memory
-    text: bytes | None  # the whole document, when small enough
-    kind: str = ""  # otherwise its top-level type …
-    keys: list[bytes] | None = None  # … and its keys (object)
-    length: int | None = None  # … or its length (array)
 
 
 def _check_score_bound(bound: str, name: str) -> None:

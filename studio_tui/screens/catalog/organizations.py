@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
-from studio_tui.screens.catalog_screen import CatalogScreen
-from studio_tui.screens.confirm_modal import ConfirmModal
-from studio_tui.screens.name_modal import NameModal
+from studio_tui.screens.catalog.list_screen import CatalogScreen
+from studio_tui.dialogs.confirm import ConfirmModal
+from studio_tui.dialogs.name import NameModal
 from studio_tui.widgets.catalog_table import CatalogRow
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class OrganizationsScreen(CatalogScreen):
-    CSS_PATH = "../styles/catalog.tcss"
+    CSS_PATH = "../../styles/catalog.tcss"
     COLUMNS = ("Organization", "Projects", "Databases")
     IS_ROOT = True
     BINDINGS = [
@@ -47,7 +47,7 @@ class OrganizationsScreen(CatalogScreen):
         return f"{len(rows)} organization(s)"
 
     def choose(self, key: str) -> None:
-        from studio_tui.screens.projects import ProjectsScreen  # loaded when first needed
+        from studio_tui.screens.catalog.projects import ProjectsScreen  # loaded when first needed
 
         self.app.push_screen(ProjectsScreen(self.items[key]))
 

@@ -26,9 +26,9 @@ from textual.widgets import (
     TabPane,
 )
 
-from studio_tui.screens.confirm_modal import ConfirmModal
+from studio_tui.dialogs.confirm import ConfirmModal
 from studio_tui.services.errors import StudioError
-from studio_tui.services.redis_insight import (
+from studio_tui.services.redis.insight import (
     MemorySample,
     clients,
     cluster_nodes,
@@ -40,14 +40,14 @@ from studio_tui.services.redis_insight import (
     slowlog,
     vitals,
 )
-from studio_tui.services.redis_keys import display_key
+from studio_tui.services.redis.keys import display_key
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
-from studio_tui.widgets.key_list import format_bytes, format_ttl
+from studio_tui.widgets.redis.key_list import format_bytes, format_ttl
 from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
     from studio_tui.services.platform.models import DatabaseEntry
-    from studio_tui.services.redis_service import RedisService
+    from studio_tui.services.redis.service import RedisService
 
 CLIENT_FIELDS = ("id", "addr", "name", "age", "idle", "db", "cmd")
 VITALS_EVERY = 2.0  # seconds between overview samples
@@ -81,7 +81,7 @@ def _memory_figure(name: str, value: object) -> str:
 class RedisInsightScreen(Screen[int | None]):
     """Dismisses with a logical database number when the user picks one, else None."""
 
-    CSS_PATH = "../styles/redis_insight.tcss"
+    CSS_PATH = "../../styles/redis_insight.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="nav.back"),
         Binding("r", "refresh", "Refresh", id="insight.refresh"),

@@ -20,18 +20,18 @@ from textual import work
 from textual.app import SuspendNotSupported
 from textual.widgets import Input, Select, Static
 
-from studio_tui.screens.confirm_modal import ConfirmModal
-from studio_tui.screens.fields_modal import Field, FieldsModal
-from studio_tui.screens.name_modal import NameModal
+from studio_tui.dialogs.confirm import ConfirmModal
+from studio_tui.dialogs.fields import Field, FieldsModal
+from studio_tui.dialogs.name import NameModal
 from studio_tui.services.errors import StudioError, ValidationError
-from studio_tui.services.redis_bulk import SET_OPERATIONS, describe_keys, set_algebra
-from studio_tui.services.redis_edits import CREATABLE_TYPES
-from studio_tui.services.redis_keys import display_key, parse_key
-from studio_tui.widgets.key_list import KeyList, format_bytes
-from studio_tui.widgets.value_panel import ValuePanel
+from studio_tui.services.redis.bulk import SET_OPERATIONS, describe_keys, set_algebra
+from studio_tui.services.redis.edits import CREATABLE_TYPES
+from studio_tui.services.redis.keys import display_key, parse_key
+from studio_tui.widgets.redis.key_list import KeyList, format_bytes
+from studio_tui.widgets.redis.value_panel import ValuePanel
 
 if TYPE_CHECKING:
-    from studio_tui.services.redis_service import RedisService
+    from studio_tui.services.redis.service import RedisService
 
 EDITOR_LIMIT = 16 << 20  # bytes; bigger strings are paged in the viewer, not edited whole
 INLINE_LIMIT = 64 << 10  # the one-line form edits strings up to this size
@@ -130,7 +130,7 @@ class RedisEditActions:
             lambda confirmed: self._edit(self._delete(key)) if confirmed else None)
 
     def _delete_marked(self, marked: list[bytes]) -> None:
-        from studio_tui.services.redis_bulk import describe_keys
+        from studio_tui.services.redis.bulk import describe_keys
 
         async def delete() -> str:
             deleted = await self.service.delete(marked)
@@ -392,7 +392,7 @@ class RedisEditActions:
 
     # -- many keys ------------------------------------------------------------------------------
     def action_bulk_delete(self) -> None:
-        from studio_tui.screens.redis_bulk_delete import RedisBulkDeleteModal
+        from studio_tui.dialogs.redis.bulk_delete import RedisBulkDeleteModal
 
         pattern = self.query_one("#pattern", Input).value.strip() or "*"  # type: ignore
         type_value = self.query_one("#type", Select).value  # type: ignore[attr-defined]

@@ -7,8 +7,8 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import Tree
 
-from studio_tui.services.redis_keys import display_key
-from studio_tui.services.redis_namespaces import NamespaceIndex, NamespaceNode
+from studio_tui.services.redis.keys import display_key
+from studio_tui.services.redis.namespaces import NamespaceIndex, NamespaceNode
 
 FANOUT = 100  # namespaces shown per level, biggest first
 

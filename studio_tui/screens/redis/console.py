@@ -12,14 +12,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static, TextArea
 
-from studio_tui.screens.confirm_modal import ConfirmModal
+from studio_tui.dialogs.confirm import ConfirmModal
 from studio_tui.services.errors import StudioError
-from studio_tui.services.redis_console import ConfirmationRequired, run_console
-from studio_tui.services.redis_keys import display_key
+from studio_tui.services.redis.console import ConfirmationRequired, run_console
+from studio_tui.services.redis.keys import display_key
 
 if TYPE_CHECKING:
     from studio_tui.services.platform.models import DatabaseEntry
-    from studio_tui.services.redis_service import RedisService
+    from studio_tui.services.redis.service import RedisService
 
 MAX_ITEMS_SHOWN = 200
 
@@ -61,7 +61,7 @@ def render_reply(reply: Any, indent: int = 0) -> Text:
 
 
 class RedisConsoleScreen(Screen[None]):
-    CSS_PATH = "../styles/redis_console.tcss"
+    CSS_PATH = "../../styles/redis_console.tcss"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="nav.back"),
         Binding("ctrl+r", "run", "Run", priority=True, id="console.run"),

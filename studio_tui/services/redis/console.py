@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio_tui.services.errors import ServerError, StudioError, ValidationError
-from studio_tui.services.redis_service import RedisService
+from studio_tui.services.redis.service import RedisService
 
 DANGEROUS = {"FLUSHALL", "FLUSHDB", "KEYS", "SHUTDOWN", "DEBUG", "SWAPDB", "MIGRATE", "MONITOR",
              "REPLICAOF", "SLAVEOF", "FAILOVER", "SAVE", "SYNC", "PSYNC"}

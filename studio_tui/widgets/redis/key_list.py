@@ -12,8 +12,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from studio_tui.services.redis_keys import display_key
-from studio_tui.services.redis_service import KeyInfo
+from studio_tui.services.redis.keys import display_key
+from studio_tui.services.redis.models import KeyInfo
 
 TYPE_WIDTH, TTL_WIDTH, MEMORY_WIDTH = 10, 9, 9
 RESIZE_EVERY = 0.5  # seconds between list size updates while keys arrive

@@ -6,15 +6,15 @@ import asyncio
 
 from textual.binding import Binding
 
-from studio_tui.screens.catalog_screen import CatalogScreen
-from studio_tui.screens.confirm_modal import ConfirmModal
-from studio_tui.screens.name_modal import NameModal
+from studio_tui.screens.catalog.list_screen import CatalogScreen
+from studio_tui.dialogs.confirm import ConfirmModal
+from studio_tui.dialogs.name import NameModal
 from studio_tui.services.platform.models import Organization, Project
 from studio_tui.widgets.catalog_table import CatalogRow
 
 
 class ProjectsScreen(CatalogScreen):
-    CSS_PATH = "../styles/catalog.tcss"
+    CSS_PATH = "../../styles/catalog.tcss"
     COLUMNS = ("Project", "Databases")
     BINDINGS = [
         Binding("n", "new", "New", id="projects.new"),
@@ -41,7 +41,7 @@ class ProjectsScreen(CatalogScreen):
         return f"{len(rows)} project(s) in {self.org.name}"
 
     def choose(self, key: str) -> None:
-        from studio_tui.screens.databases import DatabasesScreen  # loaded when first needed
+        from studio_tui.screens.catalog.databases import DatabasesScreen  # loaded when first needed
 
         self.app.push_screen(DatabasesScreen(self.org, self.items[key]))
 

@@ -15,12 +15,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from studio_tui.services.errors import StudioError
-from studio_tui.services.redis_bulk import BulkPreview, delete_matching, preview_delete
-from studio_tui.services.redis_keys import display_key, parse_key
+from studio_tui.services.redis.bulk import BulkPreview, delete_matching, preview_delete
+from studio_tui.services.redis.keys import display_key, parse_key
 from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
-    from studio_tui.services.redis_service import RedisService
+    from studio_tui.services.redis.service import RedisService
 
 
 SAMPLE_SHOWN = 8  # keeps the dialog inside 80x24
@@ -29,7 +29,7 @@ SAMPLE_SHOWN = 8  # keeps the dialog inside 80x24
 class RedisBulkDeleteModal(ModalScreen[int]):
     """Dismisses with how many keys were deleted (0 when none or cancelled)."""
 
-    CSS_PATH = "../styles/modals.tcss"
+    CSS_PATH = "../../styles/modals.tcss"
     BINDINGS = [Binding("escape", "stop_or_close", "Stop / close", id="bulk.stop")]
 
     def __init__(self, service: "RedisService", database: str, pattern: str,

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from studio_tui.services.errors import StudioError, ValidationError
+from studio_tui.services.kinds import KINDS
 from studio_tui.services.platform.models import DatabaseEntry, Project
 from studio_tui.services.tiers import Tier
 from studio_tui.services.urls import parse_connection_url, split_password, with_password
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from studio_tui.services.studio import Studio
 
 FIELDS = ("name", "url", "password", "tier", "tags")
+_FIRST, *_OTHERS = KINDS.values()
+URL_HINT = (f"{_FIRST.url_example}  (or "
+            f"{', '.join(spec.schemes[0] + '://' for spec in _OTHERS)}…)")
 
 
 class DatabaseFormModal(ModalScreen[DatabaseEntry | None]):
@@ -49,8 +53,7 @@ class DatabaseFormModal(ModalScreen[DatabaseEntry | None]):
                 yield Label("Name")
                 yield Input(placeholder="orders-prod", id="name")
                 yield Label("URL")
-                yield Input(placeholder="postgresql://user@host:5432/db  (or redis://, mongodb://…)",
-                            id="url")
+                yield Input(placeholder=URL_HINT, id="url")
                 yield Label("")
                 yield Static("", id="kind", markup=False)
                 yield Label("Password")

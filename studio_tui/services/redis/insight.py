@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio_tui.services.errors import StudioError, ValidationError
-from studio_tui.services.redis_keys import display_key
-from studio_tui.services.redis_service import RedisService, is_cluster
+from studio_tui.services.redis.keys import display_key
+from studio_tui.services.redis.service import RedisService, is_cluster
 
 INFO_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
                  "keyspace")

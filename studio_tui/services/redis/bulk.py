@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from studio_tui.services.errors import ValidationError
-from studio_tui.services.redis_keys import display_key
+from studio_tui.services.redis.keys import display_key
 
 if TYPE_CHECKING:
-    from studio_tui.services.redis_service import RedisService
+    from studio_tui.services.redis.service import RedisService
 
 SAMPLE_SIZE = 20
 DELETE_BATCH = 500

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from studio_tui.screens.fields_modal import Field, FieldsModal
+from studio_tui.dialogs.fields import Field, FieldsModal
 
 Submit = Callable[[str], Awaitable[Any]]
 

@@ -15,18 +15,17 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Select, Static
 
-from studio_tui.screens.fields_modal import Field, FieldsModal
-from studio_tui.screens.redis_edit_actions import RedisEditActions
+from studio_tui.dialogs.fields import Field, FieldsModal
+from studio_tui.screens.redis.edit_actions import RedisEditActions
 from studio_tui.services.errors import StudioError
 from studio_tui.services.platform.models import DatabaseEntry
-from studio_tui.services.redis_keys import display_key, parse_key
-from studio_tui.services.redis_service import DEFAULT_SCAN_COUNT, RedisService
+from studio_tui.services.redis.keys import display_key, parse_key
+from studio_tui.services.redis.service import DEFAULT_SCAN_COUNT, OPS_CAP, RedisService
 from studio_tui.services.throttle import OpsThrottle
-from studio_tui.services.tiers import REDIS_OPS_CAP
-from studio_tui.widgets.key_list import KeyList
-from studio_tui.widgets.namespace_tree import NamespaceTree
+from studio_tui.widgets.redis.key_list import KeyList
+from studio_tui.widgets.redis.namespace_tree import NamespaceTree
 from studio_tui.widgets.status import error_text
-from studio_tui.widgets.value_panel import COLUMNS, ValuePanel, short
+from studio_tui.widgets.redis.value_panel import COLUMNS, ValuePanel, short
 
 if TYPE_CHECKING:
     from studio_tui.services.studio import Studio
@@ -40,7 +39,7 @@ STATUS_EVERY = 0.25  # seconds between scan progress updates
 
 
 class RedisBrowserScreen(RedisEditActions, Screen[None]):
-    CSS_PATH = "../styles/redis_browser.tcss"
+    CSS_PATH = "../../styles/redis_browser.tcss"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="nav.back"),
         Binding("slash", "pattern", "Pattern", id="redis.pattern"),
@@ -116,7 +115,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
         tree.reset(self.studio.settings.redis_delimiter.encode())
         tree.display = False
         self.service = RedisService(self.studio.manager, self.entry.id,
-                                    throttle=OpsThrottle(REDIS_OPS_CAP[self.entry.tier]))
+                                    throttle=OpsThrottle(OPS_CAP[self.entry.tier]))
         self.query_one(KeyList).focus()
         self.start_scan()
         # A full collection walks every tracked object, and with the app's widgets and modules
@@ -344,12 +343,12 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
         self._value_next = None if page.done else (key, type_, page.next)
 
     def action_console(self) -> None:
-        from studio_tui.screens.redis_console import RedisConsoleScreen
+        from studio_tui.screens.redis.console import RedisConsoleScreen
 
         self.app.push_screen(RedisConsoleScreen(self.entry, self.service, self.where))
 
     def action_insight(self) -> None:
-        from studio_tui.screens.redis_insight import RedisInsightScreen
+        from studio_tui.screens.redis.insight import RedisInsightScreen
 
         self.app.push_screen(RedisInsightScreen(self.entry, self.service, self.where),
                              lambda db: self.switch_db(db) if db is not None else None)
@@ -372,7 +371,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
             return f"Browsing database {db}."
 
         async def open_form() -> None:
-            from studio_tui.services.redis_insight import database_count, info_sections, keyspace
+            from studio_tui.services.redis.insight import database_count, info_sections, keyspace
 
             try:
                 rows = {row.db: row.keys for row in keyspace(await info_sections(self.service))}
