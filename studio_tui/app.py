@@ -9,6 +9,7 @@ from textual.binding import Binding
 
 from studio_tui.navigation import Navigator
 from studio_tui.palette import CatalogCommands
+from studio_tui.problems import RecentProblems
 from studio_tui.screens.catalog.organizations import OrganizationsScreen
 from studio_tui.services.errors import StudioError
 from studio_tui.services.studio import Studio
@@ -26,6 +27,7 @@ class StudioApp(App[None]):
         Binding("colon", "command", "Command", id="app.command"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("H", "health", "Health", id="app.health"),
+        Binding("exclamation_mark", "problems", "Problems", show=False, id="app.problems"),
     ]
 
     def __init__(self, studio: Studio) -> None:
@@ -34,6 +36,7 @@ class StudioApp(App[None]):
         self.nav = Navigator(self)
         self.ui_state = UiState(studio.settings.data_dir / "ui-state.json")
         self.fatal_error: StudioError | None = None
+        self.problems = RecentProblems()
 
     def on_mount(self) -> None:
         # An explicit STUDIO_TUI_THEME wins; otherwise the last theme chosen in the app.
@@ -59,6 +62,11 @@ class StudioApp(App[None]):
 
     def action_health(self) -> None:
         self.nav.open_health()
+
+    def action_problems(self) -> None:
+        from studio_tui.dialogs.error_view import ErrorViewModal
+
+        self.push_screen(ErrorViewModal(self.problems.newest_first()))
 
     def fail(self, error: StudioError) -> None:
         """A problem the app cannot work past (wrong key, broken catalog): leave and say why."""

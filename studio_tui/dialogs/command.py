@@ -17,7 +17,29 @@ RunCommand = Callable[[str], str | None]
 
 
 class CommandModal(ModalScreen[None]):
-    CSS_PATH = "../styles/modals.tcss"
+    # A bar at the bottom, k9s style.
+    DEFAULT_CSS = """
+    CommandModal {
+        align: center bottom;
+        background: transparent;
+    }
+    CommandModal #command-bar {
+        height: auto;
+        width: 100%;
+        background: $surface;
+        dock: bottom;
+    }
+    CommandModal #error {
+        color: $text-error;
+        height: auto;
+        padding: 0 1;
+    }
+    CommandModal Input {
+        border: none;
+        height: 1;
+        background: $boost;
+    }
+    """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="command.cancel"),
         Binding("tab", "complete", "Complete", id="command.complete"),

@@ -6,12 +6,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from studio_tui.dialogs.base import Dialog
 
-class ConfirmModal(ModalScreen[bool]):
-    CSS_PATH = "../styles/modals.tcss"
+
+class ConfirmModal(Dialog[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel")]
 
     def __init__(self, title: str, detail: str, *, confirm_label: str = "Delete",

@@ -10,8 +10,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from studio_tui.dialogs.base import Dialog
 
 from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.kinds import KINDS
@@ -28,8 +29,41 @@ URL_HINT = (f"{_FIRST.url_example}  (or "
             f"{', '.join(spec.schemes[0] + '://' for spec in _OTHERS)}…)")
 
 
-class DatabaseFormModal(ModalScreen[DatabaseEntry | None]):
-    CSS_PATH = "../styles/modals.tcss"
+class DatabaseFormModal(Dialog[DatabaseEntry | None]):
+    # Compact rows, so the whole form fits 80x24.
+    DEFAULT_CSS = """
+    DatabaseFormModal #dialog {
+        width: 84;
+    }
+    DatabaseFormModal #fields {
+        layout: grid;
+        grid-size: 2;
+        grid-columns: 9 1fr;
+        grid-rows: 1;
+        grid-gutter: 0 1;
+        height: 7;  /* name, url, kind, password, tier, access, tags */
+    }
+    DatabaseFormModal #fields Label {
+        color: $text-muted;
+        text-align: right;
+        width: 100%;
+    }
+    DatabaseFormModal .-invalid {
+        background: $error 30%;
+    }
+    DatabaseFormModal Select {
+        height: 1;
+        width: 24;
+    }
+    DatabaseFormModal Checkbox {
+        border: none;
+        height: 1;
+        padding: 0;
+    }
+    DatabaseFormModal #kind {
+        height: 1;
+    }
+    """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "save", "Save", id="form.save"),
@@ -43,7 +77,7 @@ class DatabaseFormModal(ModalScreen[DatabaseEntry | None]):
 
     @property
     def studio(self) -> "Studio":
-        return self.app.studio  # type: ignore[attr-defined]
+        return self.studio_app.studio
 
     def compose(self) -> ComposeResult:
         title = f"Edit {self.entry.name}" if self.entry else f"Add a database to {self.project.name}"

@@ -12,8 +12,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
+
+from studio_tui.dialogs.base import Dialog
 
 from studio_tui.services.errors import StudioError
 
@@ -30,11 +31,30 @@ class Field:
 SubmitFields = Callable[[dict[str, str]], Awaitable[Any]]
 
 
-class FieldsModal(ModalScreen[Any]):
+class FieldsModal(Dialog[Any]):
     """Dismisses with whatever ``submit`` returned, or None when cancelled. A ``StudioError``
     from ``submit`` is shown under the fields, and the field it names gets the focus."""
 
-    CSS_PATH = "../styles/modals.tcss"
+    DEFAULT_CSS = """
+    FieldsModal .field {
+        height: auto;
+    }
+    FieldsModal .field Label {
+        width: 12;
+        color: $text-muted;
+    }
+    FieldsModal .field Input {
+        width: 1fr;
+    }
+    FieldsModal Select {
+        width: 1fr;
+        height: 1;
+    }
+    FieldsModal #note {
+        color: $text-muted;
+        padding-bottom: 1;
+    }
+    """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel"),
                 Binding("ctrl+s", "save", "Save", id="modal.save")]
 

@@ -6,14 +6,28 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
+
+from studio_tui.dialogs.base import Dialog
 
 from studio_tui.commands import COMMAND_HELP
 
 
-class HelpModal(ModalScreen[None]):
-    CSS_PATH = "../styles/modals.tcss"
+class HelpModal(Dialog[None]):
+    DEFAULT_CSS = """
+    HelpModal #dialog {
+        width: 80;
+    }
+    HelpModal #keys {
+        height: auto;
+        max-height: 12;
+    }
+    HelpModal #commands {
+        padding-top: 1;
+        color: $text-muted;
+    }
+    """
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close")]
 
     def __init__(self, screen: Screen) -> None:

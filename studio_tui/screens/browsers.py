@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from studio_tui.services.kinds import DatabaseKind
 
 if TYPE_CHECKING:
-    from studio_tui.screens.base import BrowserScreen
+    from studio_tui.screens.base import DatabaseScreen
 
 BROWSERS: dict[DatabaseKind, str] = {
     DatabaseKind.REDIS: "studio_tui.screens.redis.browser:RedisBrowserScreen",
@@ -19,6 +19,6 @@ BROWSERS: dict[DatabaseKind, str] = {
 FALLBACK = "studio_tui.screens.database_overview:DatabaseOverviewScreen"
 
 
-def browser_for(kind: DatabaseKind) -> type["BrowserScreen"]:
+def browser_for(kind: DatabaseKind) -> type["DatabaseScreen"]:
     module, _, name = BROWSERS.get(kind, FALLBACK).partition(":")
     return getattr(importlib.import_module(module), name)

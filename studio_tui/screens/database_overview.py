@@ -9,39 +9,29 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.kinds import KINDS
-from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.tiers import TIER_LIMITS
+from studio_tui.widgets.chrome import Breadcrumb
 from studio_tui.widgets.status import error_text, status_text
 
 if TYPE_CHECKING:
     from studio_tui.services.manager import HealthReport
-    from studio_tui.services.studio import Studio
 
 
 
-class DatabaseOverviewScreen(Screen[None]):
+class DatabaseOverviewScreen(DatabaseScreen[None]):
     CSS_PATH = "../styles/database_overview.tcss"
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="nav.back"),
         Binding("t", "test", "Test again", id="overview.test"),
     ]
 
-    def __init__(self, entry: DatabaseEntry, where: str) -> None:
-        super().__init__()
-        self.entry = entry
-        self.where = where
-
-    @property
-    def studio(self) -> "Studio":
-        return self.app.studio  # type: ignore[attr-defined]
-
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"{self.where} › {self.entry.name}", id="breadcrumb", markup=False)
+        yield Breadcrumb(f"{self.where} › {self.entry.name}")
         yield Static(self._details(None), id="details")
         yield Static(Text(f"The {KINDS[self.entry.kind].display_name} browser arrives in a "
                           "coming version; this screen shows the connection.", style="italic"),

@@ -10,15 +10,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
+from studio_tui.screens.base import StudioScreen
 from studio_tui.services.breaker import BreakerState
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
+from studio_tui.widgets.chrome import Breadcrumb, StatusLine
 
 if TYPE_CHECKING:
     from studio_tui.services.metrics import DatabaseMetrics
-    from studio_tui.services.studio import Studio
 
 REFRESH_SECONDS = 2.0
 TREND_SPAN, TREND_STEP = 300, 5
@@ -30,20 +30,16 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.1f}"
 
 
-class HealthScreen(Screen[None]):
+class HealthScreen(StudioScreen[None]):
     CSS_PATH = "../styles/health.tcss"
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="nav.back"),
         Binding("p", "probe", "Probe now", id="health.probe"),
     ]
 
-    @property
-    def studio(self) -> "Studio":
-        return self.app.studio  # type: ignore[attr-defined]
-
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Health", id="breadcrumb", markup=False)
+        yield Breadcrumb("Health")
         yield CatalogTable("Database", "Kind", "Breaker", "Pool t/a/p", "Active", "ops/s",
                            "p50 ms", "p95 ms", "Errors")
         with Horizontal(id="trends"):
@@ -54,7 +50,7 @@ class HealthScreen(Screen[None]):
                 yield Label("operations per second (last 5 min)", id="rate-label")
                 yield Sparkline([], summary_function=max, id="rate")
         yield Static("", id="probe-result", markup=False)
-        yield Static("", id="status", markup=False)
+        yield StatusLine()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -78,7 +74,7 @@ class HealthScreen(Screen[None]):
                 for column, value in enumerate(row.cells):
                     table.update_cell(row.key, column, value)
         self._show_trend(table.selected_key)
-        self.query_one("#status", Static).update(
+        self.status_line.update(
             f"{len(rows)} database(s) used in this session · refreshes every "
             f"{REFRESH_SECONDS:g}s · p forces a breaker probe" if rows else
             "No database has been used in this session yet.")

@@ -11,8 +11,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
+
+from studio_tui.dialogs.base import Dialog
 
 from studio_tui.services.errors import StudioError
 from studio_tui.services.redis.bulk import BulkPreview, delete_matching, preview_delete
@@ -26,10 +27,20 @@ if TYPE_CHECKING:
 SAMPLE_SHOWN = 8  # keeps the dialog inside 80x24
 
 
-class RedisBulkDeleteModal(ModalScreen[int]):
+class RedisBulkDeleteModal(Dialog[int]):
     """Dismisses with how many keys were deleted (0 when none or cancelled)."""
 
-    CSS_PATH = "../../styles/modals.tcss"
+    DEFAULT_CSS = """
+    RedisBulkDeleteModal #preview {
+        height: auto;
+        max-height: 14;
+        padding: 1 0;
+    }
+    RedisBulkDeleteModal ProgressBar {
+        height: 1;
+        padding-top: 0;
+    }
+    """
     BINDINGS = [Binding("escape", "stop_or_close", "Stop / close", id="bulk.stop")]
 
     def __init__(self, service: "RedisService", database: str, pattern: str,

@@ -64,7 +64,7 @@ class DatabasesScreen(CatalogScreen):
 
     def after_load(self, rows: list[CatalogRow]) -> None:
         if rows:
-            self.app.nav.warm(  # type: ignore[attr-defined]
+            self.nav.warm(
                 [entry.kind for entry in self.items.values()])
         if self.studio.settings.check_on_list and rows:
             self.check_status([row.key for row in rows])
@@ -82,7 +82,7 @@ class DatabasesScreen(CatalogScreen):
         await asyncio.gather(*(check(i) for i in database_ids))
 
     def choose(self, key: str) -> None:
-        self.app.nav.open_database(self.items[key])  # type: ignore[attr-defined]
+        self.nav.open_database(self.items[key])
 
     def action_test(self) -> None:
         entry = self.selected_item()
@@ -91,20 +91,20 @@ class DatabasesScreen(CatalogScreen):
 
     @work(group="db-test", exclusive=True, exit_on_error=False, description="test connection")
     async def test_entry(self, entry: DatabaseEntry) -> None:
-        self.set_status(f"Testing {entry.name}…")
+        self.say(f"Testing {entry.name}…")
         self.rows.update_cell(entry.id, STATUS_COLUMN, status_text("checking"))
         report = await self.studio.manager.check(entry.id)
         self.rows.update_cell(entry.id, STATUS_COLUMN, status_text(report.status))
         if report.error is not None:
             self.show_error(report.error)
         else:
-            self.set_status(f"{entry.name}: {report.status}, {report.latency_ms:.1f} ms, "
+            self.say(f"{entry.name}: {report.status}, {report.latency_ms:.1f} ms, "
                             f"server {report.version}")
 
     def action_new(self) -> None:
         project = self.project
         if project is None:
-            self.set_status("Open a project to add a database to it (:projects).")
+            self.say("Open a project to add a database to it (:projects).")
             return
         from studio_tui.dialogs.database_form import DatabaseFormModal
 

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
-
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header
 
+from studio_tui.screens.base import StudioScreen
 from studio_tui.services.errors import StudioError, VaultError
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
-from studio_tui.widgets.status import error_text
-
-if TYPE_CHECKING:
-    from studio_tui.services.studio import Studio
+from studio_tui.widgets.chrome import Breadcrumb, StatusLine
 
 
-class CatalogScreen(Screen[None]):
+class CatalogScreen(StudioScreen[None]):
     """Subclasses set COLUMNS and implement ``breadcrumb``, ``fetch_rows`` and ``choose``."""
 
     COLUMNS: tuple[str, ...] = ()
@@ -39,14 +33,10 @@ class CatalogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(self.breadcrumb(), id="breadcrumb", markup=False)
+        yield Breadcrumb(self.breadcrumb())
         yield CatalogTable(*self.COLUMNS)
-        yield Static("Loading…", id="status", markup=False)
+        yield StatusLine("Loading…")
         yield Footer()
-
-    @property
-    def studio(self) -> "Studio":
-        return self.app.studio  # type: ignore[attr-defined]
 
     @property
     def rows(self) -> CatalogTable:
@@ -92,7 +82,7 @@ class CatalogScreen(Screen[None]):
             await self.studio.open()
             rows = await self.fetch_rows()
         except VaultError as error:
-            self.app.fail(error)  # type: ignore[attr-defined]
+            self.studio_app.fail(error)
             return
         except StudioError as error:
             self.show_error(error)
@@ -101,7 +91,7 @@ class CatalogScreen(Screen[None]):
         self.rows.set_rows(rows)
         notices, self.studio.notices = self.studio.notices, []  # shown once
         message, self._next_status = self._next_status, None
-        self.set_status(message or (" · ".join(notices) if notices else self.summary(rows)))
+        self.say(message or (" · ".join(notices) if notices else self.summary(rows)))
         self.after_load(rows)
 
     def after_load(self, rows: list[CatalogRow]) -> None:
@@ -121,12 +111,6 @@ class CatalogScreen(Screen[None]):
     def selected_item(self) -> object | None:
         key = self.rows.selected_key
         return None if key is None else self.items.get(key)
-
-    def set_status(self, message: str | Text) -> None:
-        self.query_one("#status", Static).update(message)
-
-    def show_error(self, error: StudioError) -> None:
-        self.set_status(error_text(error))
 
     @on(CatalogTable.RowChosen)
     def _row_chosen(self, event: CatalogTable.RowChosen) -> None:

@@ -6,17 +6,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from typing import TYPE_CHECKING
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Select, Static
+from textual.widgets import Footer, Header, Input, Select
 
 from studio_tui.dialogs.fields import Field, FieldsModal
 from studio_tui.screens.redis.edit_actions import RedisEditActions
+from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.errors import StudioError
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.redis.keys import display_key, parse_key
@@ -24,11 +22,8 @@ from studio_tui.services.redis.service import DEFAULT_SCAN_COUNT, OPS_CAP, Redis
 from studio_tui.services.throttle import OpsThrottle
 from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.namespace_tree import NamespaceTree
-from studio_tui.widgets.status import error_text
+from studio_tui.widgets.chrome import Breadcrumb, StatusLine
 from studio_tui.widgets.redis.value_panel import COLUMNS, ValuePanel, short
-
-if TYPE_CHECKING:
-    from studio_tui.services.studio import Studio
 
 TYPES = ["string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
 # Keys scanned ahead of the last row on screen; scrolling or `m` asks for more.
@@ -38,7 +33,7 @@ STRING_PAGE = 65_536  # bytes added to a shown string by each "+"
 STATUS_EVERY = 0.25  # seconds between scan progress updates
 
 
-class RedisBrowserScreen(RedisEditActions, Screen[None]):
+class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
     CSS_PATH = "../../styles/redis_browser.tcss"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="nav.back"),
@@ -70,9 +65,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
     ]
 
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
-        super().__init__()
-        self.entry = entry
-        self.where = where
+        super().__init__(entry, where)
         self._target = LOOKAHEAD
         self._scan_all = False
         self._want_more = asyncio.Event()
@@ -92,13 +85,9 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
         self.cluster: bool | None = None  # known after the first scan starts
         self._status_at = 0.0
 
-    @property
-    def studio(self) -> "Studio":
-        return self.app.studio  # type: ignore[attr-defined]
-
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"{self.where} › {self.entry.name} (redis)", id="breadcrumb", markup=False)
+        yield Breadcrumb(f"{self.where} › {self.entry.name} (redis)")
         with Horizontal(id="filters"):
             yield Input("*", placeholder="pattern, e.g. user:* (no wildcard = exact key)",
                         id="pattern")
@@ -107,7 +96,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
             yield KeyList(id="keys")
             yield NamespaceTree(id="tree")
             yield ValuePanel(id="detail")
-        yield Static("", id="status", markup=False)
+        yield StatusLine()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -162,7 +151,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
                     self.scan_state = "scanning"
         except StudioError as error:
             self.scan_state = "done"
-            self._show_error(error)
+            self.show_error(error)
             return
         self.scan_state = "done"
         self._progress(done=True, now=True)
@@ -189,13 +178,9 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
                         if not self._scan_all and found >= self._target else
                         f"scanning ≈{scanned:,} of {self._dbsize or 0:,}")
         rate = self.service.throttle.current_rate()
-        self.query_one("#status", Static).update(
+        self.say(
             f"{found:,} key(s) found · {progress}{' (all primaries)' if self.cluster else ''} · "
             f"{rate:.0f} ops/s", layout=False)  # one fixed line: no layout needed
-
-    def _show_error(self, error: StudioError) -> None:
-        self.query_one("#status", Static).update(
-            error_text(error))
 
     def action_more(self) -> None:
         self._target += MORE
@@ -217,13 +202,13 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
             keys.focus()
         elif keys.marked:
             keys.clear_marks()
-            self.query_one("#status", Static).update("Marks cleared.")
+            self.say("Marks cleared.")
         else:
             self.dismiss()
 
     @on(KeyList.MarksChanged)
     def _marks_changed(self, event: KeyList.MarksChanged) -> None:
-        self.query_one("#status", Static).update(
+        self.say(
             f"{event.count:,} key(s) marked · d deletes them · S combines sets · esc clears"
             if event.count else "No keys marked.")
 
@@ -253,7 +238,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
         try:
             infos = await self.service.key_infos(keys)
         except StudioError as error:
-            self._show_error(error)
+            self.show_error(error)
             return
         self.query_one(KeyList).set_infos(infos)
 
@@ -296,7 +281,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
                 if 0 < keep_row < panel.items.row_count:
                     panel.items.move_cursor(row=keep_row)
         except StudioError as error:
-            self._show_error(error)
+            self.show_error(error)
 
     def action_more_items(self) -> None:
         if self._value_next is not None:
@@ -336,7 +321,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
                 fetch = service.list_page if type_ == "list" else service.zset_page
                 page = await fetch(key, int(position))
         except StudioError as error:
-            self._show_error(error)
+            self.show_error(error)
             return
         panel.add_items(page.items, [tuple(short(part) for part in item if part is not None)
                                      for item in page.items])
@@ -345,19 +330,19 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
     def action_console(self) -> None:
         from studio_tui.screens.redis.console import RedisConsoleScreen
 
-        self.app.push_screen(RedisConsoleScreen(self.entry, self.service, self.where))
+        self.app.push_screen(RedisConsoleScreen(self.entry, self.where, self.service))
 
     def action_insight(self) -> None:
         from studio_tui.screens.redis.insight import RedisInsightScreen
 
-        self.app.push_screen(RedisInsightScreen(self.entry, self.service, self.where),
+        self.app.push_screen(RedisInsightScreen(self.entry, self.where, self.service),
                              lambda db: self.switch_db(db) if db is not None else None)
 
     def switch_db(self, db: int) -> None:
         """Browse logical database ``db`` of the same server (pools per database, one breaker
         and one ops cap for the server)."""
         self.service = self.service.on_db(db)
-        self.query_one("#breadcrumb", Static).update(
+        self.breadcrumb_line.update(
             f"{self.where} › {self.entry.name} (redis) db {db}")
         self.query_one(ValuePanel).clear()
         self.shown = None
@@ -378,7 +363,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
                 count = await database_count(self.service)
                 current = await self.service.current_db()
             except StudioError as error:
-                self._show_error(error)
+                self.show_error(error)
                 return
             choices = [f"{db} ({rows.get(db, 0):,} keys)" for db in range(count)]
             self.app.push_screen(
@@ -386,7 +371,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
                                                        if current < count else "",
                                                        choices=choices)],
                             choose, save_label="Open", submit_on_choice=True),
-                self._say)
+                self.say)
 
         self.run_worker(open_form(), group="redis-db", exclusive=True, exit_on_error=False)
 
@@ -397,7 +382,7 @@ class RedisBrowserScreen(RedisEditActions, Screen[None]):
         if key is None:
             return
         self.app.copy_to_clipboard(display_key(key))
-        self.query_one("#status", Static).update(f"Copied {display_key(key)} to the clipboard.")
+        self.say(f"Copied {display_key(key)} to the clipboard.")
 
     def action_widen_value(self) -> None:
         self.query_one("#panes").toggle_class("-wide-value")

@@ -9,13 +9,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static, TextArea
 
 from studio_tui.dialogs.confirm import ConfirmModal
+from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.errors import StudioError
 from studio_tui.services.redis.console import ConfirmationRequired, run_console
 from studio_tui.services.redis.keys import display_key
+from studio_tui.widgets.chrome import Breadcrumb
 
 if TYPE_CHECKING:
     from studio_tui.services.platform.models import DatabaseEntry
@@ -60,7 +61,7 @@ def render_reply(reply: Any, indent: int = 0) -> Text:
     return Text(f"{pad}{reply!r}")
 
 
-class RedisConsoleScreen(Screen[None]):
+class RedisConsoleScreen(DatabaseScreen[None]):
     CSS_PATH = "../../styles/redis_console.tcss"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="nav.back"),
@@ -69,19 +70,17 @@ class RedisConsoleScreen(Screen[None]):
         Binding("ctrl+down", "history(1)", "Next", id="console.history_forward"),
     ]
 
-    def __init__(self, entry: "DatabaseEntry", service: "RedisService", where: str) -> None:
-        super().__init__()
-        self.entry = entry
-        self.service = service
-        self.where = where
+    service: "RedisService"
+
+    def __init__(self, entry: "DatabaseEntry", where: str, service: "RedisService") -> None:
+        super().__init__(entry, where, service)
         self.history: list[str] = []
         self._history_at = 0
 
     def compose(self) -> ComposeResult:
         mode = "read-only" if self.entry.read_only else "read-write"
         yield Header()
-        yield Static(f"{self.where} › {self.entry.name} › console ({mode})", id="breadcrumb",
-                     markup=False)
+        yield Breadcrumb(f"{self.where} › {self.entry.name} › console ({mode})")
         yield RichLog(id="output", wrap=True, markup=False)
         yield TextArea(id="input", soft_wrap=True, show_line_numbers=False)
         yield Static("ctrl+r runs · one command per line; several lines are one pipeline · "

@@ -81,11 +81,6 @@ class RedisEditActions:
     # by the next E on that key instead of the server's value.
     _unsaved: dict[bytes, bytes]
 
-    def _say(self, message: str | None) -> None:
-        """The status line; None (a cancelled form) leaves it as it is."""
-        if message:
-            self.query_one("#status", Static).update(message)  # type: ignore[attr-defined]
-
     def _reload(self, key: bytes) -> None:
         panel = self.query_one(ValuePanel)  # type: ignore[attr-defined]
         self.load_value(key, keep_row=panel.items.cursor_row)  # type: ignore[attr-defined]
@@ -101,7 +96,7 @@ class RedisEditActions:
             return message
 
         self.app.push_screen(FieldsModal(title, fields, apply, **options),  # type: ignore
-                             self._say)
+                             self.say)
 
     def _item(self) -> tuple[bytes, str, tuple] | None:
         """The shown key, its type and the item under the value table's cursor."""
@@ -161,7 +156,7 @@ class RedisEditActions:
 
         self.app.push_screen(NameModal(f"TTL of {display_key(key)} in seconds (empty: never "
                                        "expire)", submit, placeholder="e.g. 3600"),
-                             self._say)
+                             self.say)
 
     def action_rename_key(self) -> None:
         key = self._selected()
@@ -175,14 +170,14 @@ class RedisEditActions:
             return f"Renamed to {display_key(new_key)}."
 
         self.app.push_screen(NameModal(f"Rename {display_key(key)}", submit,
-                                       value=display_key(key)), self._say)
+                                       value=display_key(key)), self.say)
 
     def _edit(self, change) -> None:
         async def run() -> None:
             try:
-                self._say(await change)
+                self.say(await change)
             except StudioError as error:
-                self._show_error(error)  # type: ignore[attr-defined]
+                self.show_error(error)  # type: ignore[attr-defined]
 
         self.run_worker(run(), group="redis-edit", exit_on_error=False)  # type: ignore
 
@@ -238,7 +233,7 @@ class RedisEditActions:
                        lambda v: self._saved(edits.zset_add(
                            key, member, v["score"], expected=float(score)), "ZADD"))
         else:
-            self._say(f"A {type_} item is not edited in place: add a new one (n) and remove the "
+            self.say(f"A {type_} item is not edited in place: add a new one (n) and remove the "
                       "old (x).")
 
     async def _saved(self, write, command: str) -> str:
@@ -252,7 +247,7 @@ class RedisEditActions:
             try:
                 old = await edits.string_value(key, limit=INLINE_LIMIT)
             except StudioError as error:
-                self._say(f"{error.detail} Press E to edit it in $EDITOR.")
+                self.say(f"{error.detail} Press E to edit it in $EDITOR.")
                 return
             self._form(f"Edit {display_key(key)}", [Field("value", "Value", display_key(old))],
                        lambda v: self._saved(edits.string_set(
@@ -318,7 +313,7 @@ class RedisEditActions:
                        [Field("fields", "Fields", placeholder="name=value name2=value2"),
                         Field("id", "ID", "*")], add_entry)
         else:
-            self._say(f"A {type_} has no items to add; e edits it.")
+            self.say(f"A {type_} has no items to add; e edits it.")
 
     def action_remove_item(self) -> None:
         target = self._item()
@@ -353,7 +348,7 @@ class RedisEditActions:
     def action_increment(self) -> None:
         target = self._item()
         if target is None or target[1] not in ("hash", "zset"):
-            self._say("Increments apply to hash fields and zset scores.")
+            self.say("Increments apply to hash fields and zset scores.")
             return
         key, type_, item = target
         edits = self.service.edits
@@ -371,7 +366,7 @@ class RedisEditActions:
 
     def action_filter_value(self) -> None:
         if self.shown is None or self.shown[1] not in ("hash", "set", "zset"):
-            self._say("Filters apply to hashes and sets (pattern) and zsets (score range).")
+            self.say("Filters apply to hashes and sets (pattern) and zsets (score range).")
             return
         key, type_ = self.shown
         by_score = type_ == "zset"
@@ -400,7 +395,7 @@ class RedisEditActions:
 
         def done(deleted: int | None) -> None:
             if deleted:
-                self._say(f"Deleted {deleted:,} key(s).")
+                self.say(f"Deleted {deleted:,} key(s).")
                 self.start_scan()  # type: ignore[attr-defined]
 
         self.app.push_screen(RedisBulkDeleteModal(  # type: ignore[attr-defined]
@@ -433,7 +428,7 @@ class RedisEditActions:
     # -- $EDITOR ------------------------------------------------------------------------------
     def action_open_editor(self) -> None:
         if self.shown is None or self.shown[1] not in ("string", "ReJSON-RL"):
-            self._say("$EDITOR opens strings and JSON documents; select one first.")
+            self.say("$EDITOR opens strings and JSON documents; select one first.")
             return
         self.edit_in_editor(*self.shown)
 
@@ -445,17 +440,17 @@ class RedisEditActions:
             current = await (edits.json_text(key, limit=EDITOR_LIMIT) if is_json
                              else edits.string_value(key, limit=EDITOR_LIMIT))
         except StudioError as error:
-            self._show_error(error)  # type: ignore[attr-defined]
+            self.show_error(error)  # type: ignore[attr-defined]
             return
         start = self._unsaved.pop(key, None) or (_pretty_json(current) if is_json else current)
         try:
             edited = await self._run_editor(start)
         except OSError as error:
-            self._say(f"Could not start the editor {self._editor()[0]!r}: {error.strerror}. "
+            self.say(f"Could not start the editor {self._editor()[0]!r}: {error.strerror}. "
                       "Set $EDITOR.")
             return
         if edited == current or (is_json and _same_json(edited, current)):
-            self._say("No change; nothing written.")
+            self.say("No change; nothing written.")
             return
         try:
             if is_json:
@@ -465,12 +460,12 @@ class RedisEditActions:
         except StudioError as error:
             self._unsaved[key] = edited
             kept = self._keep_copy(key, edited)
-            self._say(f"{error.title}: not saved. Your text is kept.")
+            self.say(f"{error.title}: not saved. Your text is kept.")
             self.notify(f"{error.detail}\nA copy is in {kept}. Press E to reopen your text.",
                         title=error.title, severity="error", timeout=15,  # type: ignore
                         markup=False)
             return
-        self._say(f"Saved {len(edited):,} bytes to {display_key(key)}.")
+        self.say(f"Saved {len(edited):,} bytes to {display_key(key)}.")
         self._reload(key)
 
     async def _run_editor(self, content: bytes) -> bytes:

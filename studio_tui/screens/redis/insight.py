@@ -15,7 +15,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import (
     Footer,
     Header,
@@ -27,6 +26,7 @@ from textual.widgets import (
 )
 
 from studio_tui.dialogs.confirm import ConfirmModal
+from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.errors import StudioError
 from studio_tui.services.redis.insight import (
     MemorySample,
@@ -43,6 +43,7 @@ from studio_tui.services.redis.insight import (
 from studio_tui.services.redis.keys import display_key
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
 from studio_tui.widgets.redis.key_list import format_bytes, format_ttl
+from studio_tui.widgets.chrome import Breadcrumb, StatusLine
 from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def _memory_figure(name: str, value: object) -> str:
     return str(value)
 
 
-class RedisInsightScreen(Screen[int | None]):
+class RedisInsightScreen(DatabaseScreen[int | None]):
     """Dismisses with a logical database number when the user picks one, else None."""
 
     CSS_PATH = "../../styles/redis_insight.tcss"
@@ -89,11 +90,10 @@ class RedisInsightScreen(Screen[int | None]):
         Binding("x", "reset_slowlog", "Reset slowlog", id="insight.reset_slowlog"),
     ]
 
-    def __init__(self, entry: "DatabaseEntry", service: "RedisService", where: str) -> None:
-        super().__init__()
-        self.entry = entry
-        self.service = service
-        self.where = where
+    service: "RedisService"
+
+    def __init__(self, entry: "DatabaseEntry", where: str, service: "RedisService") -> None:
+        super().__init__(entry, where, service)
         self.ops_history: deque[float] = deque(maxlen=HISTORY)
         self.memory_history: deque[float] = deque(maxlen=HISTORY)
         self.sample: MemorySample | None = None
@@ -103,8 +103,7 @@ class RedisInsightScreen(Screen[int | None]):
         db = "" if self.service.db is None else f" db {self.service.db}"
         yield Header()
         with Horizontal(id="top"):
-            yield Static(f"{self.where} › {self.entry.name}{db} › server", id="breadcrumb",
-                         markup=False)
+            yield Breadcrumb(f"{self.where} › {self.entry.name}{db} › server")
             yield Select([], prompt="node: first primary", id="node")
         with TabbedContent(id="tabs"):
             with TabPane("Overview", id="overview"):
@@ -130,7 +129,7 @@ class RedisInsightScreen(Screen[int | None]):
                 yield CatalogTable("Id", "When", "µs", "Command", "Client", id="slowlog-table")
             with TabPane("Clients", id="clients"):
                 yield CatalogTable(*[f.capitalize() for f in CLIENT_FIELDS], id="clients-table")
-        yield Static("", id="status", markup=False)
+        yield StatusLine()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -197,14 +196,14 @@ class RedisInsightScreen(Screen[int | None]):
     # -- everything else, on open and on r -------------------------------------------------------
     @work(group="insight-load", exclusive=True, exit_on_error=False, description="server info")
     async def load(self) -> None:
-        status = self.query_one("#status", Static)
+        status = self.status_line
         try:
             sections = await info_sections(self.service, self.node)
             stats = await memory_stats(self.service, self.node)
             slow = await slowlog(self.service, node=self.node)
             connected = await clients(self.service, self.node)
         except StudioError as error:
-            status.update(error_text(error))
+            self.show_error(error)
             return
         rows = {row.db: row for row in keyspace(sections)}
         current = await self.service.current_db()
@@ -261,6 +260,7 @@ class RedisInsightScreen(Screen[int | None]):
                                 f"{format_bytes(sample.bytes)} so far (Esc stops it).")
                 self._draw_sample(sample)
         except StudioError as error:
+            self.show_error(error)
             progress.update(error_text(error))
             return
         whole = "the whole keyspace" if sample.complete else f"a sample of {sample.sampled:,} keys"
@@ -296,7 +296,7 @@ class RedisInsightScreen(Screen[int | None]):
         try:
             await reset_slowlog(self.service, self.node)
         except StudioError as error:
-            self.query_one("#status", Static).update(error_text(error))
+            self.show_error(error)
             return
         self.load()
 

@@ -1,0 +1,74 @@
+"""What every dialog looks like: centred over a dimmed screen, narrow enough for 80x24, with a
+title, an error line and a row of buttons. Each dialog adds its own few rules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from textual.screen import ModalScreen
+
+if TYPE_CHECKING:
+    from studio_tui.app import StudioApp
+
+ResultType = TypeVar("ResultType")
+
+
+class Dialog(ModalScreen[ResultType]):
+    @property
+    def studio_app(self) -> "StudioApp":
+        return cast("StudioApp", self.app)
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+        background: $background 60%;
+    }
+    Dialog #dialog {
+        width: 72;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    Dialog #dialog.danger {
+        border: thick $error;
+    }
+    Dialog #dialog #title {
+        text-style: bold;
+        width: 100%;
+        padding: 0 0 1 0;
+    }
+    Dialog #dialog #error {
+        color: $text-error;
+        height: auto;
+    }
+    Dialog #dialog #buttons {
+        height: auto;
+        align-horizontal: right;
+        padding-top: 1;
+    }
+    Dialog #dialog #buttons Button {
+        margin-left: 1;
+        height: 1;
+        min-width: 10;
+        border: none;
+    }
+    Dialog Input {
+        border: none;
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    Dialog Input:focus {
+        background: $primary 25%;
+    }
+    Dialog Select > SelectCurrent {
+        border: none;
+        height: 1;
+        padding: 0 1;
+    }
+    Dialog Select:focus > SelectCurrent {
+        background: $primary 25%;
+    }
+    """
