@@ -8,6 +8,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from studio_tui.navigation import Navigator
+from studio_tui.frozen_heap import FrozenHeap
 from studio_tui.palette import CatalogCommands
 from studio_tui.problems import RecentProblems
 from studio_tui.screens.catalog.organizations import OrganizationsScreen
@@ -37,6 +38,7 @@ class StudioApp(App[None]):
         self.ui_state = UiState(studio.settings.data_dir / "ui-state.json")
         self.fatal_error: StudioError | None = None
         self.problems = RecentProblems()
+        self.frozen_heap = FrozenHeap()
 
     def on_mount(self) -> None:
         # An explicit STUDIO_TUI_THEME wins; otherwise the last theme chosen in the app.

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from studio_tui.app import StudioApp, make_app
+from studio_tui.screens.base import StudioScreen
 from studio_tui.services.studio import Studio
 from studio_tui.services.settings import Settings
 
@@ -45,14 +46,14 @@ def seed_now(home: Path, orgs: dict) -> None:
 async def settle(pilot, timeout: float = 20.0) -> None:
     """Wait until no worker of the app or its screens is running, then let the screen repaint.
     Polls rather than awaiting the workers: one may be cancelled (and replaced) meanwhile.
-    A key scan that paused itself (enough keys for now) counts as settled."""
+    Workers the screen says are parked (waiting on the user, such as a key scan that paused
+    itself with enough keys for now) count as settled."""
     app = pilot.app
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await pilot.pause()
-        scan_paused = getattr(app.screen, "scan_state", None) == "paused"
-        if all(worker.is_finished or (scan_paused and worker.group == "redis-scan")
-               for worker in app.workers):
+        parked = app.screen.parked_groups() if isinstance(app.screen, StudioScreen) else set()
+        if all(worker.is_finished or worker.group in parked for worker in app.workers):
             break
         await asyncio.sleep(0.02)
     else:

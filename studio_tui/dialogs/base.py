@@ -60,8 +60,13 @@ class Dialog(ModalScreen[ResultType]):
         padding: 0 1;
         background: $boost;
     }
+    /* Widgets' own :focus rules outrank the plain ones above, so repeat the border here. */
     Dialog Input:focus {
+        border: none;
         background: $primary 25%;
+    }
+    Dialog Input.-invalid, Dialog Input.-invalid:focus {
+        border: none;
     }
     Dialog Select > SelectCurrent {
         border: none;
@@ -69,6 +74,7 @@ class Dialog(ModalScreen[ResultType]):
         padding: 0 1;
     }
     Dialog Select:focus > SelectCurrent {
+        border: none;
         background: $primary 25%;
     }
     """

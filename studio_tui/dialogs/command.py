@@ -34,7 +34,7 @@ class CommandModal(ModalScreen[None]):
         height: auto;
         padding: 0 1;
     }
-    CommandModal Input {
+    CommandModal Input, CommandModal Input:focus {
         border: none;
         height: 1;
         background: $boost;

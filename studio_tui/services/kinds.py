@@ -28,6 +28,7 @@ class DatabaseKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class KindSpec:
     kind: DatabaseKind
+    package: str  # its packages' name in each layer: services/<package>/, screens/<package>/ …
     display_name: str  # "PostgreSQL", as the user knows it
     schemes: tuple[str, ...]  # URL schemes that name this kind
     default_port: int
@@ -48,7 +49,7 @@ class KindSpec:
 
 KINDS: dict[DatabaseKind, KindSpec] = {
     DatabaseKind.REDIS: KindSpec(
-        DatabaseKind.REDIS, "Redis", ("redis", "rediss", "unix", "redis+unix"), 6379,
+        DatabaseKind.REDIS, "redis", "Redis", ("redis", "rediss", "unix", "redis+unix"), 6379,
         BreakerConfig(call_timeout=1.0, threshold=0.70, reset=15.0, volume=10),
         PoolDefaults(acquire_timeout=10.0, idle_timeout=30.0, health_check_interval=30.0,
                      retries=3),
@@ -56,14 +57,14 @@ KINDS: dict[DatabaseKind, KindSpec] = {
         ("redis.asyncio", "redis.asyncio.cluster"), ("REDIS_URL",),
         "redis://user@host:6379/0", socket_schemes=("unix", "redis+unix")),
     DatabaseKind.MONGODB: KindSpec(
-        DatabaseKind.MONGODB, "MongoDB", ("mongodb", "mongodb+srv"), 27017,
+        DatabaseKind.MONGODB, "mongo", "MongoDB", ("mongodb", "mongodb+srv"), 27017,
         BreakerConfig(call_timeout=10.0, threshold=0.60, reset=45.0, volume=10),
         PoolDefaults(acquire_timeout=10.0, idle_timeout=30.0, health_check_interval=10.0,
                      retries=0),
         "studio_tui.services.drivers.mongo_driver:MongoConnection", ("pymongo",),
         ("MONGODB_URI",), "mongodb://user@host:27017/db", seed_lists=True),
     DatabaseKind.POSTGRES: KindSpec(
-        DatabaseKind.POSTGRES, "PostgreSQL", ("postgresql", "postgres"), 5432,
+        DatabaseKind.POSTGRES, "postgres", "PostgreSQL", ("postgresql", "postgres"), 5432,
         BreakerConfig(call_timeout=5.0, threshold=0.50, reset=30.0, volume=10),
         PoolDefaults(acquire_timeout=10.0, idle_timeout=30.0, health_check_interval=0.0,
                      retries=0),

@@ -4,7 +4,6 @@ cancels the old scan, and details are fetched only for the rows on screen."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,6 +33,7 @@ STATUS_EVERY = 0.25  # seconds between scan progress updates
 
 
 class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
+    FREEZES_HEAP = True  # a million keys in the list: keep full collections short
     CSS_PATH = "../../styles/redis_browser.tcss"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="nav.back"),
@@ -107,14 +107,9 @@ class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
                                     throttle=OpsThrottle(OPS_CAP[self.entry.tier]))
         self.query_one(KeyList).focus()
         self.start_scan()
-        # A full collection walks every tracked object, and with the app's widgets and modules
-        # that stalls the UI 60-100 ms here in the middle of a big scan. Freezing what exists
-        # now (long-lived while browsing) keeps collections small; unfreezing on the way out
-        # lets anything left from this screen be collected.
-        self.call_after_refresh(gc.freeze)
 
-    def on_unmount(self) -> None:
-        gc.unfreeze()
+    def parked_groups(self) -> set[str]:
+        return {"redis-scan"} if self.scan_state == "paused" else set()
 
     # -- scanning ---------------------------------------------------------------------------
     def start_scan(self) -> None:
