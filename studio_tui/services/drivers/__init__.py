@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studio_tui.services.drivers.base import DatabaseConnection
+from studio_tui.services.drivers.base import DatabaseConnection, operation_comment
 from studio_tui.services.drivers.mongo_driver import MongoConnection
 from studio_tui.services.drivers.postgres_driver import PostgresConnection
 from studio_tui.services.drivers.redis_driver import RedisConnection
@@ -32,4 +32,4 @@ def warm_drivers(kinds) -> None:
             importlib.import_module(module)
 
 
-__all__ = ["CONNECTION_CLASSES", "DatabaseConnection", "warm_drivers"]
+__all__ = ["CONNECTION_CLASSES", "DatabaseConnection", "operation_comment", "warm_drivers"]
