@@ -97,7 +97,9 @@ class ConnectionManager:
                   scope: str | None = None) -> T:
         """Run ``fn(handle)`` against the database, where ``handle`` is the driver's client or
         connection (addressing ``scope``, e.g. a Redis logical database, when given). Raises
-        StudioError only."""
+        StudioError only, or CancelledError when the awaiting task is cancelled: the operation is
+        then stopped on the server as far as it can be (``DatabaseConnection.cancel``). While
+        ``fn`` runs, ``drivers.base.operation_comment()`` names it uniquely."""
         slot = await self._slot(database_id)
         entry = slot.entry
         if write:
@@ -122,10 +124,11 @@ class ConnectionManager:
             limit = timeout or TIER_LIMITS[entry.tier].query_timeout
             async with asyncio.timeout(limit):
                 connection = await self._connection(slot)
-                async with connection.lease(scope) as handle:
+                # A cancel (the user's, or this timeout's) is stopped on the server in here.
+                async with connection.operation(operation, scope) as handle:
                     result = await fn(handle)
         except asyncio.CancelledError:
-            breaker.on_abandoned()
+            breaker.on_abandoned()  # the user let go: not the server's failure
             raise
         except BaseException as exc:
             error = self._map(slot, exc, timeout or TIER_LIMITS[entry.tier].query_timeout)

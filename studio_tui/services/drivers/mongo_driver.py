@@ -1,14 +1,22 @@
-"""MongoDB adapter: a pymongo AsyncMongoClient with pool events feeding the metrics."""
+"""MongoDB adapter: a pymongo AsyncMongoClient with pool events feeding the metrics, and command
+events noting what each operation has running on the server, so a cancel can stop it there."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from studio_tui.services.drivers.base import DatabaseConnection
+from studio_tui.services.drivers.base import (
+    DatabaseConnection,
+    RunningOperation,
+    current_operation,
+)
 from studio_tui.services.errors import (
     AuthenticationError,
     OperationTimeoutError,
@@ -19,7 +27,21 @@ from studio_tui.services.errors import (
     ValidationError,
 )
 from studio_tui.services.metrics import PoolStats
-from studio_tui.services.urls import DatabaseKind
+from studio_tui.services.kinds import DatabaseKind
+
+log = logging.getLogger(__name__)
+# Answers meaning "this server (or this user) cannot list or kill operations".
+_NO_OP_CONTROL = {13, 59, 115}  # Unauthorized, CommandNotFound, CommandNotSupported
+
+
+@dataclass
+class _Trail:
+    """What one operation has on the server: commands sent and not yet answered (request id →
+    (command name, server connection id, cursor id of a getMore, session id)), and open cursors
+    (id → (namespace, session id))."""
+
+    in_flight: dict[int, tuple[str, int | None, int, Any]] = field(default_factory=dict)
+    cursors: dict[int, tuple[str, Any]] = field(default_factory=dict)
 
 
 def _pool_listener_class():
@@ -55,6 +77,60 @@ def _pool_listener_class():
     return PoolCounter
 
 
+def _command_trail_class():
+    from pymongo import monitoring
+
+    def trail() -> _Trail | None:
+        operation = current_operation()
+        if operation is None:
+            return None
+        if operation.state is None:
+            operation.state = _Trail()
+        return operation.state
+
+    class CommandTrail(monitoring.CommandListener):
+        """Notes, per running operation, its unanswered commands and its open cursors. pymongo
+        publishes these events from the task that sends the command, so the operation is known."""
+
+        def started(self, event):
+            noted = trail()
+            if noted is None:
+                return
+            command = event.command
+            getmore = command.get("getMore", 0) if event.command_name == "getMore" else 0
+            noted.in_flight[event.request_id] = (event.command_name, event.server_connection_id,
+                                                 int(getmore or 0), command.get("lsid"))
+            if event.command_name == "killCursors":
+                for cursor_id in command.get("cursors", ()):
+                    noted.cursors.pop(int(cursor_id), None)
+
+        def succeeded(self, event):
+            noted = trail()
+            if noted is None:
+                return
+            _, _, getmore, session = noted.in_flight.pop(event.request_id, ("", None, 0, None))
+            cursor = event.reply.get("cursor") if isinstance(event.reply, dict) else None
+            if not isinstance(cursor, dict):
+                return
+            cursor_id = int(cursor.get("id", 0) or 0)
+            if cursor_id:
+                noted.cursors[cursor_id] = (str(cursor.get("ns", "")), session)
+            elif getmore:
+                noted.cursors.pop(getmore, None)  # exhausted
+
+        def failed(self, event):
+            noted = trail()
+            failure = event.failure if isinstance(event.failure, dict) else {}
+            if noted is None or ("errtype" in failure and "code" not in failure):
+                # Cut off on this side (a cancel, a lost connection): the server may still be
+                # running it, so it stays noted as unanswered.
+                return
+            _, _, getmore, _ = noted.in_flight.pop(event.request_id, ("", None, 0, None))
+            noted.cursors.pop(getmore, None)
+
+    return CommandTrail
+
+
 class MongoConnection(DatabaseConnection):
     kind = DatabaseKind.MONGODB
 
@@ -80,6 +156,7 @@ class MongoConnection(DatabaseConnection):
 
         await self._reachable()
         self._listener = _pool_listener_class()(self._on_acquire)
+        self._op_control: bool | None = None  # can this server list and kill operations?
         try:
             self.client = AsyncMongoClient(
                 self._url,
@@ -93,7 +170,7 @@ class MongoConnection(DatabaseConnection):
                 socketTimeoutMS=int(self.limits.query_timeout * 1000),
                 waitQueueTimeoutMS=int(self.pool.acquire_timeout * 1000),
                 appname="studio-tui",
-                event_listeners=[self._listener],
+                event_listeners=[self._listener, _command_trail_class()()],
             )
         except (ConfigurationError, InvalidURI) as exc:
             raise ValidationError(f"The MongoDB URL is not usable: {exc}.",
@@ -104,6 +181,75 @@ class MongoConnection(DatabaseConnection):
         self._no_scope(scope)
         # The client checks a connection out per operation; waits surface as WaitQueueTimeoutError.
         yield self.client
+
+    async def cancel(self, operation: RunningOperation) -> None:
+        """killOp what the operation still runs on the server, then killCursors its open
+        cursors. pymongo closes a connection whose reply was cut off, and a real mongod (4.2+)
+        ends a read whose client went away, but not a write: hence the killOp."""
+        noted: _Trail | None = operation.state
+        if noted is None:
+            return
+        steps = [partial(self._kill_cursor, operation, cursor_id, namespace, session)
+                 for cursor_id, (namespace, session) in noted.cursors.items()]
+        if noted.in_flight and self._op_control is not False:
+            steps.insert(0, partial(self._kill_ops, operation, list(noted.in_flight.values())))
+        noted.cursors.clear()
+        for step in steps:  # one refused step does not keep the others from running
+            try:
+                await step()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("%s: stopping %s on the server: %r", self.label, operation.name, exc)
+
+    async def _kill_cursor(self, operation: RunningOperation, cursor_id: int, namespace: str,
+                           session: Any) -> None:
+        from pymongo.errors import OperationFailure
+
+        database, _, collection = namespace.partition(".")
+        try:
+            reply = await self.client[database].command("killCursors", collection,
+                                                        cursors=[cursor_id])
+            outcome = "killed" if reply.get("cursorsKilled") else "not found"
+        except OperationFailure as exc:
+            # With access control on, mongod lets only the cursor's own session kill it, and
+            # pymongo sends this command in a session of its own; killing that session (the
+            # cancelled operation's, still bound to its open cursor) ends the cursor instead.
+            if exc.code != 13 or not session:
+                raise
+            await self.client.admin.command("killSessions", [session])
+            outcome = "killed with its session"
+        log.info("%s: cancelled %s, killCursors %s: %s", self.label, operation.name, cursor_id,
+                 outcome)
+
+    async def _kill_ops(self, operation: RunningOperation,
+                        in_flight: list[tuple[str, int | None, int, Any]]) -> None:
+        """Find the operation's commands by its comment, or by the server connection they were
+        sent on and their name, and killOp them. ``currentOp`` with ``$ownOps`` lets a user
+        without the inprog privilege see (and kill) their own operations."""
+        from pymongo.errors import OperationFailure
+
+        sent = {(connection_id, name) for name, connection_id, _, _ in in_flight if connection_id}
+        query: dict[str, Any] = {"currentOp": 1, "$ownOps": True, "$or": [
+            {"command.comment": operation.tag},
+            {"connectionId": {"$in": sorted({connection_id for connection_id, _ in sent})}}]}
+        try:
+            listing = await self.client.admin.command(query)
+        except OperationFailure as exc:
+            if exc.code not in _NO_OP_CONTROL:
+                raise
+            self._op_control = False
+            log.info("%s cannot list operations (%s); cancels close cursors only", self.label, exc)
+            return
+        self._op_control = True
+        for entry in listing.get("inprog", ()):
+            command = entry.get("command") or {}
+            # Filtered again here: a server may ignore currentOp's filter.
+            ours = command.get("comment") == operation.tag or \
+                (entry.get("connectionId"), next(iter(command), None)) in sent
+            if entry.get("opid") is None or entry.get("type", "op") != "op" or not ours:
+                continue
+            reply = await self.client.admin.command("killOp", op=entry["opid"])
+            log.info("%s: cancelled %s, killOp %s (%s): %s", self.label, operation.name,
+                     entry["opid"], entry.get("op"), reply.get("info", "sent"))
 
     async def ping(self, handle: Any) -> None:
         await handle.admin.command("ping")

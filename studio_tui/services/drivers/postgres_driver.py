@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from studio_tui.services.drivers.base import DatabaseConnection
+from studio_tui.services.drivers.base import DatabaseConnection, RunningOperation
 from studio_tui.services.errors import (
     AuthenticationError,
     ConnectionFailedError,
@@ -21,7 +21,7 @@ from studio_tui.services.errors import (
     UnavailableError,
 )
 from studio_tui.services.metrics import PoolStats
-from studio_tui.services.urls import DatabaseKind
+from studio_tui.services.kinds import DatabaseKind
 
 
 class PostgresConnection(DatabaseConnection):
@@ -63,6 +63,37 @@ class PostgresConnection(DatabaseConnection):
             yield connection
         finally:
             await self._pool.release(connection)
+
+    async def cancel(self, operation: RunningOperation) -> None:
+        """Stop the leased connection's query on the server and leave the connection idle.
+
+        asyncpg itself sends a CancelRequest when the task awaiting a query is cancelled, and runs
+        no further command on that connection until the server acknowledges it: the probe below
+        therefore waits for that acknowledgement (an error reply, e.g. in an aborted transaction,
+        is an answer too). A query that ran outside the cancelled await (in a task the operation
+        started) got no CancelRequest: asyncpg refuses the probe as "in progress", so the backend is
+        cancelled by its pid from another connection and this one is discarded."""
+        import asyncpg
+
+        connection = operation.handle
+        if connection is None or connection.is_closed():
+            return
+        try:
+            await connection.execute("SELECT 1")
+        except asyncpg.PostgresError:
+            pass
+        except asyncpg.InterfaceError:
+            pid = connection.get_server_pid()
+            try:
+                async with self._pool.acquire(timeout=self.cancel_timeout) as other:
+                    await other.execute("SELECT pg_cancel_backend($1)", pid)
+            finally:
+                connection.terminate()
+
+    def abandon(self, operation: RunningOperation) -> None:
+        # Unacknowledged: the connection may still be busy; the pool opens a fresh one instead.
+        if operation.handle is not None and not operation.handle.is_closed():
+            operation.handle.terminate()
 
     async def ping(self, handle: Any) -> None:
         await handle.fetchval("SELECT 1")

@@ -1,13 +1,19 @@
-"""Redis adapter: one redis.asyncio client over a blocking pool that queues up to the acquire timeout."""
+"""Redis adapter: one redis.asyncio client over a blocking pool that queues up to the acquire timeout.
+
+Cancelling: Redis runs each command to its end and cannot be told to stop one, so a cancelled
+operation is stopped between commands. Once it is cancelled, any command it (or a task it started)
+would still send is refused before a connection is taken; and a connection given back by a task
+being cancelled, whose reply may be half read, is disconnected before it returns to the pool."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from studio_tui.services.drivers.base import DatabaseConnection
+from studio_tui.services.drivers.base import DatabaseConnection, refuse_if_cancelled
 from studio_tui.services.errors import (
     AuthenticationError,
     PermissionDeniedError,
@@ -19,7 +25,7 @@ from studio_tui.services.errors import (
     ValidationError,
 )
 from studio_tui.services.metrics import PoolStats
-from studio_tui.services.urls import DatabaseKind
+from studio_tui.services.kinds import DatabaseKind
 
 
 def _metered_pool_class():
@@ -34,6 +40,7 @@ def _metered_pool_class():
             super().__init__(*args, **kwargs)
 
         async def get_connection(self, command_name=None, *keys, **options):  # noqa: ARG002
+            refuse_if_cancelled()
             self.waiting += 1
             started = time.perf_counter()
             try:
@@ -42,6 +49,13 @@ def _metered_pool_class():
                 self.waiting -= 1
                 self.on_acquire(time.perf_counter() - started)
 
+        async def release(self, connection) -> None:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # redis-py drops a connection interrupted mid-reply itself; make sure of it.
+                await connection.disconnect(nowait=True)
+            await super().release(connection)
+
         def counts(self) -> tuple[int, int]:
             """(total, available) connections."""
             available = len(getattr(self, "_available_connections", ()))
@@ -49,6 +63,19 @@ def _metered_pool_class():
             return available + in_use, available
 
     return MeteredBlockingPool
+
+
+def _guarded_cluster_class():
+    from redis.asyncio.cluster import RedisCluster
+
+    class GuardedRedisCluster(RedisCluster):
+        """Routes commands to nodes' own connections, so the pool's refusal is repeated here."""
+
+        async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+            refuse_if_cancelled()
+            return await super().execute_command(*args, **kwargs)
+
+    return GuardedRedisCluster
 
 
 class RedisConnection(DatabaseConnection):
@@ -67,13 +94,12 @@ class RedisConnection(DatabaseConnection):
             self.cluster = True
 
     async def _cluster_client(self) -> Any:
-        from redis.asyncio.cluster import RedisCluster
         from redis.asyncio.connection import parse_url
 
         options = parse_url(self._url)
         options.pop("db", None)  # a cluster has database 0 only
         options.pop("connection_class", None)
-        client = RedisCluster(
+        client = _guarded_cluster_class()(
             max_connections=self.limits.max_pool,
             socket_connect_timeout=self.limits.connect_timeout,
             socket_timeout=self.limits.query_timeout,
