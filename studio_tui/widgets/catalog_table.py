@@ -34,11 +34,12 @@ class CatalogTable(Vertical):
     """
     BINDINGS = [Binding("slash", "start_filter", "Filter", id="list.filter")]
 
+    @dataclass
     class RowChosen(Message):
-        def __init__(self, table: "CatalogTable", key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
+        """Enter (or a click) on the row ``key``."""
+
+        table: "CatalogTable"
+        key: str
 
         @property
         def control(self) -> "CatalogTable":

@@ -3,6 +3,7 @@ million keys cost memory for the keys and nothing more (Textual's Line API)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -63,29 +64,28 @@ class KeyList(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, repaint=False)
 
+    @dataclass
     class Highlighted(Message, bubble=True):
         """The cursor moved to ``key`` (None when the list is empty)."""
 
-        def __init__(self, key: bytes | None) -> None:
-            super().__init__()
-            self.key = key
+        key: bytes | None
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, KeyList.Highlighted)
 
+    @dataclass
     class MarksChanged(Message, bubble=True):
         """How many keys are marked now."""
 
-        def __init__(self, count: int) -> None:
-            super().__init__()
-            self.count = count
+        count: int
 
+    @dataclass
     class VisibleChanged(Message, bubble=True):
         """Rows [start, end) are on screen: time to fetch their details, or more keys."""
 
-        def __init__(self, start: int, end: int, total: int) -> None:
-            super().__init__()
-            self.start, self.end, self.total = start, end, total
+        start: int
+        end: int
+        total: int
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, KeyList.VisibleChanged)

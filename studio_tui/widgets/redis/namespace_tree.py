@@ -3,6 +3,7 @@ scan has found so far; deeper levels and key leaves are added only when a node i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import Tree
@@ -16,10 +17,11 @@ FANOUT = 100  # namespaces shown per level, biggest first
 class NamespaceTree(Tree[object]):
     """Node data is ("prefix", name) or ("key", key)."""
 
+    @dataclass
     class KeyHighlighted(Message, bubble=True):
-        def __init__(self, key: bytes) -> None:
-            super().__init__()
-            self.key = key
+        """The cursor is on a key (not a namespace)."""
+
+        key: bytes
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("keys", id=id)
