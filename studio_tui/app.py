@@ -76,6 +76,7 @@ class StudioApp(App[None]):
         self.exit(return_code=2)
 
     async def on_unmount(self) -> None:
+        self.frozen_heap.thaw()
         await self.studio.close()
 
 

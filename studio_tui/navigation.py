@@ -59,11 +59,14 @@ class Navigator:
 
     def warm(self, kinds) -> None:
         """Import the drivers of ``kinds`` in a thread, ahead of opening one."""
-        from functools import partial
-
         from studio_tui.services.kinds import warm_drivers
 
-        self.app.run_worker(partial(warm_drivers, list(kinds)), thread=True,
+        def warm_then_freeze() -> None:
+            warm_drivers(list(kinds))
+            # The driver modules are long-lived too: out of the collector's walks with the rest.
+            self.app.call_from_thread(self.app.frozen_heap.freeze_long_lived)
+
+        self.app.run_worker(warm_then_freeze, thread=True,
                             group="warm-drivers", exit_on_error=False,
                             description="import drivers")
 
@@ -78,6 +81,7 @@ class Navigator:
         where = f"{org.name} › {project.name}"
         from studio_tui.screens.browsers import browser_for
 
+        self.app.frozen_heap.before_browser()
         self.app.push_screen(browser_for(entry.kind)(entry, where))
 
     # -- `:` commands ---------------------------------------------------------------------------

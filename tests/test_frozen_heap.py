@@ -1,4 +1,5 @@
-"""The app's one place for garbage-collection pauses: stacked holders, counted."""
+"""The app's one place for garbage-collection pauses: freeze what is long-lived, before any
+browser, and never freeze a browser's data."""
 
 from __future__ import annotations
 
@@ -7,27 +8,26 @@ import gc
 from studio_tui.frozen_heap import FrozenHeap
 
 
-def test_a_browser_closing_on_top_of_another_leaves_the_heap_frozen_for_the_one_below():
-    heap, below, above = FrozenHeap(), object(), object()
+def test_what_exists_before_the_first_browser_is_frozen():
+    heap = FrozenHeap()
     try:
-        heap.hold(below)
-        heap.hold(above)
-        heap.release(above)
-        assert heap.held and gc.get_freeze_count() > 0
-        heap.release(below)
-        assert not heap.held and gc.get_freeze_count() == 0
+        long_lived = [object()]
+        heap.freeze_long_lived()
+        assert gc.get_freeze_count() >= 1 and heap.freezes == 1
+        del long_lived
     finally:
         gc.unfreeze()
 
 
-def test_releasing_twice_or_without_a_hold_changes_nothing():
-    heap, holder, stranger = FrozenHeap(), object(), object()
+def test_nothing_is_frozen_once_a_browser_has_been_built():
+    heap = FrozenHeap()
     try:
-        heap.hold(holder)
-        heap.release(stranger)
-        assert gc.get_freeze_count() > 0
-        heap.release(holder)
-        heap.release(holder)
-        assert gc.get_freeze_count() == 0
+        heap.before_browser()
+        frozen = gc.get_freeze_count()
+        browser_data = [[n] for n in range(1000)]  # tracked objects a browser would hold
+        heap.freeze_long_lived()
+        heap.before_browser()
+        assert gc.get_freeze_count() == frozen and heap.freezes == 1
+        del browser_data
     finally:
         gc.unfreeze()

@@ -67,20 +67,9 @@ class DatabaseScreen(StudioScreen[ResultType]):
     with the entry and where it sits, ``org › project``) or one of its tools, which also get the
     browser's service."""
 
-    # Browsers that hold big data sets keep the heap frozen while open (see frozen_heap.py).
-    FREEZES_HEAP = False
-
     def __init__(self, entry: "DatabaseEntry", where: str, service: Any = None) -> None:
         super().__init__()
         self.entry = entry
         self.where = where
         if service is not None:
             self.service = service
-
-    def on_mount(self) -> None:
-        if self.FREEZES_HEAP:
-            # After the first paint: what the screen built is long-lived while browsing.
-            self.call_after_refresh(self.studio_app.frozen_heap.hold, self)
-
-    def on_unmount(self) -> None:
-        self.studio_app.frozen_heap.release(self)

@@ -80,9 +80,15 @@ def spec_of(kind: DatabaseKind) -> KindSpec:
     return KINDS[kind]
 
 
+# Opening any database decrypts its URL first: the cipher is imported ahead with the drivers.
+CIPHER_MODULES = ("cryptography.hazmat.primitives.ciphers.aead", "cryptography.exceptions")
+
+
 def warm_drivers(kinds: Iterable[DatabaseKind]) -> None:
     """Import the drivers of ``kinds`` now (blocking: run it in a thread while the user reads a
     list, so opening the first database does not pay for the import)."""
+    for module in CIPHER_MODULES:
+        importlib.import_module(module)
     for kind in set(kinds):
         for module in KINDS[kind].driver_modules:
             importlib.import_module(module)

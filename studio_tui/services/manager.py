@@ -7,10 +7,11 @@ permission (rbac, read-only) → entry → decrypted URL (vault) → pool (opene
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -122,11 +123,15 @@ class ConnectionManager:
         started = time.perf_counter()
         try:
             limit = timeout or TIER_LIMITS[entry.tier].query_timeout
-            async with asyncio.timeout(limit):
-                connection = await self._connection(slot)
-                # A cancel (the user's, or this timeout's) is stopped on the server in here.
-                async with connection.operation(operation, scope) as handle:
-                    result = await fn(handle)
+
+            async def body() -> T:
+                async with asyncio.timeout(limit):
+                    connection = await self._connection(slot)
+                    # A cancel (the user's, or this timeout's) is stopped on the server in here.
+                    async with connection.operation(operation, scope) as handle:
+                        return await fn(handle)
+
+            result = await _in_own_context(body())
         except asyncio.CancelledError:
             breaker.on_abandoned()  # the user let go: not the server's failure
             raise
@@ -241,8 +246,8 @@ class ConnectionManager:
     # -- idle reaping and shutdown ------------------------------------------------------------
     def _ensure_reaper(self) -> None:
         if self._reaper is None or self._reaper.done():
-            self._reaper = asyncio.get_running_loop().create_task(self._reap_forever(),
-                                                                  name="studio-idle-reaper")
+            self._reaper = asyncio.get_running_loop().create_task(
+                self._reap_forever(), name="studio-idle-reaper", context=contextvars.Context())
 
     async def _reap_forever(self) -> None:
         interval = max(0.05, min(30.0, self.idle_timeout / 2))
@@ -344,3 +349,17 @@ class ConnectionManager:
                 await connection.close()
         return ProbeResult(target.kind.value, round((time.perf_counter() - started) * 1000, 2),
                            version)
+
+
+async def _in_own_context(operation: Coroutine[Any, Any, T]) -> T:
+    """Await ``operation`` in a task with an empty context. What it opens outlives the caller: a
+    pool's sockets register their read callbacks, and the reaper its task, with the context
+    current at the time. Run from a UI worker, that context holds the worker, and through it the
+    screen, so a closed browser would stay in memory as long as the pool. A cancel of the caller
+    reaches the task, and the caller waits for it to stop (on the server, too)."""
+    task = asyncio.get_running_loop().create_task(operation, context=contextvars.Context())
+    result = await task
+    current = asyncio.current_task()
+    if current is not None and current.cancelling():
+        raise asyncio.CancelledError  # cancelled while the operation swallowed the cancel
+    return result

@@ -93,6 +93,8 @@ class CatalogScreen(StudioScreen[None]):
         message, self._next_status = self._next_status, None
         self.say(message or (" · ".join(notices) if notices else self.summary(rows)))
         self.after_load(rows)
+        # What the app built so far lives as long as the app: keep it out of full collections.
+        self.call_after_refresh(self.studio_app.frozen_heap.freeze_long_lived)
 
     def after_load(self, rows: list[CatalogRow]) -> None:
         """Hook for follow-up work once the rows are on screen."""

@@ -33,7 +33,6 @@ STATUS_EVERY = 0.25  # seconds between scan progress updates
 
 
 class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
-    FREEZES_HEAP = True  # a million keys in the list: keep full collections short
     CSS_PATH = "../../styles/redis_browser.tcss"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="nav.back"),
