@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.screen import Screen
 
 from studio_tui.services.errors import StudioError
@@ -23,6 +24,7 @@ ResultType = TypeVar("ResultType")
 
 
 class StudioScreen(Screen[ResultType]):
+    BINDINGS = [Binding("escape,backspace", "back", "Back", id="nav.back")]
     @property
     def studio_app(self) -> "StudioApp":
         """The app, typed: the one place a screen reaches for it."""
@@ -55,6 +57,9 @@ class StudioScreen(Screen[ResultType]):
         crumbs = self.query(Breadcrumb)
         self.studio_app.problems.add(error, str(crumbs.first().content) if crumbs else "")
         self.say(error_text(error))
+
+    def action_back(self) -> None:
+        self.dismiss()
 
     def parked_groups(self) -> set[str]:
         """Worker groups that wait on the user rather than on I/O (a scan paused until more keys

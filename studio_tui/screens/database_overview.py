@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 class DatabaseOverviewScreen(DatabaseScreen[None]):
     CSS_PATH = "../styles/database_overview.tcss"
     BINDINGS = [
-        Binding("escape,backspace", "app.pop_screen", "Back", id="nav.back"),
         Binding("t", "test", "Test again", id="overview.test"),
     ]
 

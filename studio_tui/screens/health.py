@@ -33,7 +33,6 @@ def _ms(seconds: float | None) -> str:
 class HealthScreen(StudioScreen[None]):
     CSS_PATH = "../styles/health.tcss"
     BINDINGS = [
-        Binding("escape,backspace", "app.pop_screen", "Back", id="nav.back"),
         Binding("p", "probe", "Probe now", id="health.probe"),
     ]
 

@@ -20,7 +20,6 @@ class CatalogScreen(StudioScreen[None]):
     COLUMNS: tuple[str, ...] = ()
     IS_ROOT = False
     BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="nav.back"),
         Binding("r", "refresh", "Refresh", id="list.refresh"),
     ]
 

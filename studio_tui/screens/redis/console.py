@@ -63,8 +63,9 @@ def render_reply(reply: Any, indent: int = 0) -> Text:
 
 class RedisConsoleScreen(DatabaseScreen[None]):
     CSS_PATH = "../../styles/redis_console.tcss"
+    inherit_bindings = False  # backspace edits the command; only escape goes back
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="nav.back"),
+        Binding("escape", "back", "Back", id="nav.back"),
         Binding("ctrl+r", "run", "Run", priority=True, id="console.run"),
         Binding("ctrl+up", "history(-1)", "Previous", id="console.history_back"),
         Binding("ctrl+down", "history(1)", "Next", id="console.history_forward"),

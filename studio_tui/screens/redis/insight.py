@@ -84,7 +84,6 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
 
     CSS_PATH = "../../styles/redis_insight.tcss"
     BINDINGS = [
-        Binding("escape", "back", "Back", id="nav.back"),
         Binding("r", "refresh", "Refresh", id="insight.refresh"),
         Binding("a", "analyze_memory", "Analyze memory", id="insight.analyze"),
         Binding("x", "reset_slowlog", "Reset slowlog", id="insight.reset_slowlog"),
