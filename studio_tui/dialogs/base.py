@@ -61,6 +61,7 @@ class Dialog(ModalScreen[ResultType]):
         background: $boost;
     }
     Dialog Input:focus {
+        border: none;
         background: $primary 25%;
     }
     Dialog Select > SelectCurrent {
