@@ -25,7 +25,7 @@ from studio_tui.dialogs.fields import Field, FieldsModal
 from studio_tui.dialogs.name import NameModal
 from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.redis.bulk import SET_OPERATIONS, describe_keys, set_algebra
-from studio_tui.services.redis.edits import CREATABLE_TYPES
+from studio_tui.services.redis.edits import CREATABLE_TYPES, RedisEdits
 from studio_tui.services.redis.keys import display_key, parse_key
 from studio_tui.widgets.redis.key_list import KeyList, format_bytes
 from studio_tui.widgets.redis.value_panel import ValuePanel
@@ -128,7 +128,7 @@ class RedisEditActions:
         from studio_tui.services.redis.bulk import describe_keys
 
         async def delete() -> str:
-            deleted = await self.service.delete(marked)
+            deleted = await RedisEdits(self.service).delete(marked)
             self.query_one(KeyList).remove_many(marked)
             return f"Deleted {deleted:,} of {len(marked):,} marked key(s)."
 
@@ -139,7 +139,7 @@ class RedisEditActions:
             lambda confirmed: self._edit(delete()) if confirmed else None)
 
     async def _delete(self, key: bytes) -> str:
-        await self.service.delete([key])
+        await RedisEdits(self.service).delete([key])
         self.query_one(KeyList).remove(key)
         return f"Deleted {display_key(key)}."
 
@@ -150,7 +150,7 @@ class RedisEditActions:
 
         async def submit(text: str) -> str:
             text = text.strip()
-            await self.service.set_ttl(key, _ttl_seconds(text))
+            await RedisEdits(self.service).set_ttl(key, _ttl_seconds(text))
             self.query_one(KeyList).set_infos(await self.service.key_infos([key]))
             return f"TTL of {display_key(key)} set to {text + ' s' if text else 'never expire'}."
 
@@ -165,7 +165,7 @@ class RedisEditActions:
 
         async def submit(text: str) -> str:
             new_key = parse_key(text)
-            await self.service.rename(key, new_key)
+            await RedisEdits(self.service).rename(key, new_key)
             self.query_one(KeyList).replace(key, new_key)
             return f"Renamed to {display_key(new_key)}."
 
@@ -182,7 +182,7 @@ class RedisEditActions:
         self.run_worker(run(), group="redis-edit", exit_on_error=False)  # type: ignore
 
     def action_new_key(self) -> None:
-        edits = self.service.edits
+        edits = RedisEdits(self.service)
 
         async def create(values: dict[str, str]) -> str:
             key = parse_key(values["key"])
@@ -213,7 +213,7 @@ class RedisEditActions:
         if target is None:
             return
         key, type_, item = target
-        edits = self.service.edits
+        edits = RedisEdits(self.service)
         if type_ == "hash":
             field, old = item
             self._form(f"{display_key(key)} › {display_key(field)}",
@@ -241,11 +241,11 @@ class RedisEditActions:
         return f"{command} done."
 
     def _edit_string_inline(self, key: bytes) -> None:
-        edits = self.service.edits
+        edits = RedisEdits(self.service)
 
         async def load() -> None:
             try:
-                old = await edits.string_value(key, limit=INLINE_LIMIT)
+                old = await self.service.string_value(key, limit=INLINE_LIMIT)
             except StudioError as error:
                 self.say(f"{error.detail} Press E to edit it in $EDITOR.")
                 return
@@ -261,7 +261,7 @@ class RedisEditActions:
         if self.shown is None:
             return
         key, type_ = self.shown
-        edits = self.service.edits
+        edits = RedisEdits(self.service)
         if type_ == "hash":
             async def add_field(v: dict[str, str]) -> str:
                 await edits.hash_set(key, parse_key(v["field"]), parse_key(v["value"]),
@@ -320,7 +320,7 @@ class RedisEditActions:
         if target is None:
             return
         key, type_, item = target
-        edits = self.service.edits
+        edits = RedisEdits(self.service)
         removals = {
             "hash": (f"field {display_key(item[0])}",
                      lambda: edits.hash_delete(key, item[0], expected=item[1])),
@@ -351,7 +351,7 @@ class RedisEditActions:
             self.say("Increments apply to hash fields and zset scores.")
             return
         key, type_, item = target
-        edits = self.service.edits
+        edits = RedisEdits(self.service)
 
         async def apply(v: dict[str, str]) -> str:
             if type_ == "hash":
@@ -410,7 +410,8 @@ class RedisEditActions:
         async def run(v: dict[str, str]) -> str:
             keys = [parse_key(k) for k in v["keys"].split()]
             store = parse_key(v["store"].strip()) if v["store"].strip() else None
-            result = await set_algebra(self.service, v["operation"], keys, store=store)
+            result = await set_algebra(RedisEdits(self.service), v["operation"], keys,
+                                       store=store)
             if store is not None:
                 return f"Stored {result.count:,} member(s) in {display_key(store)}."
             self.query_one(ValuePanel).show_members(  # type: ignore[attr-defined]
@@ -434,11 +435,11 @@ class RedisEditActions:
 
     @work(group="redis-editor", exclusive=True, exit_on_error=False, description="$EDITOR")
     async def edit_in_editor(self, key: bytes, type_: str) -> None:
-        edits = self.service.edits
+        edits = RedisEdits(self.service)
         is_json = type_ == "ReJSON-RL"
         try:
-            current = await (edits.json_text(key, limit=EDITOR_LIMIT) if is_json
-                             else edits.string_value(key, limit=EDITOR_LIMIT))
+            current = await (self.service.json_text(key, limit=EDITOR_LIMIT) if is_json
+                             else self.service.string_value(key, limit=EDITOR_LIMIT))
         except StudioError as error:
             self.show_error(error)  # type: ignore[attr-defined]
             return
