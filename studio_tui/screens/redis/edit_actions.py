@@ -5,24 +5,16 @@ writes; the forms stay open with the user's input when that happens."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shlex
-import shutil
-import subprocess
-import tempfile
-import time
-from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.app import SuspendNotSupported
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select
 
 from studio_tui.dialogs.confirm import ConfirmModal
 from studio_tui.dialogs.fields import Field, FieldsModal
 from studio_tui.dialogs.name import NameModal
+from studio_tui import external_editor
 from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.redis.bulk import SET_OPERATIONS, describe_keys, set_algebra
 from studio_tui.services.redis.edits import CREATABLE_TYPES, RedisEdits
@@ -35,13 +27,6 @@ if TYPE_CHECKING:
 
 EDITOR_LIMIT = 16 << 20  # bytes; bigger strings are paged in the viewer, not edited whole
 INLINE_LIMIT = 64 << 10  # the one-line form edits strings up to this size
-
-
-def editor_command(env: Mapping[str, str]) -> list[str]:
-    for name in ("VISUAL", "EDITOR"):
-        if env.get(name):
-            return shlex.split(env[name])
-    return [next((e for e in ("sensible-editor", "nano", "vi") if shutil.which(e)), "vi")]
 
 
 def _pretty_json(text: bytes) -> bytes:
@@ -445,10 +430,10 @@ class RedisEditActions:
             return
         start = self._unsaved.pop(key, None) or (_pretty_json(current) if is_json else current)
         try:
-            edited = await self._run_editor(start)
-        except OSError as error:
-            self.say(f"Could not start the editor {self._editor()[0]!r}: {error.strerror}. "
-                      "Set $EDITOR.")
+            edited = await external_editor.edit_in_editor(
+                self.app, start, ".txt")  # type: ignore[arg-type]
+        except external_editor.EditorNotStarted as problem:
+            self.say(str(problem))
             return
         if edited == current or (is_json and _same_json(edited, current)):
             self.say("No change; nothing written.")
@@ -460,7 +445,9 @@ class RedisEditActions:
                 await edits.string_set(key, edited, expected=current)
         except StudioError as error:
             self._unsaved[key] = edited
-            kept = self._keep_copy(key, edited)
+            kept = external_editor.keep_unsaved_copy(
+                self.app.studio.settings.data_dir,  # type: ignore[attr-defined]
+                display_key(key), edited, ".txt")
             self.say(f"{error.title}: not saved. Your text is kept.")
             self.notify(f"{error.detail}\nA copy is in {kept}. Press E to reopen your text.",
                         title=error.title, severity="error", timeout=15,  # type: ignore
@@ -468,29 +455,3 @@ class RedisEditActions:
             return
         self.say(f"Saved {len(edited):,} bytes to {display_key(key)}.")
         self._reload(key)
-
-    async def _run_editor(self, content: bytes) -> bytes:
-        with tempfile.TemporaryDirectory(prefix="studio-tui-") as folder:
-            path = Path(folder) / "value.txt"
-            path.write_bytes(content)
-            command = [*self._editor(), str(path)]
-            try:
-                with self.app.suspend():  # type: ignore[attr-defined]
-                    subprocess.run(command, check=False)
-            except SuspendNotSupported:  # no terminal to hand over (e.g. headless)
-                await asyncio.to_thread(subprocess.run, command, check=False,
-                                        stdin=subprocess.DEVNULL)
-            return path.read_bytes()
-
-    def _editor(self) -> list[str]:
-        return editor_command(self.app.studio.env)  # type: ignore[attr-defined]
-
-    def _keep_copy(self, key: bytes, content: bytes) -> Path:
-        """The user's unsaved text, on disk (mode 0600) so not even a crash loses it."""
-        folder = self.app.studio.settings.data_dir / "unsaved"  # type: ignore[attr-defined]
-        folder.mkdir(parents=True, exist_ok=True)
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in display_key(key))[:60]
-        path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{safe}.txt"
-        path.touch(mode=0o600)
-        path.write_bytes(content)
-        return path
