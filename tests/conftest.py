@@ -148,3 +148,11 @@ async def service(request, catalog: Catalog, project_id: str, manager, redis_ser
     entry = await catalog.add_database(
         project_id, "cache", realservers.redis_db_url(redis_server.url, request.module.REDIS_DB))
     return RedisService(manager, entry.id)
+
+
+@pytest.fixture
+def edits(service):
+    """The writes to the same entry (the module's own ``service`` fixture, where it has one)."""
+    from studio_tui.services.redis.edits import RedisEdits
+
+    return RedisEdits(service)

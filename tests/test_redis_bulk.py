@@ -11,6 +11,7 @@ import redis.asyncio as redis
 import realservers
 from studio_tui.services.errors import ReadOnlyError, ValidationError
 from studio_tui.services.redis.bulk import delete_matching, preview_delete, set_algebra
+from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.service import RedisService
 
 REDIS_DB = 5  # this module's own logical database, for the raw and service fixtures
@@ -41,26 +42,26 @@ async def _last(iterator):
     return last
 
 
-async def test_bulk_delete_unlinks_in_batches_and_reports(raw, service):
+async def test_bulk_delete_unlinks_in_batches_and_reports(raw, edits):
     await _fill(raw, "session:", 2300)
     await _fill(raw, "keep:", 50)
     progress = [(p.deleted, p.batches) async for p in
-                delete_matching(service, b"session:*", batch=500)]
+                delete_matching(edits, b"session:*", batch=500)]
     assert progress[-1] == (2300, 5)
     assert [deleted for deleted, _ in progress[:-1]] == sorted(d for d, _ in progress[:-1])
     assert await raw.dbsize() == 50
     unlinks = (await raw.info("commandstats"))["cmdstat_unlink"]["calls"]
     assert unlinks >= 5
     with pytest.raises(ValidationError):
-        await _last(delete_matching(service, b"  "))
+        await _last(delete_matching(edits, b"  "))
 
 
-async def test_a_cancelled_bulk_delete_stops_between_batches_and_says_how_far(raw, service):
+async def test_a_cancelled_bulk_delete_stops_between_batches_and_says_how_far(raw, edits):
     await _fill(raw, "gone:", 20_000)
     seen = []
 
     async def consume() -> None:
-        async for step in delete_matching(service, b"gone:*", batch=500):
+        async for step in delete_matching(edits, b"gone:*", batch=500):
             seen.append(step.deleted)
             if step.batches == 3:
                 await asyncio.sleep(10)  # the user presses Esc here
@@ -80,25 +81,25 @@ async def test_bulk_delete_is_refused_on_read_only_entries(raw, catalog, project
     await _fill(raw, "k:", 10)
     entry = await catalog.add_database(project_id, "ro", realservers.redis_db_url(redis_server.url, REDIS_DB), read_only=True)
     with pytest.raises(ReadOnlyError):
-        await _last(delete_matching(RedisService(manager, entry.id), b"k:*"))
+        await _last(delete_matching(RedisEdits(RedisService(manager, entry.id)), b"k:*"))
     assert await raw.dbsize() == 10
 
 
-async def test_set_algebra_with_and_without_store(raw, service):
+async def test_set_algebra_with_and_without_store(raw, edits):
     await raw.sadd("a", "1", "2", "3", "\xff")
     await raw.sadd("b", "2", "3", "4")
-    inter = await set_algebra(service, "intersection", [b"a", b"b"])
+    inter = await set_algebra(edits, "intersection", [b"a", b"b"])
     assert inter.members == [b"2", b"3"] and inter.count == 2
-    union = await set_algebra(service, "union", [b"a", b"b"], limit=3)
+    union = await set_algebra(edits, "union", [b"a", b"b"], limit=3)
     assert union.count == 5 and len(union.members) == 3
-    diff = await set_algebra(service, "difference", [b"a", b"b"])
+    diff = await set_algebra(edits, "difference", [b"a", b"b"])
     assert diff.members == [b"1", "\xff".encode()]
-    stored = await set_algebra(service, "union", [b"a", b"b"], store=b"both")
+    stored = await set_algebra(edits, "union", [b"a", b"b"], store=b"both")
     assert stored.count == 5 and await raw.scard("both") == 5
     with pytest.raises(ValidationError):
-        await set_algebra(service, "xor", [b"a", b"b"])
+        await set_algebra(edits, "xor", [b"a", b"b"])
     with pytest.raises(ValidationError):
-        await set_algebra(service, "union", [b"a"])
+        await set_algebra(edits, "union", [b"a"])
 
 
 async def test_sorted_sets_by_score_range_with_paging(raw, service):

@@ -25,7 +25,6 @@ from studio_tui.services.redis.insight import (
     database_count,
     info_sections,
     memory_stats,
-    reset_slowlog,
     sample_memory,
     slowlog,
     vitals,
@@ -76,27 +75,27 @@ async def test_a_walk_covers_every_primary_and_sizes_are_summed(raw, service, re
     assert [info.type for info in infos] == ["string", "hash", "string"]
 
 
-async def test_edits_conflicts_and_bulk_delete_on_a_cluster(raw, service):
+async def test_edits_conflicts_and_bulk_delete_on_a_cluster(raw, service, edits):
     await _fill(raw, 1200)
     await raw.hset("h", mapping={"f": "1"})
-    await service.edits.hash_set(b"h", b"f", b"2", expected=b"1")
+    await edits.hash_set(b"h", b"f", b"2", expected=b"1")
     with pytest.raises(ConflictError):
-        await service.edits.hash_set(b"h", b"f", b"3", expected=b"1")
+        await edits.hash_set(b"h", b"f", b"3", expected=b"1")
     assert await raw.hget("h", "f") == b"2"
-    await service.edits.create(b"new", "zset", value=b"m", score="1")
+    await edits.create(b"new", "zset", value=b"m", score="1")
     assert await raw.zscore("new", "m") == 1.0
     preview = None
     async for preview in preview_delete(service, b"user:*"):
         pass
     assert preview.matched == 1200 and preview.complete
     progress = None
-    async for progress in delete_matching(service, b"user:*", batch=250):
+    async for progress in delete_matching(edits, b"user:*", batch=250):
         pass
     assert progress.deleted == 1200
     assert await service.dbsize() == 2
 
 
-async def test_console_insight_and_databases_on_a_cluster(raw, service):
+async def test_console_insight_and_databases_on_a_cluster(raw, service, edits):
     await raw.set("greeting", "hi")
     assert await run_console(service, "GET greeting") == [b"hi"]
     with pytest.raises(ServerError, match="CROSSSLOT|slot"):
@@ -109,7 +108,7 @@ async def test_console_insight_and_databases_on_a_cluster(raw, service):
     try:
         await raw.ping(target_nodes=first)
         assert any("PING" in entry.command.upper() for entry in await slowlog(service))
-        await reset_slowlog(service)
+        await edits.reset_slowlog()
     finally:
         await raw.config_set("slowlog-log-slower-than", 10000, target_nodes=first)
     assert any(c["name"] == "studio-tui" for c in await clients(service))

@@ -9,14 +9,10 @@ import pytest
 
 import realservers
 from studio_tui.services.errors import ConflictError, NotFoundError, ReadOnlyError, ValidationError
+from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.service import RedisService
 
 REDIS_DB = 4  # this module's own logical database, for the raw and service fixtures
-
-
-@pytest.fixture
-def edits(service):
-    return service.edits
 
 
 async def test_create_a_key_of_every_type_and_never_over_an_existing_one(raw, edits):
@@ -141,13 +137,13 @@ async def test_stream_entries_add_and_delete(raw, edits):
         await edits.stream_add(b"x", {})
 
 
-async def test_string_for_the_editor_is_refused_when_too_big_before_reading_it(raw, edits):
+async def test_string_for_the_editor_is_refused_when_too_big_before_reading_it(raw, service):
     await raw.set("big", b"x" * 5000)
     with pytest.raises(ValidationError, match="5,000 bytes"):
-        await edits.string_value(b"big", limit=4096)
-    assert await edits.string_value(b"big", limit=8192) == b"x" * 5000
+        await service.string_value(b"big", limit=4096)
+    assert await service.string_value(b"big", limit=8192) == b"x" * 5000
     with pytest.raises(NotFoundError):
-        await edits.string_value(b"gone", limit=10)
+        await service.string_value(b"gone", limit=10)
 
 
 async def test_read_only_entries_refuse_every_value_edit(catalog, project_id, manager,
@@ -155,7 +151,7 @@ async def test_read_only_entries_refuse_every_value_edit(catalog, project_id, ma
     await raw.hset("h", "f", "1")
     await raw.rpush("l", "a")
     entry = await catalog.add_database(project_id, "ro", realservers.redis_db_url(redis_server.url, REDIS_DB), read_only=True)
-    edits = RedisService(manager, entry.id).edits
+    edits = RedisEdits(RedisService(manager, entry.id))
     for attempt in (edits.create(b"n", "string", value=b"x"),
                     edits.hash_set(b"h", b"f", b"2", expected=b"1"),
                     edits.hash_increment(b"h", b"f", "1"),
@@ -170,10 +166,10 @@ async def test_read_only_entries_refuse_every_value_edit(catalog, project_id, ma
     assert not await raw.exists("n", "s", "z", "x")
 
 
-async def test_json_documents_are_replaced_whole_unless_changed_meanwhile(raw, edits):
+async def test_json_documents_are_replaced_whole_unless_changed_meanwhile(raw, service, edits):
     await raw.execute_command("JSON.SET", "doc", "$", '{"name": "ada", "n": 1}')
     await raw.expire("doc", 500)
-    loaded = await edits.json_text(b"doc", limit=1 << 20)
+    loaded = await service.json_text(b"doc", limit=1 << 20)
     with pytest.raises(ValidationError, match="Not valid JSON"):
         await edits.json_set(b"doc", b'{"name": ', expected=loaded)
     await edits.json_set(b"doc", b'{"name": "grace", "n": 2}', expected=loaded)
@@ -182,4 +178,4 @@ async def test_json_documents_are_replaced_whole_unless_changed_meanwhile(raw, e
     with pytest.raises(ConflictError, match="changed by someone else"):
         await edits.json_set(b"doc", b'{"mine": true}', expected=loaded)
     with pytest.raises(ValidationError, match="editor opens documents up to 10"):
-        await edits.json_text(b"doc", limit=10)
+        await service.json_text(b"doc", limit=10)

@@ -9,6 +9,7 @@ import pytest
 import redis.asyncio as redis
 
 from studio_tui.services.catalog import Catalog
+from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.insight import (
     database_count,
     info_sections,
@@ -54,7 +55,7 @@ async def test_keyspace_per_database_and_switching_to_another(raw, service, mana
     assert sorted([k async for page in other.walk() for k in page.keys]) == [b"a", b"b"]
     assert other.throttle is service.throttle  # one ops cap per server
     # Both databases' pools are the entry's: one breaker, pool figures summed.
-    await other.edits.create(b"c", "string", value=b"3")
+    await RedisEdits(other).create(b"c", "string", value=b"3")
     assert await second.get("c") == b"3" and not await first.exists("c")
     assert manager.metrics.get(service.database_id).pool.total >= 2
     assert await database_count(service) == 16

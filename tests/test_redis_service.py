@@ -19,6 +19,7 @@ from studio_tui.services.errors import (
     ValidationError,
 )
 from studio_tui.services.redis.console import ConfirmationRequired, run_console
+from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.keys import display_key, has_glob, parse_key
 from studio_tui.services.redis.service import RedisService
 from studio_tui.services.throttle import OpsThrottle
@@ -193,38 +194,38 @@ async def test_big_strings_are_read_in_ranges(raw, service):
     assert await service.string_range(b"big", 9_998, 4) == b"aabb"
 
 
-async def test_edits_delete_expire_persist_and_rename_safely(raw, service):
+async def test_edits_delete_expire_persist_and_rename_safely(raw, edits):
     await raw.set("a", "1")
     await raw.set("b", "2")
-    await service.set_ttl(b"a", 100)
+    await edits.set_ttl(b"a", 100)
     assert 0 < await raw.ttl("a") <= 100
-    await service.set_ttl(b"a", None)
+    await edits.set_ttl(b"a", None)
     assert await raw.ttl("a") == -1
     with pytest.raises(ConflictError, match="already exists; nothing was renamed"):
-        await service.rename(b"a", b"b")
+        await edits.rename(b"a", b"b")
     assert await raw.get("b") == b"2"
-    await service.rename(b"a", b"c")
+    await edits.rename(b"a", b"c")
     assert await raw.get("c") == b"1"
     with pytest.raises(NotFoundError):
-        await service.rename(b"gone", b"d")
+        await edits.rename(b"gone", b"d")
     with pytest.raises(ValidationError):
-        await service.set_ttl(b"c", 0)
-    assert await service.delete([b"b", b"c", b"never"]) == 2
+        await edits.set_ttl(b"c", 0)
+    assert await edits.delete([b"b", b"c", b"never"]) == 2
 
 
-async def test_a_string_changed_by_someone_else_is_a_conflict_not_an_overwrite(raw, service):
+async def test_a_string_changed_by_someone_else_is_a_conflict_not_an_overwrite(raw, edits):
     await raw.set("doc", "v1", ex=500)
     loaded = await raw.get("doc")
     await raw.set("doc", "someone else", keepttl=True)
     with pytest.raises(ConflictError, match="changed by someone else"):
-        await service.edits.string_set(b"doc", b"my edit", expected=loaded)
+        await edits.string_set(b"doc", b"my edit", expected=loaded)
     assert await raw.get("doc") == b"someone else"
-    await service.edits.string_set(b"doc", b"my edit", expected=b"someone else")
+    await edits.string_set(b"doc", b"my edit", expected=b"someone else")
     assert await raw.get("doc") == b"my edit"
     assert await raw.ttl("doc") > 0  # the TTL survives an edit
     with pytest.raises(ConflictError):
-        await service.edits.string_set(b"new", b"x", expected=b"thought it existed")
-    await service.edits.string_set(b"new", b"x", expected=None)
+        await edits.string_set(b"new", b"x", expected=b"thought it existed")
+    await edits.string_set(b"new", b"x", expected=None)
     assert await raw.get("new") == b"x"
 
 
@@ -233,9 +234,10 @@ async def test_read_only_entries_refuse_every_edit_in_the_service(catalog, proje
     await raw.set("keep", "1")
     entry = await catalog.add_database(project_id, "ro", realservers.redis_db_url(redis_server.url, REDIS_DB), read_only=True)
     read_only = RedisService(manager, entry.id)
-    for attempt in (read_only.delete([b"keep"]), read_only.set_ttl(b"keep", 5),
-                    read_only.rename(b"keep", b"moved"),
-                    read_only.edits.string_set(b"keep", b"2", expected=b"1"),
+    refused = RedisEdits(read_only)
+    for attempt in (refused.delete([b"keep"]), refused.set_ttl(b"keep", 5),
+                    refused.rename(b"keep", b"moved"),
+                    refused.string_set(b"keep", b"2", expected=b"1"),
                     run_console(read_only, "SET keep 3"),
                     run_console(read_only, "FLUSHDB", confirmation="FLUSHDB")):
         with pytest.raises(ReadOnlyError):
@@ -264,7 +266,7 @@ async def test_console_runs_lines_as_a_pipeline_and_guards_dangerous_commands(ra
 
 async def test_server_insight_info_slowlog_and_clients(raw, service, catalog, project_id,
                                                        manager, redis_server):
-    from studio_tui.services.redis.insight import clients, info_sections, reset_slowlog, slowlog
+    from studio_tui.services.redis.insight import clients, info_sections, slowlog
 
     sections = await info_sections(service)
     assert sections["server"]["redis_version"].startswith("8.")
@@ -275,12 +277,12 @@ async def test_server_insight_info_slowlog_and_clients(raw, service, catalog, pr
         entries = await slowlog(service)
         assert any(e.command.startswith("set slow:key") or e.command.startswith("SET slow:key")
                    for e in entries)
-        await reset_slowlog(service)
+        await RedisEdits(service).reset_slowlog()
         assert all(not e.command.lower().startswith("set slow:key") for e in await slowlog(service))
         entry = await catalog.add_database(project_id, "ro", realservers.redis_db_url(redis_server.url, REDIS_DB),
                                            read_only=True)
         with pytest.raises(ReadOnlyError):
-            await reset_slowlog(RedisService(manager, entry.id))
+            await RedisEdits(RedisService(manager, entry.id)).reset_slowlog()
     finally:
         await raw.config_set("slowlog-log-slower-than", 10000)
     listed = await clients(service)

@@ -14,9 +14,6 @@ ResultType = TypeVar("ResultType")
 
 
 class Dialog(ModalScreen[ResultType]):
-    @property
-    def studio_app(self) -> "StudioApp":
-        return cast("StudioApp", self.app)
     DEFAULT_CSS = """
     Dialog {
         align: center middle;
@@ -78,3 +75,7 @@ class Dialog(ModalScreen[ResultType]):
         background: $primary 25%;
     }
     """
+
+    @property
+    def studio_app(self) -> "StudioApp":
+        return cast("StudioApp", self.app)

@@ -17,6 +17,7 @@ from studio_tui.dialogs.base import Dialog
 
 from studio_tui.services.errors import StudioError
 from studio_tui.services.redis.bulk import BulkPreview, delete_matching, preview_delete
+from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.keys import display_key, parse_key
 from studio_tui.widgets.status import error_text
 
@@ -134,8 +135,8 @@ class RedisBulkDeleteModal(Dialog[int]):
         shown = self.query_one("#preview", Static)
         progress = None
         try:
-            async for progress in delete_matching(self.service, parse_key(self._pattern),
-                                                  type_=self.type_):
+            async for progress in delete_matching(RedisEdits(self.service),
+                                                  parse_key(self._pattern), type_=self.type_):
                 self.deleted = progress.deleted
                 bar.update(progress=progress.matched)
                 shown.update(f"Deleting… {progress.deleted:,} deleted in {progress.batches} "

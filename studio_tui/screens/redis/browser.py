@@ -5,62 +5,72 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Select
 
-from studio_tui.dialogs.fields import Field, FieldsModal
-from studio_tui.screens.redis.edit_actions import RedisEditActions
+from studio_tui.dialogs.redis.database_choice import database_choice
+from studio_tui.external_editor import edit_in_editor
 from studio_tui.screens.base import DatabaseScreen
+from studio_tui.screens.redis.actions import ActionContext
+from studio_tui.screens.redis.key_actions import KeyActions, KeyScope
+from studio_tui.screens.redis.value_pages import ValuePages
+from studio_tui.screens.redis.value_actions import (
+    NOTHING_SHOWN,
+    VALUE_ACTIONS,
+    ShownValue,
+    ValueActions,
+)
 from studio_tui.services.errors import StudioError
 from studio_tui.services.platform.models import DatabaseEntry
+from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.keys import display_key, parse_key
 from studio_tui.services.redis.service import DEFAULT_SCAN_COUNT, OPS_CAP, RedisService
 from studio_tui.services.throttle import OpsThrottle
 from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.namespace_tree import NamespaceTree
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine
-from studio_tui.widgets.redis.value_panel import COLUMNS, ValuePanel, short
+from studio_tui.widgets.redis.value_panel import ValuePanel
 
 TYPES = ["string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
 # Keys scanned ahead of the last row on screen; scrolling or `m` asks for more.
 LOOKAHEAD = 2000
 MORE = 10_000
-STRING_PAGE = 65_536  # bytes added to a shown string by each "+"
 STATUS_EVERY = 0.25  # seconds between scan progress updates
 
 
-class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
+class RedisBrowserScreen(DatabaseScreen[None]):
     CSS_PATH = "../../styles/redis_browser.tcss"
     BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="nav.back"),
         Binding("slash", "pattern", "Pattern", id="redis.pattern"),
         Binding("m", "more", "More", id="redis.more"),
         Binding("a", "scan_all", "Scan all", show=False, id="redis.scan_all"),
         Binding("r", "rescan", "Rescan", show=False, id="redis.rescan"),
         Binding("plus", "more_items", "More of value", show=False, id="redis.value_more"),
-        Binding("d", "delete_key", "Delete", id="redis.delete"),
-        Binding("T", "set_ttl", "TTL", show=False, id="redis.ttl"),
-        Binding("R", "rename_key", "Rename", show=False, id="redis.rename"),
+        Binding("d", "keys('delete')", "Delete", id="redis.delete"),
+        Binding("T", "keys('ttl')", "TTL", show=False, id="redis.ttl"),
+        Binding("R", "keys('rename')", "Rename", show=False, id="redis.rename"),
         Binding("c", "console", "Console", id="redis.console"),
         Binding("i", "insight", "Server", id="redis.insight"),
         Binding("v", "toggle_tree", "Tree/list", id="redis.tree"),
         Binding("L", "list_namespace", "List namespace", show=False, id="redis.list_namespace"),
         Binding("tab", "switch_pane", "Keys/value", show=False, id="redis.switch_pane"),
-        Binding("y", "copy_key", "Copy key", show=False, id="redis.copy_key"),
+        Binding("y", "keys('copy')", "Copy key", show=False, id="redis.copy_key"),
         Binding("B", "choose_db", "Database", show=False, id="redis.database"),
         Binding("z", "widen_value", "Wide value", show=False, id="redis.widen_value"),
-        Binding("N", "new_key", "New key", id="redis.new_key"),
-        Binding("e", "edit_item", "Edit", id="redis.edit"),
-        Binding("E", "open_editor", "$EDITOR", show=False, id="redis.editor"),
-        Binding("n", "add_item", "Add item", show=False, id="redis.add_item"),
-        Binding("x", "remove_item", "Remove item", show=False, id="redis.remove_item"),
-        Binding("I", "increment", "Increment", show=False, id="redis.increment"),
-        Binding("f", "filter_value", "Filter value", show=False, id="redis.filter_value"),
-        Binding("D", "bulk_delete", "Bulk delete", show=False, id="redis.bulk_delete"),
-        Binding("S", "set_algebra", "Set algebra", show=False, id="redis.set_algebra"),
+        Binding("N", "keys('create')", "New key", id="redis.new_key"),
+        # What e, E, n, x, I and f do depends on the shown value's type (value_actions).
+        Binding("e", "value('edit')", "Edit", id="redis.edit"),
+        Binding("E", "value('editor')", "$EDITOR", show=False, id="redis.editor"),
+        Binding("n", "value('add')", "Add item", show=False, id="redis.add_item"),
+        Binding("x", "value('remove')", "Remove item", show=False, id="redis.remove_item"),
+        Binding("I", "value('increment')", "Increment", show=False, id="redis.increment"),
+        Binding("f", "value('filter')", "Filter value", show=False, id="redis.filter_value"),
+        Binding("D", "keys('bulk_delete')", "Bulk delete", show=False, id="redis.bulk_delete"),
+        Binding("S", "keys('set_algebra')", "Set algebra", show=False, id="redis.set_algebra"),
     ]
 
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
@@ -72,14 +82,9 @@ class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
         self.scan_state = "done"
         self._calls = 0
         self._dbsize: int | None = None
-        # Where the next page of the shown value starts: (key, type, cursor/index/offset/id).
-        self._value_next: tuple[bytes, str, object] | None = None
-        self._string_shown = bytearray()
-        self._string_total = 0
+        self.pages = ValuePages()  # the shown value's filter, and where its next page starts
         # The key whose value the pane shows, and its type; edits act on it.
         self.shown: tuple[bytes, str] | None = None
-        # A MATCH pattern (hash, set) or "min max" score range (zset) narrowing the value.
-        self.value_filter = ""
         self._unsaved: dict[bytes, bytes] = {}
         self.cluster: bool | None = None  # known after the first scan starts
         self._status_at = 0.0
@@ -123,9 +128,7 @@ class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
 
     @work(group="redis-scan", exclusive=True, exit_on_error=False, description="scan keys")
     async def scan(self) -> None:
-        pattern = self.query_one("#pattern", Input).value.strip() or "*"
-        type_value = self.query_one("#type", Select).value
-        type_ = None if type_value is Select.NULL else str(type_value)
+        pattern, type_ = self._scan_filter()
         keys = self.query_one(KeyList)
         self.scan_state = "scanning"
         try:
@@ -149,6 +152,12 @@ class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
             return
         self.scan_state = "done"
         self._progress(done=True, now=True)
+
+    def _scan_filter(self) -> tuple[str, str | None]:
+        """The pattern and the type the keys are scanned with."""
+        type_value = self.query_one("#type", Select).value
+        return (self.query_one("#pattern", Input).value.strip() or "*",
+                None if type_value is Select.NULL else str(type_value))
 
     def _progress(self, *, done: bool, now: bool) -> None:
         """Status line (and tree counts) as pages arrive: each repaint costs a layout, so a few
@@ -241,9 +250,7 @@ class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
         if self.query_one(NamespaceTree).display:
             return  # the list is hidden; the tree decides what the value pane shows
         if event.key is None:
-            self.query_one(ValuePanel).clear()
-            self._value_next = None
-            self.shown = None
+            self._clear_value()
         else:
             self.load_value(event.key)
 
@@ -252,74 +259,28 @@ class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
         await asyncio.sleep(0.05)  # holding a key down moves fast; wait for it to settle
         panel = self.query_one(ValuePanel)
         if self.shown is None or self.shown[0] != key:
-            self.value_filter = ""
+            self.pages.filter = ""
         try:
             info = self.query_one(KeyList).info(key) or (await self.service.key_infos([key]))[0]
             preview = await self.service.preview(key, info.type)
             location = await self.service.key_location(key) if self.cluster else None
             panel.show(key, info, preview, location)
             self.shown = (key, info.type)
-            self._value_next = None
-            if info.type == "string":
-                self._string_shown = bytearray(preview.head or b"")
-                self._string_total = preview.length or 0
-                if self._string_total > len(self._string_shown):
-                    self._value_next = (key, "string", len(self._string_shown))
-            elif info.type == "ReJSON-RL":
-                panel.show_json(await self.service.json_document(key))
-            elif info.type in COLUMNS:
-                self._value_next = (key, info.type, 0 if info.type != "stream" else b"-")
-                if info.type == "stream":
-                    panel.show_groups(await self.service.stream_groups(key))
-                await self._load_page()
-                if 0 < keep_row < panel.items.row_count:
-                    panel.items.move_cursor(row=keep_row)
+            await self.pages.first(self.service, panel, key, preview, keep_row=keep_row)
         except StudioError as error:
             self.show_error(error)
 
-    def action_more_items(self) -> None:
-        if self._value_next is not None:
-            self.run_worker(self._load_page(), group="redis-value-more", exclusive=True,
-                            exit_on_error=False)
-
-    async def _load_page(self) -> None:
-        if self._value_next is None:
-            return
-        key, type_, position = self._value_next
-        panel = self.query_one(ValuePanel)
-        service = self.service
-        match = parse_key(self.value_filter) if self.value_filter else None
+    @work(group="redis-value-more", exclusive=True, exit_on_error=False, description="more")
+    async def action_more_items(self) -> None:
         try:
-            if type_ == "string":
-                chunk = await service.string_range(key, int(position), STRING_PAGE)
-                self._string_shown += chunk
-                end = int(position) + len(chunk)
-                panel.show_string(bytes(self._string_shown), self._string_total)
-                self._value_next = (key, type_, end) if end < self._string_total else None
-                return
-            if type_ == "stream":
-                page = await service.stream_page(key, position)  # type: ignore[arg-type]
-                panel.add_items(page.entries, [(short(entry_id), ", ".join(
-                    f"{short(f)}={short(v)}" for f, v in fields.items()))
-                    for entry_id, fields in page.entries])
-                self._value_next = None if page.last_id is None else (key, type_, page.last_id)
-                return
-            if type_ == "zset" and self.value_filter:
-                low, _, high = self.value_filter.partition(" ")
-                page = await service.zset_by_score(key, low, high.strip() or "+inf",
-                                                   offset=int(position))
-            elif type_ in ("hash", "set"):
-                fetch = service.hash_page if type_ == "hash" else service.set_page
-                page = await fetch(key, int(position), match=match)
-            else:
-                fetch = service.list_page if type_ == "list" else service.zset_page
-                page = await fetch(key, int(position))
+            await self.pages.more(self.service, self.query_one(ValuePanel))
         except StudioError as error:
             self.show_error(error)
-            return
-        panel.add_items(page.items, [tuple(short(part) for part in item if part is not None)
-                                     for item in page.items])
-        self._value_next = None if page.done else (key, type_, page.next)
+
+    def _clear_value(self) -> None:
+        self.query_one(ValuePanel).clear()
+        self.pages.next = None
+        self.shown = None
 
     def action_console(self) -> None:
         from studio_tui.screens.redis.console import RedisConsoleScreen
@@ -338,45 +299,19 @@ class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
         self.service = self.service.on_db(db)
         self.breadcrumb_line.update(
             f"{self.where} › {self.entry.name} (redis) db {db}")
-        self.query_one(ValuePanel).clear()
-        self.shown = None
-        self._value_next = None
+        self._clear_value()
         self.start_scan()
 
     def action_choose_db(self) -> None:
-        async def choose(values: dict[str, str]) -> str:
-            db = int(values["db"].split()[0])
-            self.switch_db(db)
-            return f"Browsing database {db}."
-
         async def open_form() -> None:
-            from studio_tui.services.redis.insight import database_count, info_sections, keyspace
-
             try:
-                rows = {row.db: row.keys for row in keyspace(await info_sections(self.service))}
-                count = await database_count(self.service)
-                current = await self.service.current_db()
+                form = await database_choice(self.service, self.switch_db)
             except StudioError as error:
                 self.show_error(error)
                 return
-            choices = [f"{db} ({rows.get(db, 0):,} keys)" for db in range(count)]
-            self.app.push_screen(
-                FieldsModal("Logical database", [Field("db", "Database", choices[current]
-                                                       if current < count else "",
-                                                       choices=choices)],
-                            choose, save_label="Open", submit_on_choice=True),
-                self.say)
+            self.app.push_screen(form, self.say)
 
         self.run_worker(open_form(), group="redis-db", exclusive=True, exit_on_error=False)
-
-    def action_copy_key(self) -> None:
-        """The key's name, escaped as shown, to the terminal's clipboard (OSC 52; works over
-        SSH where the terminal allows it)."""
-        key = self.shown[0] if self.shown else self._selected()
-        if key is None:
-            return
-        self.app.copy_to_clipboard(display_key(key))
-        self.say(f"Copied {display_key(key)} to the clipboard.")
 
     def action_widen_value(self) -> None:
         self.query_one("#panes").toggle_class("-wide-value")
@@ -397,9 +332,7 @@ class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
         # The value pane follows whichever view is showing; a value the other view asked for
         # must not land after the switch.
         self.workers.cancel_group(self, "redis-value")
-        self.query_one(ValuePanel).clear()
-        self._value_next = None
-        self.shown = None
+        self._clear_value()
         if tree.display:
             tree.refresh_counts()
             tree.root.expand()
@@ -421,3 +354,35 @@ class RedisBrowserScreen(RedisEditActions, DatabaseScreen[None]):
                 prefix + tree.index.delimiter) + "*"
             self.action_toggle_tree()
             self.start_scan()
+
+    # -- writes: whole keys (key_actions) and the shown value (value_actions) -------------------
+    def _write_context(self) -> ActionContext:
+        return ActionContext(
+            service=self.service, edits=RedisEdits(self.service), open=self.app.push_screen,
+            start=self.run_worker, say=self.say, show_error=self.show_error, notify=self.notify,
+            editor=partial(edit_in_editor, self.studio_app),
+            data_dir=self.studio.settings.data_dir, unsaved=self._unsaved)
+
+    def action_keys(self, name: str) -> None:
+        """d, T, R, N, D, S and y (key_actions)."""
+        pattern, type_ = self._scan_filter()
+        KeyActions(self._write_context(), KeyScope(
+            self.query_one(KeyList), self.entry.name, self.shown, pattern, type_,
+            rescan=self.start_scan, show_members=self._show_members,
+            copy=self.app.copy_to_clipboard)).perform(name)
+
+    def _show_members(self, title: str, members: list[bytes], count: int) -> None:
+        self.query_one(ValuePanel).show_members(title, members, count)
+        self.shown = None
+
+    def action_value(self, name: str) -> None:
+        """e, E, n, x, I and f, as the shown value's type has them (value_actions)."""
+        if self.shown is None:
+            self.say(NOTHING_SHOWN.get(name))
+            return
+        key, type_ = self.shown
+        panel = self.query_one(ValuePanel)
+        VALUE_ACTIONS.get(type_, ValueActions)(self._write_context(), ShownValue(
+            key, type_, panel.selected_item(), self.pages.filter,
+            reload=lambda: self.load_value(key, keep_row=panel.items.cursor_row),
+            set_filter=self.pages.narrow)).perform(name)

@@ -28,6 +28,7 @@ from textual.widgets import (
 from studio_tui.dialogs.confirm import ConfirmModal
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.errors import StudioError
+from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.insight import (
     MemorySample,
     clients,
@@ -35,7 +36,6 @@ from studio_tui.services.redis.insight import (
     info_sections,
     keyspace,
     memory_stats,
-    reset_slowlog,
     sample_memory,
     slowlog,
     vitals,
@@ -250,7 +250,7 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
           description="memory sample")
     async def analyze_memory(self) -> None:
         progress = self.query_one("#sample-progress", Static)
-        delimiter = self.app.studio.settings.redis_delimiter.encode()  # type: ignore
+        delimiter = self.studio.settings.redis_delimiter.encode()
         try:
             async for sample in sample_memory(self.service, limit=SAMPLE_LIMIT,
                                               delimiter=delimiter):
@@ -275,7 +275,7 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
         most = prefixes[0][1] if prefixes else 0
         by_prefix = Table("Prefix", "Keys", "Memory", "", box=None, padding=(0, 1),
                           header_style="bold")
-        delimiter = self.app.studio.settings.redis_delimiter  # type: ignore[attr-defined]
+        delimiter = self.studio.settings.redis_delimiter
         for prefix, size, count in prefixes:
             name = display_key(prefix) + delimiter + "*" if prefix else "(no prefix)"
             by_prefix.add_row(Text(name[:48]), f"{count:,}", format_bytes(size), bar(size, most))
@@ -293,7 +293,7 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
     @work(group="insight-reset", exit_on_error=False, description="reset slowlog")
     async def reset(self) -> None:
         try:
-            await reset_slowlog(self.service, self.node)
+            await RedisEdits(self.service).reset_slowlog(self.node)
         except StudioError as error:
             self.show_error(error)
             return

@@ -12,6 +12,7 @@ from studio_tui.services.errors import ValidationError
 from studio_tui.services.redis.keys import display_key
 
 if TYPE_CHECKING:
+    from studio_tui.services.redis.edits import RedisEdits
     from studio_tui.services.redis.service import RedisService
 
 SAMPLE_SIZE = 20
@@ -64,7 +65,7 @@ async def preview_delete(service: "RedisService", pattern: bytes, *, type_: str 
         yield preview
 
 
-async def delete_matching(service: "RedisService", pattern: bytes, *, type_: str | None = None,
+async def delete_matching(edits: "RedisEdits", pattern: bytes, *, type_: str | None = None,
                           batch: int = DELETE_BATCH) -> AsyncIterator[BulkProgress]:
     """UNLINK every key matching ``pattern`` in batches, yielding progress after each batch.
     Cancelling the consuming task stops between batches; what was deleted stays deleted and
@@ -78,11 +79,11 @@ async def delete_matching(service: "RedisService", pattern: bytes, *, type_: str
     async def flush() -> None:
         chunk = pending[:batch]
         del pending[:batch]
-        progress.deleted += await service.delete(chunk)
+        progress.deleted += await edits.delete(chunk)
         progress.batches += 1
         progress.elapsed = time.perf_counter() - started
 
-    async for page in service.walk(match=pattern, type_=type_):
+    async for page in edits.service.walk(match=pattern, type_=type_):
         pending.extend(page.keys)
         progress.matched += len(page.keys)
         while len(pending) >= batch:
@@ -109,7 +110,7 @@ class SetAlgebraResult:
     stored_in: bytes | None = None
 
 
-async def set_algebra(service: "RedisService", operation: str, keys: Sequence[bytes], *,
+async def set_algebra(edits: "RedisEdits", operation: str, keys: Sequence[bytes], *,
                       store: bytes | None = None,
                       limit: int = SET_RESULT_LIMIT) -> SetAlgebraResult:
     """SINTER, SUNION or SDIFF (the first set minus the others) of ``keys``; with ``store`` the
@@ -122,10 +123,10 @@ async def set_algebra(service: "RedisService", operation: str, keys: Sequence[by
         raise ValidationError("Set algebra needs at least two sets.",
                               field_errors={"keys": "two or more"})
     if store is not None:
-        count = await service.run(f"{command}STORE", lambda client: client.execute_command(
-            f"{command}STORE", store, *keys), write=True)
-        return SetAlgebraResult(operation, list(keys), int(count), [], store)
-    members = await service.run(command, lambda client: client.execute_command(command, *keys))
+        count = await edits.store_set_result(command, store, keys)
+        return SetAlgebraResult(operation, list(keys), count, [], store)
+    members = await edits.service.run(command, lambda client: client.execute_command(
+        command, *keys))
     ordered = sorted(bytes(m) for m in members)
     return SetAlgebraResult(operation, list(keys), len(ordered), ordered[:limit])
 

@@ -1,10 +1,11 @@
-"""Writes to Redis values that never silently overwrite someone else's change.
+"""Every write to Redis, each through ``RedisEdits.run``, and none silently overwriting someone
+else's change.
 
-Each edit names what the user saw when they chose it (the field's value, the element at an index,
-the member's score). WATCH, a check of that expectation, then MULTI/EXEC make check and write one
-step: if another client got there first, the edit raises ``ConflictError`` and writes nothing, and
-the caller keeps the user's input. Every edit is a write, so read-only entries refuse it in the
-connection manager."""
+Each edit of a value names what the user saw when they chose it (the field's value, the element
+at an index, the member's score). WATCH, a check of that expectation, then MULTI/EXEC make check
+and write one step: if another client got there first, the edit raises ``ConflictError`` and
+writes nothing, and the caller keeps the user's input. Every edit is a write, so read-only
+entries refuse it in the connection manager."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from studio_tui.services.errors import ConflictError, NotFoundError, ValidationError
+from studio_tui.services.errors import ConflictError, NotFoundError, ServerError, ValidationError
+from studio_tui.services.redis.insight import node_target
 from studio_tui.services.redis.keys import display_key
 
 if TYPE_CHECKING:
@@ -43,10 +45,15 @@ def parse_number(text: str, what: str = "amount") -> int | float:
 
 
 class RedisEdits:
-    """Edits of one entry's values, through its ``RedisService`` (throttle and single path)."""
+    """The writes to one entry (one logical database of it), each through ``run``."""
 
     def __init__(self, service: "RedisService") -> None:
         self.service = service
+
+    async def run(self, operation: str, fn: Callable[[Any], Awaitable[Any]]) -> Any:
+        """The one way a write reaches Redis: the service's ops cap and the connection manager's
+        single path, as a write (so a read-only entry refuses it there)."""
+        return await self.service.run(operation, fn, write=True)
 
     async def _watched(self, operation: str, key: bytes, check: Check, queue: Queue) -> list:
         from redis.exceptions import WatchError
@@ -65,7 +72,58 @@ class RedisEdits:
                     raise ConflictError(f"{display_key(key)} changed while saving. Nothing was "
                                         "written; your input is kept.") from None
 
-        return await self.service.run(operation, apply, write=True)
+        return await self.run(operation, apply)
+
+    # -- whole keys -----------------------------------------------------------------------------
+    async def delete(self, keys: Sequence[bytes]) -> int:
+        """UNLINK (non-blocking on the server); returns how many existed."""
+        if not keys:
+            return 0
+        return int(await self.run("UNLINK", lambda client: client.unlink(*keys)))
+
+    async def set_ttl(self, key: bytes, seconds: int | None) -> None:
+        """Expire in ``seconds``, or never (PERSIST) when None."""
+        if seconds is not None and seconds <= 0:
+            raise ValidationError("A TTL is a positive number of seconds.",
+                                  field_errors={"ttl": "positive seconds"})
+
+        async def apply(client) -> bool:
+            if seconds is None:
+                await client.persist(key)
+                return bool(await client.exists(key))
+            return bool(await client.expire(key, seconds))
+
+        if not await self.run("EXPIRE" if seconds else "PERSIST", apply):
+            raise NotFoundError(f"The key {display_key(key)} no longer exists.")
+
+    async def rename(self, key: bytes, new_key: bytes) -> None:
+        """RENAMENX: never overwrites an existing key."""
+        if not new_key:
+            raise ValidationError("A key name cannot be empty.", field_errors={"name": "required"})
+
+        async def apply(client) -> bool:
+            return bool(await client.renamenx(key, new_key))
+
+        try:
+            renamed = await self.run("RENAME", apply)
+        except ServerError as error:
+            if "no such key" in error.detail.lower():
+                raise NotFoundError(f"The key {display_key(key)} no longer exists.") from None
+            raise
+        if not renamed:
+            raise ConflictError(f"A key named {display_key(new_key)} already exists; "
+                                "nothing was renamed.")
+
+    async def store_set_result(self, command: str, store: bytes, keys: Sequence[bytes]) -> int:
+        """SINTERSTORE, SUNIONSTORE or SDIFFSTORE (``command`` without STORE) of ``keys`` into
+        ``store``; returns how many members the result holds."""
+        return int(await self.run(f"{command}STORE", lambda client: client.execute_command(
+            f"{command}STORE", store, *keys)))
+
+    async def reset_slowlog(self, node: str | None = None) -> None:
+        """Changes server state, so it counts as a write (refused on read-only entries)."""
+        await self.run("SLOWLOG RESET", lambda client: client.slowlog_reset(
+            **node_target(client, node)))
 
     @staticmethod
     async def _type_is(pipe, key: bytes, expected: str) -> str | None:
@@ -141,24 +199,9 @@ class RedisEdits:
                             lambda pipe: pipe.set(key, value, keepttl=True))
 
     # -- RedisJSON --------------------------------------------------------------------------------
-    async def json_text(self, key: bytes, *, limit: int) -> bytes:
-        """The whole document as the server prints it (compact), refused above ``limit`` bytes
-        of RedisJSON memory before it is read."""
-        async def read(client) -> bytes | None:
-            size = int(await client.execute_command("JSON.DEBUG", "MEMORY", key) or 0)
-            if size > limit:
-                raise ValidationError(f"{display_key(key)} holds a {size:,}-byte document; the "
-                                      f"editor opens documents up to {limit:,}.")
-            return await client.execute_command("JSON.GET", key)
-
-        text = await self.service.run("JSON.GET", read)
-        if text is None:
-            raise NotFoundError(f"{display_key(key)} no longer exists (deleted or expired).")
-        return bytes(text)
-
     async def json_set(self, key: bytes, text: bytes, *, expected: bytes) -> None:
-        """Replace the document, if the server still holds ``expected`` (as ``json_text`` read
-        it). The text must be valid JSON; the TTL is kept."""
+        """Replace the document, if the server still holds ``expected`` (as
+        ``RedisService.json_text`` read it). The text must be valid JSON; the TTL is kept."""
         try:
             json.loads(text)
         except ValueError as error:
@@ -206,9 +249,8 @@ class RedisEdits:
         """HINCRBY or HINCRBYFLOAT; an increment commutes with others, so it is not watched."""
         number = parse_number(amount)
         command = "HINCRBY" if isinstance(number, int) else "HINCRBYFLOAT"
-        result = await self.service.run(
-            command, lambda client: client.execute_command(command, key, field, number),
-            write=True)
+        result = await self.run(
+            command, lambda client: client.execute_command(command, key, field, number))
         return str(result).encode() if not isinstance(result, bytes) else result
 
     # -- list -----------------------------------------------------------------------------------
@@ -272,8 +314,7 @@ class RedisEdits:
     async def list_remove_value(self, key: bytes, value: bytes, count: int = 0) -> int:
         """LREM as Redis defines it: ``count`` occurrences from the head (negative: from the
         tail; 0: all). Returns how many went."""
-        return int(await self.service.run(
-            "LREM", lambda client: client.lrem(key, count, value), write=True))
+        return int(await self.run("LREM", lambda client: client.lrem(key, count, value)))
 
     # -- set ------------------------------------------------------------------------------------
     async def set_add(self, key: bytes, members: Sequence[bytes]) -> int:
@@ -321,8 +362,8 @@ class RedisEdits:
 
     async def zset_increment(self, key: bytes, member: bytes, amount: str) -> float:
         number = float(parse_number(amount))
-        return float(await self.service.run(
-            "ZINCRBY", lambda client: client.zincrby(key, number, member), write=True))
+        return float(await self.run(
+            "ZINCRBY", lambda client: client.zincrby(key, number, member)))
 
     async def zset_remove(self, key: bytes, member: bytes, *, expected: float) -> None:
         async def check(pipe) -> str | None:
@@ -353,14 +394,3 @@ class RedisEdits:
             return None
 
         await self._watched("XDEL", key, check, lambda pipe: pipe.xdel(key, entry_id))
-
-    async def string_value(self, key: bytes, *, limit: int) -> bytes:
-        """The whole string, for an editor, refused above ``limit`` bytes."""
-        length = int(await self.service.run("STRLEN", lambda client: client.strlen(key)))
-        if length > limit:  # checked before GET so a huge value never crosses the wire
-            raise ValidationError(f"{display_key(key)} holds {length:,} bytes; the editor opens "
-                                  f"values up to {limit:,}.")
-        value = await self.service.run("GET", lambda client: client.get(key))
-        if value is None:
-            raise NotFoundError(f"{display_key(key)} no longer exists (deleted or expired).")
-        return bytes(value)

@@ -104,12 +104,6 @@ async def slowlog(service: RedisService, count: int = 128,
     return result
 
 
-async def reset_slowlog(service: RedisService, node: str | None = None) -> None:
-    """Changes server state, so it counts as a write (refused on read-only entries)."""
-    await service.run("SLOWLOG RESET", lambda client: client.slowlog_reset(
-        **node_target(client, node)), write=True)
-
-
 async def clients(service: RedisService, node: str | None = None) -> list[dict[str, str]]:
     replies = await service.run("CLIENT LIST", lambda client: client.client_list(
         **node_target(client, node)))

@@ -1,5 +1,6 @@
 """Redis key browsing for one database entry: SCAN pages, direct lookups, and per-key details,
-every call through the connection manager (breaker, pool, tier timeout, throttle)."""
+every call through the connection manager (breaker, pool, tier timeout, throttle). It only
+reads; the writes are in ``edits.py``."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from studio_tui.services.errors import ConflictError, NotFoundError, ServerError, ValidationError
+from studio_tui.services.errors import NotFoundError, ValidationError
 from studio_tui.services.manager import ConnectionManager
-from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.keys import display_key, has_glob
 from studio_tui.services.redis.models import (
     ItemsPage,
@@ -87,7 +87,6 @@ class RedisService:
         self.database_id = database_id
         self.db = db  # a logical database other than the URL's, or None for the URL's
         self.throttle = throttle or OpsThrottle(None)
-        self.edits = RedisEdits(self)
 
     async def run(self, operation: str, fn, *, write: bool = False) -> Any:
         """One operation through the ops cap and the connection manager's single path."""
@@ -304,42 +303,29 @@ class RedisService:
 
         return await self.run("JSON.GET", read)
 
-    # -- edits: each is a write (refused on read-only entries) and checked for conflicts --------
-    async def delete(self, keys: Sequence[bytes]) -> int:
-        """UNLINK (non-blocking on the server); returns how many existed."""
-        if not keys:
-            return 0
-        return int(await self.run("UNLINK", lambda client: client.unlink(*keys), write=True))
+    # -- whole values, for an editor: refused above a limit before they are read ---------------
+    async def string_value(self, key: bytes, *, limit: int) -> bytes:
+        """The whole string, for an editor, refused above ``limit`` bytes."""
+        length = int(await self.run("STRLEN", lambda client: client.strlen(key)))
+        if length > limit:  # checked before GET so a huge value never crosses the wire
+            raise ValidationError(f"{display_key(key)} holds {length:,} bytes; the editor opens "
+                                  f"values up to {limit:,}.")
+        value = await self.run("GET", lambda client: client.get(key))
+        if value is None:
+            raise NotFoundError(f"{display_key(key)} no longer exists (deleted or expired).")
+        return bytes(value)
 
-    async def set_ttl(self, key: bytes, seconds: int | None) -> None:
-        """Expire in ``seconds``, or never (PERSIST) when None."""
-        if seconds is not None and seconds <= 0:
-            raise ValidationError("A TTL is a positive number of seconds.",
-                                  field_errors={"ttl": "positive seconds"})
+    async def json_text(self, key: bytes, *, limit: int) -> bytes:
+        """The whole document as the server prints it (compact), refused above ``limit`` bytes
+        of RedisJSON memory before it is read."""
+        async def read(client) -> bytes | None:
+            size = int(await client.execute_command("JSON.DEBUG", "MEMORY", key) or 0)
+            if size > limit:
+                raise ValidationError(f"{display_key(key)} holds a {size:,}-byte document; the "
+                                      f"editor opens documents up to {limit:,}.")
+            return await client.execute_command("JSON.GET", key)
 
-        async def apply(client) -> bool:
-            if seconds is None:
-                await client.persist(key)
-                return bool(await client.exists(key))
-            return bool(await client.expire(key, seconds))
-
-        if not await self.run("EXPIRE" if seconds else "PERSIST", apply, write=True):
-            raise NotFoundError(f"The key {display_key(key)} no longer exists.")
-
-    async def rename(self, key: bytes, new_key: bytes) -> None:
-        """RENAMENX: never overwrites an existing key."""
-        if not new_key:
-            raise ValidationError("A key name cannot be empty.", field_errors={"name": "required"})
-
-        async def apply(client) -> bool:
-            return bool(await client.renamenx(key, new_key))
-
-        try:
-            renamed = await self.run("RENAME", apply, write=True)
-        except ServerError as error:
-            if "no such key" in error.detail.lower():
-                raise NotFoundError(f"The key {display_key(key)} no longer exists.") from None
-            raise
-        if not renamed:
-            raise ConflictError(f"A key named {display_key(new_key)} already exists; "
-                                "nothing was renamed.")
+        text = await self.run("JSON.GET", read)
+        if text is None:
+            raise NotFoundError(f"{display_key(key)} no longer exists (deleted or expired).")
+        return bytes(text)
