@@ -436,7 +436,7 @@ async def test_a_browser_left_is_collected_and_nothing_of_it_was_frozen(tmp_path
         assert frozen > 0
         await pilot.press("a")
         await settle(pilot)
-        assert gc.get_freeze_count() == frozen  # the keys stay collectable
+        assert gc.get_freeze_count() <= frozen  # nothing more frozen: the keys stay collectable
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, RedisBrowserScreen)
