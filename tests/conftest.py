@@ -20,10 +20,12 @@ from studio_tui.services.manager import ConnectionManager  # noqa: E402
 from studio_tui.services.platform.sqlite_store import SqliteCatalogStore  # noqa: E402
 from studio_tui.services.vault import KeyMaterial, Vault  # noqa: E402
 
-# Snapshot SVGs change with these; keep every run alike.
+# Snapshot SVGs change with these; keep every run alike. (pytest-xdist's controller hands its
+# workers TEXTUAL_SNAPSHOT_TEMPDIR: that one stays.)
 for _name in list(os.environ):
-    if _name.startswith("TEXTUAL_") or _name in ("NO_COLOR", "FORCE_COLOR", "STUDIO_TUI_KEY",
-                                                 "STUDIO_TUI_NEW_KEY", "STUDIO_PLATFORM_URL"):
+    if (_name.startswith("TEXTUAL_") and _name != "TEXTUAL_SNAPSHOT_TEMPDIR") or _name in (
+            "NO_COLOR", "FORCE_COLOR", "STUDIO_TUI_KEY", "STUDIO_TUI_NEW_KEY",
+            "STUDIO_PLATFORM_URL"):
         del os.environ[_name]
 
 
