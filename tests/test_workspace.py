@@ -416,3 +416,26 @@ async def test_renaming_an_organization_and_a_project(tmp_path: Path):
         await settle(pilot)
         assert cells(app) == [["store", "0"]]
         assert "Organizations › Initech" in screen_text(app)
+
+
+async def test_a_list_reloads_after_a_screen_above_it_but_not_after_a_dialog(tmp_path: Path):
+    """Closing the command bar or the palette must not reload the list: that reload competed
+    with the database they were opening. A screen above may have changed the catalog."""
+    await seed(tmp_path, {"Acme": {}})
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await app.studio.catalog.create_organization("Globex")  # behind the list's back
+        await pilot.press("colon")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Globex" not in [row[0] for row in cells(app)]
+        await pilot.press("H")
+        await settle(pilot)
+        assert isinstance(app.screen, HealthScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, OrganizationsScreen)
+        assert "Globex" in [row[0] for row in cells(app)]

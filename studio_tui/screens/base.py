@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from studio_tui.services.errors import StudioError
-from studio_tui.widgets.chrome import Breadcrumb, StatusLine
+from studio_tui.widgets.chrome import Breadcrumb, StatusLine, forget_closed_watchers
 from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
@@ -60,6 +60,17 @@ class StudioScreen(Screen[ResultType]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def on_unmount(self) -> None:
+        """Let go of what Textual would keep of this screen after it has gone. Each screen opened
+        and left kept about 13,000 objects alive for good, walked by every full collection after
+        that (which grew from 10 to 140 ms over a session)."""
+        forget_closed_watchers(self.app)  # its Header watched the app's title
+        # StylesCache.get_inner_outer is an lru_cache on a method: it holds up to 1024 widgets'
+        # style caches, and every line they rendered.
+        from textual._styles_cache import StylesCache
+
+        StylesCache.get_inner_outer.cache_clear()
 
     def parked_groups(self) -> set[str]:
         """Worker groups that wait on the user rather than on I/O (a scan paused until more keys

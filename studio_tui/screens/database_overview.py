@@ -9,12 +9,12 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.kinds import KINDS
 from studio_tui.services.tiers import TIER_LIMITS
-from studio_tui.widgets.chrome import Breadcrumb
+from studio_tui.widgets.chrome import Breadcrumb, StudioFooter
 from studio_tui.widgets.status import error_text, status_text
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class DatabaseOverviewScreen(DatabaseScreen[None]):
         yield Static(Text(f"The {KINDS[self.entry.kind].display_name} browser arrives in a "
                           "coming version; this screen shows the connection.", style="italic"),
                      id="note")
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.action_test()

@@ -10,12 +10,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
+from textual.widgets import DataTable, Header, Label, Sparkline, Static
 
 from studio_tui.screens.base import StudioScreen
 from studio_tui.services.breaker import BreakerState
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
-from studio_tui.widgets.chrome import Breadcrumb, StatusLine
+from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
 
 if TYPE_CHECKING:
     from studio_tui.services.metrics import DatabaseMetrics
@@ -50,7 +50,7 @@ class HealthScreen(StudioScreen[None]):
                 yield Sparkline([], summary_function=max, id="rate")
         yield Static("", id="probe-result", markup=False)
         yield StatusLine()
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.query_one(CatalogTable).focus_table()

@@ -6,12 +6,13 @@ from collections.abc import Awaitable, Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header
+from textual.screen import ModalScreen
+from textual.widgets import Header
 
 from studio_tui.screens.base import StudioScreen
 from studio_tui.services.errors import StudioError, VaultError
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
-from studio_tui.widgets.chrome import Breadcrumb, StatusLine
+from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
 
 
 class CatalogScreen(StudioScreen[None]):
@@ -29,13 +30,14 @@ class CatalogScreen(StudioScreen[None]):
         self.items: dict[str, object] = {}
         self._next_status: str | None = None
         self._loaded_once = False
+        self._covered_by_screen = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Breadcrumb(self.breadcrumb())
         yield CatalogTable(*self.COLUMNS)
         yield StatusLine("Loading…")
-        yield Footer()
+        yield StudioFooter()
 
     @property
     def rows(self) -> CatalogTable:
@@ -58,9 +60,15 @@ class CatalogScreen(StudioScreen[None]):
         # Paint first, then open the catalog: its imports and I/O would delay the first frame.
         self.call_after_refresh(self.load)
 
+    def on_screen_suspend(self) -> None:
+        # A dialog over the list (a form reloads it itself when it saved; the command bar and
+        # the palette change nothing) is no reason to reload when it closes: that reload would
+        # compete with the database the command bar or the palette is opening.
+        self._covered_by_screen = not isinstance(self.app.screen, ModalScreen)
+
     def on_screen_resume(self) -> None:
         # Coming back from a child screen: counts or names may have changed there.
-        if self._loaded_once:
+        if self._loaded_once and self._covered_by_screen:
             self.load()
 
     def action_refresh(self) -> None:

@@ -10,7 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Input, Select
+from textual.widgets import Header, Input, Select
 
 from studio_tui.dialogs.redis.database_choice import database_choice
 from studio_tui.external_editor import edit_in_editor
@@ -32,7 +32,7 @@ from studio_tui.services.redis.service import DEFAULT_SCAN_COUNT, OPS_CAP, Redis
 from studio_tui.services.throttle import OpsThrottle
 from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.namespace_tree import NamespaceTree
-from studio_tui.widgets.chrome import Breadcrumb, StatusLine
+from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
 from studio_tui.widgets.redis.value_panel import ValuePanel
 
 TYPES = ["string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
@@ -101,7 +101,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
             yield NamespaceTree(id="tree")
             yield ValuePanel(id="detail")
         yield StatusLine()
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         tree = self.query_one(NamespaceTree)

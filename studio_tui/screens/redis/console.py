@@ -9,14 +9,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, RichLog, Static, TextArea
+from textual.widgets import Header, RichLog, Static, TextArea
 
 from studio_tui.dialogs.confirm import ConfirmModal
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.errors import StudioError
 from studio_tui.services.redis.console import ConfirmationRequired, run_console
 from studio_tui.services.redis.keys import display_key
-from studio_tui.widgets.chrome import Breadcrumb
+from studio_tui.widgets.chrome import Breadcrumb, StudioFooter
 
 if TYPE_CHECKING:
     from studio_tui.services.platform.models import DatabaseEntry
@@ -86,7 +86,7 @@ class RedisConsoleScreen(DatabaseScreen[None]):
         yield TextArea(id="input", soft_wrap=True, show_line_numbers=False)
         yield Static("ctrl+r runs · one command per line; several lines are one pipeline · "
                      "ctrl+↑/↓ history", id="hint", markup=False)
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()

@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import (
-    Footer,
     Header,
     Select,
     Sparkline,
@@ -43,7 +42,7 @@ from studio_tui.services.redis.insight import (
 from studio_tui.services.redis.keys import display_key
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
 from studio_tui.widgets.redis.key_list import format_bytes, format_ttl
-from studio_tui.widgets.chrome import Breadcrumb, StatusLine
+from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
 from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
@@ -129,7 +128,7 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
             with TabPane("Clients", id="clients"):
                 yield CatalogTable(*[f.capitalize() for f in CLIENT_FIELDS], id="clients-table")
         yield StatusLine()
-        yield Footer()
+        yield StudioFooter()
 
     def on_mount(self) -> None:
         self.query_one("#node", Select).display = False
