@@ -58,11 +58,13 @@ class Navigator:
         self.app.push_screen(HelpModal(self.app.screen))
 
     def warm(self, kinds) -> None:
-        """Import the drivers of ``kinds`` in a thread, ahead of opening one."""
+        """Import the drivers and browsers of ``kinds`` in a thread, ahead of opening one."""
+        from studio_tui.screens.browsers import import_browsers
         from studio_tui.services.kinds import warm_drivers
 
         def warm_then_freeze() -> None:
             warm_drivers(list(kinds))
+            import_browsers(list(kinds))
             # The driver modules are long-lived too: out of the collector's walks with the rest.
             self.app.call_from_thread(self.app.frozen_heap.freeze_long_lived)
 

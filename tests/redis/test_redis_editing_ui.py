@@ -75,6 +75,7 @@ async def _browser(pilot, pattern: str | None = None) -> RedisBrowserScreen:
 
 
 async def _fill_form(pilot, **values: str) -> None:
+    await settle(pilot)  # the key that opens the form may still be on its way on a busy machine
     modal = pilot.app.screen
     assert isinstance(modal, FieldsModal), modal
     for name, value in values.items():
