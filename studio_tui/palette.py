@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from studio_tui.app import StudioApp
 
 Target = tuple[str, str, Callable[[], object]]
 
@@ -13,10 +17,11 @@ Target = tuple[str, str, Callable[[], object]]
 class CatalogCommands(Provider):
     async def startup(self) -> None:
         self._targets: list[Target] = []
-        studio = self.app.studio  # type: ignore[attr-defined]
+        app = cast("StudioApp", self.app)
+        studio = app.studio
         if not studio.is_open:
             return
-        nav = self.app.nav  # type: ignore[attr-defined]
+        nav = app.nav
         catalog = studio.catalog
         orgs = {org.id: org for org in await catalog.organizations()}
         projects = {p.id: p for p in await catalog.projects()}
