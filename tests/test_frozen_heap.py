@@ -27,7 +27,8 @@ def test_nothing_is_frozen_once_a_browser_has_been_built():
         browser_data = [[n] for n in range(1000)]  # tracked objects a browser would hold
         heap.freeze_long_lived()
         heap.before_browser()
-        assert gc.get_freeze_count() == frozen and heap.freezes == 1
+        # Nothing more was frozen (a frozen object may have been freed meanwhile).
+        assert gc.get_freeze_count() <= frozen and heap.freezes == 1
         del browser_data
     finally:
         gc.unfreeze()
