@@ -18,6 +18,7 @@ from studio_tui.screens.redis.console import RedisConsoleScreen
 from studio_tui.screens.redis.insight import RedisInsightScreen
 from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.redis.key_list import KeyList
+from studio_tui.widgets.redis.namespace_tree import NamespaceTree
 from studio_tui.widgets.redis.value_panel import ValuePanel
 from studio_tui.services.studio import Studio
 from studio_tui.services.settings import Settings
@@ -325,6 +326,27 @@ def test_console_snapshot(snap_compare, tmp_path: Path, keyspace, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_keys_found_after_the_tree_was_opened_appear_and_the_parts_add_up(tmp_path: Path,
+                                                                               keyspace):
+    app = await _open(tmp_path, keyspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_browser(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        tree = screen.query_one(NamespaceTree)
+        tree.root.expand()
+        await settle(pilot)
+        # The scan goes on after the tree was opened: a root key and a new namespace arrive.
+        tree.index.add([b"late-root-key", b"late:1"])
+        tree.refresh_counts()
+        await pilot.pause()
+        leaves = [child.data for child in tree.root.children]
+        assert ("key", b"late-root-key") in leaves and ("prefix", b"late") in leaves
+        assert tree.index.root.parts == tree.index.root.count
 
 
 async def test_namespace_tree_counts_prefixes_and_lists_one(tmp_path: Path, keyspace):

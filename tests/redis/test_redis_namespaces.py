@@ -43,3 +43,25 @@ def test_every_key_is_counted_once_at_the_root_and_along_its_path(keys):
     assert index.root.count == len(keys)
     assert sum(n.count for n in index.root.children.values()) + len(index.root.keys) \
         + index.root.more_keys == len(keys)
+    assert index.root.parts == index.root.count
+
+
+def test_a_namespace_per_key_is_counted_not_listed_past_the_limit():
+    index = NamespaceIndex(b":", children=100)
+    keys = [f"user:{n}:profile".encode() for n in range(100_000)] + [b"user:7:tokens"]
+    index.add(keys)
+    user = index.node(b"user")
+    assert user.count == 100_001 and len(user.children) == 100
+    assert user.unlisted == 100_000 - 100 and index.node(b"user:7").count == 2
+    assert user.parts == user.count  # listed + own keys + unlisted add up
+
+
+@given(st.lists(st.binary(max_size=12), max_size=60), st.integers(1, 4))
+def test_every_node_adds_up_whatever_the_limit(keys, limit):
+    index = NamespaceIndex(b":", children=limit, sample=2)
+    index.add(keys)
+    stack = [index.root]
+    while stack:
+        node = stack.pop()
+        assert node.parts == node.count
+        stack.extend(node.children.values())

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
 
 from studio_tui.services.redis.keys import display_key
 from studio_tui.services.redis.namespaces import NamespaceIndex, NamespaceNode
@@ -44,39 +45,59 @@ class NamespaceTree(Tree[object]):
                              (f"  {node.count:,}", "dim"))
 
     def refresh_counts(self) -> None:
-        """Top-level namespaces with live counts; deeper levels fill in when expanded."""
-        shown = {child.data[1]: child for child in self.root.children
-                 if isinstance(child.data, tuple)}
-        for node in self.index.top(FANOUT):
-            existing = shown.get(node.name)
-            if existing is None:
-                self.root.add(self._label(node), data=("prefix", node.name), allow_expand=True)
-            else:
-                existing.set_label(self._label(node))
+        """Top-level namespaces with live counts (and the root's own keys, once it is open);
+        deeper levels fill in when expanded."""
+        self._fill(self.root, self.index.root)
         self.root.set_label(Text.assemble("keys", (f"  {self.index.root.count:,}", "dim")))
 
     def _on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
         data = event.node.data
-        if not (isinstance(data, tuple) and data[0] == "prefix"):
-            if event.node is self.root:
-                self._add_leaves(event.node, self.index.root)
-            return
-        found = self.index.node(data[1])
-        event.node.remove_children()
-        if found is None:
-            return
-        for child in sorted(found.children.values(), key=lambda n: (-n.count, n.name))[:FANOUT]:
-            event.node.add(self._label(child), data=("prefix", child.name), allow_expand=True)
-        self._add_leaves(event.node, found)
+        if event.node is self.root:
+            self._fill(event.node, self.index.root)
+        elif isinstance(data, tuple) and data[0] == "prefix":
+            found = self.index.node(data[1])
+            if found is not None:
+                self._fill(event.node, found)
 
-    def _add_leaves(self, parent, node: NamespaceNode) -> None:
-        if any(child.data == ("key", key) for child in parent.children for key in node.keys[:1]):
-            return
-        for key in node.keys:
-            parent.add_leaf(Text(display_key(key)), data=("key", key))
-        if node.more_keys:
-            parent.add_leaf(Text(f"… {node.more_keys:,} more (L on the namespace lists them)",
-                                 style="dim"))
+    def _fill(self, parent: TreeNode, node: NamespaceNode) -> None:
+        """Bring ``parent`` up to date with ``node``, adding only what it does not show yet: keys
+        found after it was first opened must appear too, or its parts would not add up."""
+        shown = {child.data: child for child in parent.children if child.data is not None}
+        for child in sorted(node.children.values(), key=lambda n: (-n.count, n.name))[:FANOUT]:
+            existing = shown.get(("prefix", child.name))
+            if existing is None:
+                parent.add(self._label(child), data=("prefix", child.name), allow_expand=True,
+                           before=self._summary(parent))
+            else:
+                existing.set_label(self._label(child))
+        if parent is not self.root or parent.is_expanded:
+            for key in node.keys:
+                if ("key", key) not in shown:
+                    parent.add_leaf(Text(display_key(key)), data=("key", key),
+                                    before=self._summary(parent))
+        summary = self._summary(parent)
+        text = self._summary_text(node)
+        if summary is not None:
+            summary.set_label(text) if text else summary.remove()
+        elif text and (parent is not self.root or parent.is_expanded):
+            parent.add_leaf(text, data=None)
+
+    @staticmethod
+    def _summary(parent: TreeNode) -> TreeNode | None:
+        """The dim last line of an open namespace: what it holds but does not list."""
+        last = parent.children[-1] if parent.children else None
+        return last if last is not None and last.data is None else None
+
+    @staticmethod
+    def _summary_text(node: NamespaceNode) -> Text | None:
+        not_shown = node.unlisted + sum(sorted(
+            (child.count for child in node.children.values()), reverse=True)[FANOUT:])
+        parts = [f"{count:,} {what}" for count, what in (
+            (node.more_keys, "more key(s) here"), (not_shown, "key(s) in other namespaces"))
+            if count]
+        if not parts:
+            return None
+        return Text(f"… {'; '.join(parts)} (L on the namespace lists them)", style="dim")
 
     def _on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         data = event.node.data
