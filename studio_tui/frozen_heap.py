@@ -9,17 +9,42 @@ ahead, and just before the first browser is built.
 
 After that nothing is frozen again, and nothing is unfrozen until the app ends: a browser's keys, rows and
 documents must stay collectable, so leaving a browser gives its memory back, and no browser can
-undo the freezing another one relies on."""
+undo the freezing another one relies on. When a browser closes, what it held is collected and
+given back to the system at once."""
 
 from __future__ import annotations
 
 import gc
+import weakref
+
+# How often the app looks for screens that have gone, and for how many looks it waits for one.
+GIVE_BACK_EVERY, GIVE_BACK_LOOKS = 0.5, 40
 
 
 class FrozenHeap:
     def __init__(self) -> None:
         self._browsed = False
         self.freezes = 0
+        self._left: list[tuple[weakref.ref, int]] = []  # screens left, and looks remaining
+
+    def left(self, screen: object) -> None:
+        """``screen`` has been left: give back what it held once it is gone."""
+        self._left.append((weakref.ref(screen), GIVE_BACK_LOOKS))
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self._left)
+
+    def look_for_left_screens(self) -> None:
+        """Called every ``GIVE_BACK_EVERY`` seconds while screens left are waiting: collect what
+        was left, and hand the memory back once a left screen is really gone."""
+        if not self._left:
+            return
+        gc.collect()
+        if any(screen() is None for screen, _ in self._left):
+            _trim_malloc()
+        self._left = [(screen, looks - 1) for screen, looks in self._left
+                      if screen() is not None and looks > 1]
 
     def freeze_long_lived(self) -> None:
         """Everything alive now is long-lived, unless a browser has been open: then its data
@@ -40,3 +65,12 @@ class FrozenHeap:
         """Called just before the first (and every) browser is built."""
         self.freeze_long_lived()
         self._browsed = True
+
+
+def _trim_malloc() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: its allocator decides for itself
+        pass

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from studio_tui.services.errors import StudioError
+from studio_tui.frozen_heap import GIVE_BACK_EVERY
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, forget_closed_watchers
 from studio_tui.widgets.status import error_text
 
@@ -72,6 +73,17 @@ class StudioScreen(Screen[ResultType]):
 
         StylesCache.get_inner_outer.cache_clear()
 
+    def on_screen_resume(self) -> None:
+        # Back from a screen that was left (it may unmount just after this): its memory goes
+        # back once it has really gone.
+        self.set_timer(GIVE_BACK_EVERY, self._give_back)
+
+    def _give_back(self) -> None:
+        heap = self.studio_app.frozen_heap
+        heap.look_for_left_screens()
+        if heap.waiting:
+            self.set_timer(GIVE_BACK_EVERY, self._give_back)
+
     def parked_groups(self) -> set[str]:
         """Worker groups that wait on the user rather than on I/O (a scan paused until more keys
         are wanted): a screen with only these running has settled."""
@@ -89,3 +101,9 @@ class DatabaseScreen(StudioScreen[ResultType]):
         self.where = where
         if service is not None:
             self.service = service
+
+    def on_unmount(self) -> None:
+        # What the browser held (a million keys, say) goes back to the system once the screen
+        # has really gone; the screen below looks after it (nothing is scheduled from here: a
+        # timer made in this handler keeps this screen alive while it waits).
+        self.studio_app.frozen_heap.left(self)

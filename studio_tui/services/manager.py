@@ -111,7 +111,12 @@ class ConnectionManager:
         breaker.before_call()
         slot.metrics.breaker_state = breaker.state
         try:
-            await asyncio.wait_for(slot.gate.acquire(), self._pool(entry).acquire_timeout)
+            if slot.gate.locked():
+                await asyncio.wait_for(slot.gate.acquire(), self._pool(entry).acquire_timeout)
+            else:
+                # No wait, so no timer: a cancelled timer stays on the loop until it is due
+                # (10 s), and with it the caller's context, worker and screen.
+                await slot.gate.acquire()
         except asyncio.TimeoutError:
             breaker.on_abandoned()
             raise TooManyOperationsError(

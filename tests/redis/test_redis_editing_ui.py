@@ -431,6 +431,9 @@ async def test_a_browser_left_is_collected_and_nothing_of_it_was_frozen(tmp_path
 
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
+        await _browser(pilot)  # a first browser, opened and left: the second must go too
+        await pilot.press("escape")
+        await settle(pilot)
         screen = weakref.ref(await _browser(pilot))
         keys = weakref.ref(screen().query_one(KeyList))
         frozen = gc.get_freeze_count()  # the app's long-lived part, frozen before the browser
@@ -443,6 +446,7 @@ async def test_a_browser_left_is_collected_and_nothing_of_it_was_frozen(tmp_path
         assert not isinstance(app.screen, RedisBrowserScreen)
         await pilot.pause(0.1)
         gc.collect()
-        # Nothing (a pooled socket's callback, the idle reaper, a worker) holds the screen.
+        # Nothing (a pooled socket's callback, the idle reaper, a cancelled timer still on the
+        # loop, a worker) holds the screen.
         assert screen() is None and keys() is None
     assert gc.get_freeze_count() == 0  # the app gives it all back when it ends

@@ -15,6 +15,7 @@ from textual.strip import Strip
 
 from studio_tui.services.redis.keys import display_key
 from studio_tui.services.redis.models import KeyInfo
+from studio_tui.widgets.redis.key_store import KeyStore
 
 TYPE_WIDTH, TTL_WIDTH, MEMORY_WIDTH = 10, 9, 9
 RESIZE_EVERY = 0.5  # seconds between list size updates while keys arrive
@@ -92,7 +93,7 @@ class KeyList(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._keys: list[bytes] = []
+        self._keys = KeyStore()
         self._infos: dict[bytes, KeyInfo] = {}
         self._marked: dict[bytes, None] = {}  # marked with space, in the order marked
         self._resize_pending = False
@@ -102,7 +103,7 @@ class KeyList(ScrollView, can_focus=True):
         return len(self._keys)
 
     @property
-    def keys(self) -> list[bytes]:
+    def keys(self) -> KeyStore:
         return self._keys
 
     @property
@@ -130,7 +131,7 @@ class KeyList(ScrollView, can_focus=True):
         self.refresh()
 
     def clear(self) -> None:
-        self._keys = []
+        self._keys = KeyStore()
         self._infos = {}
         self._marked = {}
         self.cursor = 0
@@ -179,7 +180,7 @@ class KeyList(ScrollView, can_focus=True):
 
     def remove_many(self, keys: list[bytes]) -> None:
         gone = set(keys)
-        self._keys = [key for key in self._keys if key not in gone]
+        self._keys.remove_many(gone)
         for key in gone:
             self._infos.pop(key, None)
             self._marked.pop(key, None)
@@ -189,11 +190,9 @@ class KeyList(ScrollView, can_focus=True):
 
     def replace(self, old: bytes, new: bytes) -> None:
         """A renamed key keeps its row."""
-        try:
-            index = self._keys.index(old)
-        except ValueError:
+        index = self._keys.replace(old, new)
+        if index is None:
             return
-        self._keys[index] = new
         info = self._infos.pop(old, None)
         if info is not None:
             self._infos[new] = KeyInfo(new, info.type, info.ttl_ms, info.memory)
