@@ -77,3 +77,25 @@ def screen_text(app) -> str:
     """Everything on the terminal right now, as plain text (modals included)."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Send ``keys`` in one burst, as a paste or a laggy SSH link delivers them: the app gets
+    them all before it has handled the first (``pilot.press`` waits for idle after each)."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    driver = pilot.app._driver
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause()

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
+from studio_tui.widgets.ordered_input import OrderedInput
+
 # Runs the command; returns an error message to show, or None when it was done.
 RunCommand = Callable[[str], str | None]
 
@@ -53,9 +55,10 @@ class CommandModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="command-bar"):
             yield Static("", id="error", markup=False)
-            yield Input(placeholder=":dbs  :open <db>  :health  :quit   (Tab completes)",
-                        suggester=SuggestFromList(self._suggestions, case_sensitive=False),
-                        id="command")
+            yield OrderedInput(placeholder=":dbs  :open <db>  :health  :quit   (Tab completes)",
+                               suggester=SuggestFromList(self._suggestions,
+                                                         case_sensitive=False),
+                               id="command")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -13,6 +13,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
+from studio_tui.widgets.ordered_input import OrderedInput
+
 
 @dataclass(frozen=True, slots=True)
 class CatalogRow:
@@ -32,7 +34,11 @@ class CatalogTable(Vertical):
     CatalogTable.-filtering > #filter { display: block; }
     CatalogTable > DataTable { height: 1fr; }
     """
-    BINDINGS = [Binding("slash", "start_filter", "Filter", id="list.filter")]
+    BINDINGS = [
+        Binding("slash", "start_filter", "Filter", id="list.filter"),
+        # Only while there is a filter (check_action); otherwise esc is the screen's.
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="list.clear_filter"),
+    ]
 
     @dataclass
     class RowChosen(Message):
@@ -52,7 +58,7 @@ class CatalogTable(Vertical):
         self._shown: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter… (Esc clears)", id="filter")
+        yield OrderedInput(placeholder="filter… (Esc clears)", id="filter")
         yield DataTable(cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -142,9 +148,13 @@ class CatalogTable(Vertical):
         self.focus_table()
         return True
 
-    def on_key(self, event) -> None:
-        if event.key == "escape" and self.clear_filter():
-            event.stop()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return self.has_class("-filtering")
+        return True
+
+    def action_clear_filter(self) -> None:
+        self.clear_filter()
 
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:

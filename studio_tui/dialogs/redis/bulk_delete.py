@@ -19,6 +19,7 @@ from studio_tui.services.errors import StudioError
 from studio_tui.services.redis.bulk import BulkPreview, delete_matching, preview_delete
 from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.keys import display_key, parse_key
+from studio_tui.widgets.ordered_input import OrderedInput
 from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
@@ -60,10 +61,11 @@ class RedisBulkDeleteModal(Dialog[int]):
         kind = f" of type {self.type_}" if self.type_ else ""
         with Vertical(id="dialog", classes="danger"):
             yield Label(f"Delete keys{kind} in {self.database}", id="title", markup=False)
-            yield Input(self._pattern, placeholder="pattern, e.g. session:*", id="pattern")
+            yield OrderedInput(self._pattern, placeholder="pattern, e.g. session:*",
+                               id="pattern")
             yield Static("", id="preview")
             yield Label("", id="confirm-label", markup=False)
-            yield Input(placeholder="type the pattern again", id="typed", disabled=True)
+            yield OrderedInput(placeholder="type the pattern again", id="typed", disabled=True)
             yield ProgressBar(total=None, show_eta=False, id="progress")
             yield Static("", id="error", markup=False)
             with Horizontal(id="buttons"):
