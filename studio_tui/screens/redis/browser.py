@@ -318,11 +318,16 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         self.query_one("#panes").toggle_class("-wide-value")
 
     def action_switch_pane(self) -> None:
+        """Between the keys (or the tree) and the value: a collection's table, or the text of
+        a string or JSON document, which then scrolls with the arrow and page keys."""
         panel = self.query_one(ValuePanel)
-        if self.focused is panel.items:
-            self.query_one(KeyList).focus()
+        if self.focused in (panel, panel.items):
+            tree = self.query_one(NamespaceTree)
+            (tree if tree.display else self.query_one(KeyList)).focus()
         elif panel.has_class("-collection"):
             panel.items.focus()
+        elif panel.can_focus:
+            panel.focus()
 
     # -- namespace tree ---------------------------------------------------------------------
     def action_toggle_tree(self) -> None:
