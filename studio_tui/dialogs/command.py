@@ -51,6 +51,9 @@ class CommandModal(ModalScreen[None]):
         super().__init__()
         self._run = run
         self._suggestions = suggestions
+        # What tab goes through, and which one is shown; a new text starts them again.
+        self._cycle: list[str] = []
+        self._at = 0
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-bar"):
@@ -64,9 +67,19 @@ class CommandModal(ModalScreen[None]):
         self.query_one(Input).focus()
 
     def action_complete(self) -> None:
+        """Tab completes what is typed with the first suggestion; tab again goes on to the next
+        (`:theme <tab> <tab>` goes through the themes)."""
+        from studio_tui.commands import completing
+
         command = self.query_one(Input)
+        if self._cycle and command.value == self._cycle[self._at]:
+            self._at = (self._at + 1) % len(self._cycle)
+        else:
+            self._cycle, self._at = completing(command.value, self._suggestions), 0
+            if not self._cycle:
+                return
+        command.value = self._cycle[self._at]
         command.action_end()
-        command.action_cursor_right()  # at the end, this accepts the shown suggestion
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -1,4 +1,5 @@
-"""A table of catalog rows with an incremental `/` filter; Enter chooses the highlighted row."""
+"""A table of catalog rows with an incremental `/` filter (which says when nothing matches); Enter
+chooses the highlighted row."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from studio_tui.widgets.ordered_input import OrderedInput
 
@@ -32,6 +33,8 @@ class CatalogTable(Vertical):
     CatalogTable { height: 1fr; }
     CatalogTable > #filter { display: none; height: 3; }
     CatalogTable.-filtering > #filter { display: block; }
+    CatalogTable > #no-match { display: none; height: 1; padding: 0 1; color: $text-warning; }
+    CatalogTable.-no-match > #no-match { display: block; }
     CatalogTable > DataTable { height: 1fr; }
     """
     BINDINGS = [
@@ -59,6 +62,7 @@ class CatalogTable(Vertical):
 
     def compose(self) -> ComposeResult:
         yield OrderedInput(placeholder="filter… (Esc clears)", id="filter")
+        yield Static("", id="no-match", markup=False)
         yield DataTable(cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -123,6 +127,11 @@ class CatalogTable(Vertical):
         for row in visible:
             table.add_row(*row.cells, key=row.key)
         self._shown = [r.key for r in visible]
+        nothing = bool(words) and not visible
+        if nothing:
+            self.query_one("#no-match", Static).update(
+                f"Nothing matches {self.filter_text.strip()!r} · esc clears the filter")
+        self.set_class(nothing, "-no-match")
         if keep in self._shown:
             table.move_cursor(row=self._shown.index(keep))
 
