@@ -5,21 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input
-
-from studio_tui.dialogs.command import CommandModal
 from studio_tui.widgets.catalog_table import CatalogTable
-from ui import QUIET_SETTINGS, screen_text, seed, settle, studio_app
+from ui import QUIET_SETTINGS, open_command_bar, screen_text, seed, settle, studio_app
 
 
 async def test_tab_goes_through_the_themes_one_by_one(tmp_path: Path):
     app = studio_app(tmp_path, QUIET_SETTINGS)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("colon")
-        await settle(pilot)
-        assert isinstance(app.screen, CommandModal)
-        command = app.screen.query_one(Input)
+        command = await open_command_bar(pilot)
         await pilot.press(*"theme", "space")
         themes = sorted(app.available_themes)
         shown = []
@@ -37,10 +30,7 @@ async def test_tab_completes_then_goes_on_to_the_next_match(tmp_path: Path):
                                             ("ordinals", "redis://127.0.0.1:1/1")]}})
     app = studio_app(tmp_path, QUIET_SETTINGS)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("colon")
-        await settle(pilot)
-        command = app.screen.query_one(Input)
+        command = await open_command_bar(pilot)
         await pilot.press(*"open ord", "tab")
         first = command.value
         await pilot.press("tab")

@@ -10,13 +10,12 @@ import redis as redis_sync
 from textual.widgets import Input, RichLog, TextArea
 
 import realservers
-from studio_tui.dialogs.command import CommandModal
 from studio_tui.dialogs.fields import FieldsModal
 from studio_tui.screens.redis.browser import RedisBrowserScreen
 from studio_tui.screens.redis.console import RedisConsoleScreen
 from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.redis.key_list import KeyList
-from ui import QUIET_SETTINGS, burst, run_command, seed, settle, studio_app
+from ui import QUIET_SETTINGS, browse, burst, open_command_bar, seed, settle, studio_app
 
 REDIS_DB = 7
 ROUNDS = 12  # the race lost about 1 time in 12 with keys pressed one by one
@@ -40,19 +39,13 @@ async def app(tmp_path: Path, redis_server, client):
     return studio_app(tmp_path, QUIET_SETTINGS)
 
 
-async def _browser(pilot) -> RedisBrowserScreen:
-    await run_command(pilot, "open cache")
-    assert isinstance(pilot.app.screen, RedisBrowserScreen)
-    return pilot.app.screen
-
-
 def _log(app) -> list[str]:
     return [str(line.text) for line in app.screen.query_one(RichLog).lines]
 
 
 async def test_console_runs_the_whole_command_typed_in_the_same_burst_as_ctrl_r(app):
     async with app.run_test(size=(120, 40)) as pilot:
-        await _browser(pilot)
+        await browse(pilot)
         await pilot.press("c")
         await settle(pilot)
         assert isinstance(app.screen, RedisConsoleScreen)
@@ -65,7 +58,7 @@ async def test_console_runs_the_whole_command_typed_in_the_same_burst_as_ctrl_r(
 
 async def test_console_keeps_what_is_typed_after_ctrl_r(app):
     async with app.run_test(size=(120, 40)) as pilot:
-        await _browser(pilot)
+        await browse(pilot)
         await pilot.press("c")
         await settle(pilot)
         await burst(pilot, *"EXISTS zz:1", "ctrl+r", *"GET zz:1")
@@ -76,7 +69,7 @@ async def test_console_keeps_what_is_typed_after_ctrl_r(app):
 
 async def test_pattern_field_clears_then_scans_exactly_what_was_typed(app):
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot)
+        screen = await browse(pilot)
         keys = screen.query_one(KeyList)
         pattern = screen.query_one("#pattern", Input)
         for text, expected in [("zz:123", [b"zz:123"]), ("zz:1", [b"zz:1"])] * (ROUNDS // 2):
@@ -89,7 +82,7 @@ async def test_pattern_field_clears_then_scans_exactly_what_was_typed(app):
 
 async def test_a_dialog_field_saves_exactly_what_was_typed(app, client):
     async with app.run_test(size=(120, 40)) as pilot:
-        await _browser(pilot)
+        await browse(pilot)
         name = "zz:123"
         for round_ in range(ROUNDS):
             await pilot.press("slash")
@@ -108,9 +101,7 @@ async def test_command_bar_runs_exactly_what_was_typed(app):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         for _ in range(ROUNDS // 2):
-            await pilot.press("colon")
-            await settle(pilot)
-            assert isinstance(app.screen, CommandModal)
+            await open_command_bar(pilot)
             await burst(pilot, *"orgs", "ctrl+u", *"open cache", "enter")
             await settle(pilot)
             assert isinstance(app.screen, RedisBrowserScreen), app.screen

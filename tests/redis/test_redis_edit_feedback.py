@@ -10,9 +10,8 @@ from textual.widgets import Input
 import realservers
 from studio_tui.dialogs.fields import FieldsModal
 from studio_tui.dialogs.redis.bulk_delete import RedisBulkDeleteModal
-from studio_tui.screens.redis.browser import RedisBrowserScreen
 from studio_tui.widgets.redis.value_panel import ValuePanel
-from ui import QUIET_SETTINGS, burst, run_command, screen_text, seed, settle, studio_app
+from ui import QUIET_SETTINGS, browse, burst, screen_text, seed, settle, studio_app
 
 REDIS_DB = 9
 
@@ -34,23 +33,10 @@ async def app(tmp_path, redis_server, client):
     return studio_app(tmp_path, QUIET_SETTINGS)
 
 
-async def _browser(pilot, pattern: str) -> RedisBrowserScreen:
-    await run_command(pilot, "open cache")
-    screen = pilot.app.screen
-    assert isinstance(screen, RedisBrowserScreen)
-    await pilot.press("slash")
-    screen.query_one("#pattern", Input).value = pattern
-    await pilot.press("enter")
-    await settle(pilot)
-    await pilot.pause(0.1)
-    await settle(pilot)
-    return screen
-
-
 async def test_after_a_conflict_the_next_edit_starts_from_the_current_value(app, client):
     client.hset("user:1", mapping={"name": "ada"})
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot, "user:1")
+        screen = await browse(pilot, "user:1")
         await pilot.press("e")
         await settle(pilot)
         assert app.screen.query_one("#value", Input).value == "ada"
@@ -73,7 +59,7 @@ async def test_bulk_delete_keeps_what_is_typed_while_the_preview_counts(app, cli
     client.mset({f"session:{n}": n for n in range(50)})
     client.set("keep", "1")
     async with app.run_test(size=(120, 40)) as pilot:
-        await _browser(pilot, "session:*")
+        await browse(pilot, "session:*")
         client.client_pause(5000)  # the preview's scan waits: it is still counting
         await pilot.press("D")
         modal = app.screen

@@ -10,10 +10,9 @@ import redis as redis_sync
 from textual.widgets import Input, Static
 
 import realservers
-from studio_tui.screens.redis.browser import RedisBrowserScreen
 from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.value_panel import ValuePanel
-from ui import QUIET_SETTINGS, run_command, seed, settle, studio_app
+from ui import QUIET_SETTINGS, browse, seed, settle, studio_app
 
 REDIS_DB = 8
 
@@ -35,20 +34,11 @@ async def app(tmp_path, redis_server):
 
 
 async def _show(pilot, pattern: str) -> ValuePanel:
-    screen = pilot.app.screen
-    assert isinstance(screen, RedisBrowserScreen)
-    await pilot.press("slash")
-    screen.query_one("#pattern", Input).value = pattern
-    await pilot.press("enter")
-    await settle(pilot)
-    await pilot.pause(0.2)
-    await settle(pilot)
-    return screen.query_one(ValuePanel)
+    return (await browse(pilot, pattern)).query_one(ValuePanel)
 
 
 async def test_tab_enters_a_long_json_document_which_then_scrolls(app):
     async with app.run_test(size=(100, 30)) as pilot:
-        await run_command(pilot, "open cache")
         panel = await _show(pilot, "doc:long")
         assert panel.max_scroll_y > 0  # taller than the pane
         await pilot.press("tab")
@@ -65,7 +55,6 @@ async def test_tab_enters_a_long_json_document_which_then_scrolls(app):
 
 async def test_a_collection_says_how_much_is_loaded_and_of_how_much(app):
     async with app.run_test(size=(100, 30)) as pilot:
-        await run_command(pilot, "open cache")
         panel = await _show(pilot, "hash:big")
         loaded = panel.query_one("#loaded", Static)
         first = panel.items.row_count
