@@ -65,6 +65,9 @@ async def test_console_keeps_what_is_typed_after_ctrl_r(app):
         await settle(pilot)
         assert _log(app) == ["> EXISTS zz:1", "(integer) 1"]
         assert app.screen.query_one(TextArea).text == "GET zz:1"  # the next command, kept
+        await pilot.press("escape")  # run by the editor too: back to the browser
+        await settle(pilot)
+        assert isinstance(app.screen, RedisBrowserScreen)
 
 
 async def test_pattern_field_clears_then_scans_exactly_what_was_typed(app):
