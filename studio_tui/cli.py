@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any, TextIO, cast
 
 from studio_tui import __version__
 from studio_tui.services.errors import StudioError
@@ -82,8 +83,54 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(run(argv))
 
 
+class _QuietOnceClosed:
+    """Standard output that goes quiet once its reader has gone (``studio-tui health | head -1``):
+    what is left to print is dropped, and the command ends as it would have, with its own exit
+    status and no traceback. (Restoring SIGPIPE's default instead would also kill the process
+    when a database connection breaks mid-write.)"""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._to_devnull()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._to_devnull()
+
+    def _to_devnull(self) -> None:
+        # What is still buffered, and the flush at exit, then go nowhere instead of failing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())
+        os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command is None:
+        return _run(args)
+    stdout = sys.stdout
+    quiet = _QuietOnceClosed(stdout)
+    sys.stdout = cast(TextIO, quiet)
+    try:
+        code = _run(args)
+        quiet.flush()
+        return code
+    finally:
+        sys.stdout = stdout
+
+
+def _run(args: argparse.Namespace) -> int:
     from studio_tui.logs import configure_logging
     from studio_tui.services.settings import Settings
 
@@ -158,7 +205,7 @@ async def _health(settings, *, as_json: bool) -> int:
         service = {"status": report.status, "latency_ms": report.latency_ms,
                    "breaker": report.breaker, "kind": report.kind}
         if measured is not None:
-            service["metrics"] = measured.to_dict()
+            service["metrics"] = _cumulative_buckets(measured.to_dict())
         if report.version:
             service["version"] = report.version
         if report.error is not None:
@@ -175,3 +222,18 @@ async def _health(settings, *, as_json: bool) -> int:
             print(f"{report.status:<9} {report.kind:<8} {latency:>10}  {report.name}{reason}")
         print(f"overall: {overall} ({len(reports)} database(s))")
     return {"healthy": EXIT_OK, "degraded": EXIT_DEGRADED}.get(overall, EXIT_DOWN)
+
+
+def _cumulative_buckets(metrics: dict) -> dict:
+    """Histogram buckets the Prometheus way, as their ``le`` names say: each counts the
+    operations that took at most its bound, so ``+Inf`` holds them all (equals ``count``)."""
+    for name in ("operation_duration_seconds", "acquire_duration_seconds"):
+        histogram = metrics.get(name)
+        if histogram is None:
+            continue
+        running, cumulative = 0, {}
+        for bound, count in histogram["buckets"].items():  # ascending, +Inf last
+            running += count
+            cumulative[bound] = running
+        metrics[name] = {**histogram, "buckets": cumulative}
+    return metrics

@@ -52,6 +52,15 @@ def parse_command(text: str) -> Command:
     return Command(name, argument.strip())
 
 
+def completing(typed: str, lines: list[str]) -> list[str]:
+    """The suggestion ``lines`` that complete ``typed`` (case aside), in their order: what tab
+    goes through. A leading ``:`` is kept."""
+    colon = ":" if typed.startswith(":") else ""
+    stem = typed.removeprefix(":").lower()
+    return [colon + line for line in lines
+            if line.lower().startswith(stem) and line.lower() != stem]
+
+
 def completions(names: dict[str, list[str]]) -> list[str]:
     """Every full command line worth suggesting, given the catalog's names by command."""
     lines = sorted({f"{alias}" for alias in ALIASES if len(alias) > 2})

@@ -38,6 +38,7 @@ signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
 PG_PASSWORD = "pg-s3cret-Pw!"
 REDIS_PASSWORD = "redis-s3cret-Pw"
+MONGO_PASSWORD = "mongo-s3cret-Pw"
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +72,13 @@ def postgres_server() -> Iterator[realservers.RunningServer]:
 @pytest.fixture(scope="session")
 def mongo_server() -> Iterator[realservers.RunningServer]:
     server = realservers.start_mongo()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_auth_server() -> Iterator[realservers.RunningServer]:
+    server = realservers.start_mongo(password=MONGO_PASSWORD)
     yield server
     server.stop()
 

@@ -247,7 +247,9 @@ def _wait_postgres_ready(bindir: Path, port: int, process: subprocess.Popen) -> 
 
 
 # -- MongoDB wire (SecantusDB) -------------------------------------------------------------------
-def start_mongo() -> RunningServer:
+def start_mongo(*, password: str | None = None) -> RunningServer:
+    """With ``password``, a user ``app`` holding it is created, and the server restarted to
+    require authentication; the URL carries the credentials."""
     workdir = _tempdir("st-mongo-")
     port = free_port()
     script = Path(sys.executable).parent / "secantusd-py"
@@ -257,5 +259,15 @@ def start_mongo() -> RunningServer:
     kwargs = {"cwd": workdir, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     process = subprocess.Popen(command, **kwargs)
     _wait_for_port(port, process, "secantusd-py", timeout=60)
-    return RunningServer("secantusd", port, f"mongodb://{HOST}:{port}/?directConnection=true",
-                         process, workdir, command, signal.SIGTERM, kwargs)
+    url = f"mongodb://{HOST}:{port}/?directConnection=true"
+    server = RunningServer("secantusd", port, url, process, workdir, command, signal.SIGTERM,
+                           kwargs)
+    if password:
+        from pymongo import MongoClient
+
+        with MongoClient(url, serverSelectionTimeoutMS=10_000) as client:
+            client.admin.command("createUser", "app", pwd=password, roles=["root"])
+        server.command = [*command, "--auth"]
+        server.restart()
+        server.url = f"mongodb://app:{password}@{HOST}:{port}/?directConnection=true"
+    return server

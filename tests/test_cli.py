@@ -97,7 +97,11 @@ async def test_health_json_reports_each_database_and_exits_by_the_worst(tmp_path
     for service in report["services"].values():
         assert service["status"] == "up" and service["breaker"] == "closed"
         assert service["latency_ms"] > 0
-        assert service["metrics"]["operation_duration_seconds"]["count"] == 1
+        histogram = service["metrics"]["operation_duration_seconds"]
+        assert histogram["count"] == 1
+        # Prometheus `le` buckets: cumulative, +Inf holding every operation.
+        counts = list(histogram["buckets"].values())
+        assert counts == sorted(counts) and histogram["buckets"]["+Inf"] == 1
         assert service["metrics"]["pool"]["total"] >= 1
 
     dead = f"postgresql://app:dead-pw-999@127.0.0.1:{realservers.closed_port()}/x"
@@ -114,6 +118,26 @@ async def test_health_json_reports_each_database_and_exits_by_the_worst(tmp_path
     assert gone["metrics"]["errors"] == {"CONNECTION_REFUSED": 1}
     assert "dead-pw-999" not in down.stdout + down.stderr
     assert elapsed < 5 + 3  # the free tier's connect timeout, plus process start-up
+
+
+@pytest.mark.parametrize("command", [["health", "--json"], ["health"], ["org", "list"],
+                                     ["db", "list", "--json"], ["keys", "generate"]])
+async def test_a_command_whose_reader_has_gone_exits_quietly(tmp_path: Path, redis_server,
+                                                             command):
+    """`studio-tui health --json | head -1`: the reader closes the pipe early (here, before
+    anything is written); no traceback, and the command's own exit status."""
+    await add_entries(tmp_path, ("cache", redis_server.url))
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
+        result = subprocess.run([sys.executable, "-m", "studio_tui", *command], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=60,
+                                env={**env, "STUDIO_TUI_HOME": str(tmp_path)},
+                                stdin=subprocess.DEVNULL)
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (0, "")
 
 
 def test_health_human_output(tmp_path: Path):

@@ -61,19 +61,69 @@ async def settle(pilot, timeout: float = 20.0) -> None:
     await pilot.pause()
 
 
-async def run_command(pilot, command: str) -> None:
-    """Type ``:command`` and Enter, as a user would, then wait for the result."""
+async def open_command_bar(pilot):
+    """Press ``:`` once everything has settled; the command bar's Input."""
     from textual.widgets import Input
+
+    from studio_tui.dialogs.command import CommandModal
 
     await settle(pilot)
     await pilot.press("colon")
     await settle(pilot)
-    pilot.app.screen.query_one(Input).value = command
+    assert isinstance(pilot.app.screen, CommandModal), pilot.app.screen
+    return pilot.app.screen.query_one(Input)
+
+
+async def run_command(pilot, command: str) -> None:
+    """Type ``:command`` and Enter, as a user would, then wait for the result."""
+    (await open_command_bar(pilot)).value = command
     await pilot.press("enter")
     await settle(pilot)
+
+
+async def browse(pilot, pattern: str | None = None):
+    """``:open cache`` (a Redis entry); with ``pattern``, the keys matching it are listed and the
+    first one's value is shown. The browser screen."""
+    from textual.widgets import Input
+
+    from studio_tui.screens.redis.browser import RedisBrowserScreen
+
+    await run_command(pilot, "open cache")
+    screen = pilot.app.screen
+    assert isinstance(screen, RedisBrowserScreen), screen
+    if pattern is not None:
+        await pilot.press("slash")
+        screen.query_one("#pattern", Input).value = pattern
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.pause(0.1)  # the value waits for the highlight to settle
+        await settle(pilot)
+    return screen
 
 
 def screen_text(app) -> str:
     """Everything on the terminal right now, as plain text (modals included)."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Send ``keys`` in one burst, as a paste or a laggy SSH link delivers them: the app gets
+    them all before it has handled the first (``pilot.press`` waits for idle after each)."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    driver = pilot.app._driver
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    await pilot.pause()

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
+from studio_tui.widgets.ordered_input import OrderedInput
+
 # Runs the command; returns an error message to show, or None when it was done.
 RunCommand = Callable[[str], str | None]
 
@@ -49,21 +51,35 @@ class CommandModal(ModalScreen[None]):
         super().__init__()
         self._run = run
         self._suggestions = suggestions
+        # What tab goes through, and which one is shown; a new text starts them again.
+        self._cycle: list[str] = []
+        self._at = 0
 
     def compose(self) -> ComposeResult:
         with Vertical(id="command-bar"):
             yield Static("", id="error", markup=False)
-            yield Input(placeholder=":dbs  :open <db>  :health  :quit   (Tab completes)",
-                        suggester=SuggestFromList(self._suggestions, case_sensitive=False),
-                        id="command")
+            yield OrderedInput(placeholder=":dbs  :open <db>  :health  :quit   (Tab completes)",
+                               suggester=SuggestFromList(self._suggestions,
+                                                         case_sensitive=False),
+                               id="command")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
     def action_complete(self) -> None:
+        """Tab completes what is typed with the first suggestion; tab again goes on to the next
+        (`:theme <tab> <tab>` goes through the themes)."""
+        from studio_tui.commands import completing
+
         command = self.query_one(Input)
+        if self._cycle and command.value == self._cycle[self._at]:
+            self._at = (self._at + 1) % len(self._cycle)
+        else:
+            self._cycle, self._at = completing(command.value, self._suggestions), 0
+            if not self._cycle:
+                return
+        command.value = self._cycle[self._at]
         command.action_end()
-        command.action_cursor_right()  # at the end, this accepts the shown suggestion
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

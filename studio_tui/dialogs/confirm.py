@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from studio_tui.dialogs.base import Dialog
+from studio_tui.widgets.ordered_input import OrderedInput
 
 
 class ConfirmModal(Dialog[bool]):
@@ -28,7 +29,7 @@ class ConfirmModal(Dialog[bool]):
             yield Static(self._detail, id="detail", markup=False)
             if self._expected is not None:
                 yield Label(f"Type {self._expected!r} to confirm:", markup=False)
-                yield Input(placeholder=self._expected, id="typed")
+                yield OrderedInput(placeholder=self._expected, id="typed")
             with Horizontal(id="buttons"):
                 yield Button(self._confirm_label, variant="error", id="confirm",
                              disabled=self._expected is not None)

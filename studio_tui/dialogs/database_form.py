@@ -19,6 +19,7 @@ from studio_tui.services.kinds import KINDS
 from studio_tui.services.platform.models import DatabaseEntry, Project
 from studio_tui.services.tiers import Tier
 from studio_tui.services.urls import parse_connection_url, split_password, with_password
+from studio_tui.widgets.ordered_input import OrderedInput
 
 if TYPE_CHECKING:
     from studio_tui.services.studio import Studio
@@ -85,20 +86,21 @@ class DatabaseFormModal(Dialog[DatabaseEntry | None]):
             yield Label(title, id="title", markup=False)
             with Grid(id="fields"):
                 yield Label("Name")
-                yield Input(placeholder="orders-prod", id="name")
+                yield OrderedInput(placeholder="orders-prod", id="name")
                 yield Label("URL")
-                yield Input(placeholder=URL_HINT, id="url")
+                yield OrderedInput(placeholder=URL_HINT, id="url")
                 yield Label("")
                 yield Static("", id="kind", markup=False)
                 yield Label("Password")
-                yield Input(password=True, placeholder="kept out of the URL field", id="password")
+                yield OrderedInput(password=True, placeholder="kept out of the URL field",
+                                   id="password")
                 yield Label("Tier")
                 yield Select([(t.value, t.value) for t in Tier], value=Tier.FREE.value,
                              allow_blank=False, id="tier")
                 yield Label("Access")
                 yield Checkbox("Read-only", id="read_only")
                 yield Label("Tags")
-                yield Input(placeholder="prod, eu  (comma separated)", id="tags")
+                yield OrderedInput(placeholder="prod, eu  (comma separated)", id="tags")
             yield Static("", id="error", markup=False)
             with Horizontal(id="buttons"):
                 yield Button("Test ^t", id="test")

@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from studio_tui.dialogs.base import Dialog
 
 from studio_tui.services.errors import StudioError
+from studio_tui.widgets.ordered_input import OrderedInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,8 @@ class FieldsModal(Dialog[Any]):
                         yield Select([(c, c) for c in spec.choices], allow_blank=False,
                                      value=spec.value or spec.choices[0], id=spec.name)
                     else:
-                        yield Input(spec.value, placeholder=spec.placeholder, id=spec.name)
+                        yield OrderedInput(spec.value, placeholder=spec.placeholder,
+                                           id=spec.name)
             yield Static("", id="error", markup=False)
             with Horizontal(id="buttons"):
                 yield Button(self._save_label, variant="primary", id="save")

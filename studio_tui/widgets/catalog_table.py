@@ -1,4 +1,5 @@
-"""A table of catalog rows with an incremental `/` filter; Enter chooses the highlighted row."""
+"""A table of catalog rows with an incremental `/` filter (which says when nothing matches); Enter
+chooses the highlighted row."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
+
+from studio_tui.widgets.ordered_input import OrderedInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +33,15 @@ class CatalogTable(Vertical):
     CatalogTable { height: 1fr; }
     CatalogTable > #filter { display: none; height: 3; }
     CatalogTable.-filtering > #filter { display: block; }
+    CatalogTable > #no-match { display: none; height: 1; padding: 0 1; color: $text-warning; }
+    CatalogTable.-no-match > #no-match { display: block; }
     CatalogTable > DataTable { height: 1fr; }
     """
-    BINDINGS = [Binding("slash", "start_filter", "Filter", id="list.filter")]
+    BINDINGS = [
+        Binding("slash", "start_filter", "Filter", id="list.filter"),
+        # Only while there is a filter (check_action); otherwise esc is the screen's.
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="list.clear_filter"),
+    ]
 
     @dataclass
     class RowChosen(Message):
@@ -52,7 +61,8 @@ class CatalogTable(Vertical):
         self._shown: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter… (Esc clears)", id="filter")
+        yield OrderedInput(placeholder="filter… (Esc clears)", id="filter")
+        yield Static("", id="no-match", markup=False)
         yield DataTable(cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -117,6 +127,11 @@ class CatalogTable(Vertical):
         for row in visible:
             table.add_row(*row.cells, key=row.key)
         self._shown = [r.key for r in visible]
+        nothing = bool(words) and not visible
+        if nothing:
+            self.query_one("#no-match", Static).update(
+                f"Nothing matches {self.filter_text.strip()!r} · esc clears the filter")
+        self.set_class(nothing, "-no-match")
         if keep in self._shown:
             table.move_cursor(row=self._shown.index(keep))
 
@@ -142,9 +157,13 @@ class CatalogTable(Vertical):
         self.focus_table()
         return True
 
-    def on_key(self, event) -> None:
-        if event.key == "escape" and self.clear_filter():
-            event.stop()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return self.has_class("-filtering")
+        return True
+
+    def action_clear_filter(self) -> None:
+        self.clear_filter()
 
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:

@@ -98,6 +98,9 @@ async def test_edits_conflicts_and_bulk_delete_on_a_cluster(raw, service, edits)
 async def test_console_insight_and_databases_on_a_cluster(raw, service, edits):
     await raw.set("greeting", "hi")
     assert await run_console(service, "GET greeting") == [b"hi"]
+    with pytest.raises(ServerError, match="unknown command"):
+        await run_console(service, "NOSUCHCMD")
+    assert (await run_console(service, "COMMAND INFO get nosuchcmd"))[0][1] is None
     with pytest.raises(ServerError, match="CROSSSLOT|slot"):
         await run_console(service, "SINTER a{1} b{2}")
     sections = await info_sections(service)

@@ -22,7 +22,15 @@ from studio_tui.screens.redis.insight import RedisInsightScreen
 from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.value_panel import ValuePanel
-from ui import QUIET_SETTINGS, run_command, screen_text, seed, seed_now, settle, studio_app
+from ui import (
+    QUIET_SETTINGS,
+    browse,
+    screen_text,
+    seed,
+    seed_now,
+    settle,
+    studio_app,
+)
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -60,20 +68,6 @@ def client(server) -> Iterator[redis_sync.Redis]:
     connection.close()
 
 
-async def _browser(pilot, pattern: str | None = None) -> RedisBrowserScreen:
-    await run_command(pilot, "open cache")
-    screen = pilot.app.screen
-    assert isinstance(screen, RedisBrowserScreen)
-    if pattern is not None:
-        await pilot.press("slash")
-        screen.query_one("#pattern", Input).value = pattern
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.pause(0.1)
-        await settle(pilot)
-    return screen
-
-
 async def _fill_form(pilot, **values: str) -> None:
     await settle(pilot)  # the key that opens the form may still be on its way on a busy machine
     modal = pilot.app.screen
@@ -93,7 +87,7 @@ async def _app(tmp_path: Path, server, **env: str):
 async def test_create_keys_of_several_types_from_the_form(tmp_path: Path, server, client):
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot, "new:*")
+        screen = await browse(pilot, "new:*")
         await pilot.press("N")
         await pilot.pause()
         await _fill_form(pilot, key="new:h", type="hash", field="f", value="v", ttl="300")
@@ -119,7 +113,7 @@ async def test_a_hash_field_changed_meanwhile_is_a_conflict_and_the_input_stays(
         tmp_path: Path, server, client):
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot, "user:1")
+        screen = await browse(pilot, "user:1")
         panel = screen.query_one(ValuePanel)
         assert panel.selected_item() == (b"name", b"ada")
         await pilot.press("y")
@@ -155,7 +149,7 @@ async def test_list_items_are_removed_by_position_after_confirmation(tmp_path: P
                                                                     client):
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot, "queue:jobs")
+        screen = await browse(pilot, "queue:jobs")
         panel = screen.query_one(ValuePanel)
         panel.items.move_cursor(row=2)  # the second "resize"
         await pilot.press("x")
@@ -184,7 +178,7 @@ async def test_edit_a_string_in_the_editor_and_keep_it_on_conflict(tmp_path: Pat
     editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
     app = await _app(tmp_path, server, EDITOR=str(editor))
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot, "greeting")
+        screen = await browse(pilot, "greeting")
         await pilot.press("E")
         await settle(pilot)
         assert client.get("greeting") == b"goodbye world"
@@ -222,7 +216,7 @@ async def test_a_json_document_in_the_editor_survives_invalid_json(tmp_path: Pat
     editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
     app = await _app(tmp_path, server, EDITOR=str(editor))
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot, "doc:1")
+        screen = await browse(pilot, "doc:1")
         await pilot.press("E")
         await settle(pilot)
         assert "Invalid input: not saved. Your text is kept." in screen_text(app)
@@ -238,7 +232,7 @@ async def test_bulk_delete_previews_asks_for_the_pattern_and_reports(tmp_path: P
                                                                      client):
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _browser(pilot, "session:1*")
+        await browse(pilot, "session:1*")
         await pilot.press("D")
         await settle(pilot)
         modal = app.screen
@@ -266,7 +260,7 @@ async def test_bulk_delete_previews_asks_for_the_pattern_and_reports(tmp_path: P
 async def test_set_algebra_shows_the_result_or_stores_it(tmp_path: Path, server, client):
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot, "tags:a")
+        screen = await browse(pilot, "tags:a")
         await pilot.press("S")
         await pilot.pause()
         assert app.screen.query_one("#keys", Input).value == "tags:a "
@@ -285,7 +279,7 @@ async def test_streams_show_their_groups_and_zsets_filter_by_score(tmp_path: Pat
     client.xreadgroup("billing", "worker-1", {"events": ">"}, count=1)
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot, "events")
+        screen = await browse(pilot, "events")
         text = screen_text(app)
         assert "Group billing · 1 pending · lag 1" in text
         assert "worker-1: 1 pending, idle" in text
@@ -312,7 +306,7 @@ def test_value_viewer_snapshot(snap_compare, tmp_path: Path, server, client, key
     app = studio_app(tmp_path, QUIET_SETTINGS)
 
     async def run_before(pilot):
-        screen = await _browser(pilot, key)
+        screen = await browse(pilot, key)
         screen.query_one("#status", Static).update("1 key(s) found · scan complete")
         await pilot.pause()
 
@@ -326,7 +320,7 @@ def test_bulk_delete_preview_snapshot(snap_compare, tmp_path: Path, server, clie
 
     async def run_before(pilot):
         # One exact key behind the dialog, since SCAN order changes from server to server.
-        screen = await _browser(pilot, "tags:a")
+        screen = await browse(pilot, "tags:a")
         screen.query_one("#status", Static).update("1 key(s) found · scan complete")
         await pilot.press("D")
         await settle(pilot)
@@ -345,7 +339,7 @@ async def test_insight_switches_database_and_samples_memory(tmp_path: Path, serv
     other.set("in-db-1", "x")
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot)
+        screen = await browse(pilot)
         await pilot.press("i")
         await settle(pilot)
         insight = app.screen
@@ -377,7 +371,7 @@ def test_insight_snapshot(snap_compare, tmp_path: Path, server, client, tab):
     app = studio_app(tmp_path, QUIET_SETTINGS)
 
     async def run_before(pilot):
-        await _browser(pilot)
+        await browse(pilot)
         await pilot.press("i")
         await settle(pilot)
         if tab == "memory":
@@ -403,7 +397,7 @@ async def test_marked_keys_feed_set_algebra_and_are_deleted_together(tmp_path: P
                                                                      client):
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _browser(pilot, "tags:*")
+        screen = await browse(pilot, "tags:*")
         keys = screen.query_one(KeyList)
         keys.focus()
         await pilot.press("space", "space")
@@ -431,10 +425,10 @@ async def test_a_browser_left_is_collected_and_nothing_of_it_was_frozen(tmp_path
 
     app = await _app(tmp_path, server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _browser(pilot)  # a first browser, opened and left: the second must go too
+        await browse(pilot)  # a first browser, opened and left: the second must go too
         await pilot.press("escape")
         await settle(pilot)
-        screen = weakref.ref(await _browser(pilot))
+        screen = weakref.ref(await browse(pilot))
         keys = weakref.ref(screen().query_one(KeyList))
         frozen = gc.get_freeze_count()  # the app's long-lived part, frozen before the browser
         assert frozen > 0

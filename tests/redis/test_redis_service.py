@@ -264,6 +264,23 @@ async def test_console_runs_lines_as_a_pipeline_and_guards_dangerous_commands(ra
         await run_console(service, "config set maxmemory 1")
 
 
+async def test_console_says_unknown_command_as_redis_does(raw, service, catalog, project_id,
+                                                          manager, redis_server):
+    with pytest.raises(ServerError, match="unknown command 'NOSUCHCMD'"):
+        await run_console(service, "NOSUCHCMD a b")
+    replies = await run_console(service, "SET known 1\nNOSUCHCMD\nGET known")
+    assert replies[0] is True and replies[2] == b"1"
+    assert isinstance(replies[1], ServerError) and "unknown command" in replies[1].detail
+    with pytest.raises(ServerError, match="unknown subcommand"):
+        await run_console(service, "OBJECT NOSUCHSUB key")
+    info = await run_console(service, "COMMAND INFO get nosuchcmd")
+    assert info[0][0][0] == b"get" and info[0][1] is None  # as the server sent it
+    entry = await catalog.add_database(
+        project_id, "ro", realservers.redis_db_url(redis_server.url, REDIS_DB), read_only=True)
+    with pytest.raises(ServerError, match="unknown command"):  # not "read-only"
+        await run_console(RedisService(manager, entry.id), "NOSUCHCMD")
+
+
 async def test_server_insight_info_slowlog_and_clients(raw, service, catalog, project_id,
                                                        manager, redis_server):
     from studio_tui.services.redis.insight import clients, info_sections, slowlog

@@ -1,6 +1,7 @@
 """Delete every key matching a pattern: a full preview first (how many, and a sample), the pattern
 typed again to confirm, then UNLINK in batches with progress. Esc stops it between batches, and
-the report says what went."""
+the report says what went. The confirmation can be typed while the preview still counts; it
+deletes nothing before the count is shown."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from studio_tui.services.errors import StudioError
 from studio_tui.services.redis.bulk import BulkPreview, delete_matching, preview_delete
 from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.keys import display_key, parse_key
+from studio_tui.widgets.ordered_input import OrderedInput
 from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
@@ -60,10 +62,11 @@ class RedisBulkDeleteModal(Dialog[int]):
         kind = f" of type {self.type_}" if self.type_ else ""
         with Vertical(id="dialog", classes="danger"):
             yield Label(f"Delete keys{kind} in {self.database}", id="title", markup=False)
-            yield Input(self._pattern, placeholder="pattern, e.g. session:*", id="pattern")
+            yield OrderedInput(self._pattern, placeholder="pattern, e.g. session:*",
+                               id="pattern")
             yield Static("", id="preview")
             yield Label("", id="confirm-label", markup=False)
-            yield Input(placeholder="type the pattern again", id="typed", disabled=True)
+            yield OrderedInput(placeholder="type the pattern again", id="typed")
             yield ProgressBar(total=None, show_eta=False, id="progress")
             yield Static("", id="error", markup=False)
             with Horizontal(id="buttons"):
@@ -72,6 +75,7 @@ class RedisBulkDeleteModal(Dialog[int]):
 
     def on_mount(self) -> None:
         self.query_one("#progress", ProgressBar).display = False
+        self.query_one("#typed", Input).focus()  # what is typed while it counts is kept
         self.run_preview()
 
     @on(Input.Submitted, "#pattern")
@@ -85,7 +89,6 @@ class RedisBulkDeleteModal(Dialog[int]):
         self.state = "previewing"
         self.preview = None
         typed = self.query_one("#typed", Input)
-        typed.value, typed.disabled = "", True
         self.query_one("#confirm", Button).disabled = True
         self.query_one("#confirm-label", Label).update("")
         shown = self.query_one("#preview", Static)
@@ -105,22 +108,26 @@ class RedisBulkDeleteModal(Dialog[int]):
             "\n" + sample if sample else "",
             (f"\n  … and {more:,} more" if more > 0 else "", "dim")))
         self.state = "ready"
+        self._typed()
         if preview.matched:
             self.query_one("#confirm-label", Label).update(
                 f"Type {self._pattern!r} to delete {preview.matched:,} key(s); it cannot be "
                 "undone:")
-            typed.disabled = False
             typed.focus()
 
+    def _confirmed(self) -> bool:
+        """The count is on show, and the pattern typed again under it."""
+        return (self.state == "ready" and self.preview is not None and self.preview.matched > 0
+                and self.query_one("#typed", Input).value == self._pattern)
+
     @on(Input.Changed, "#typed")
-    def _typed(self, event: Input.Changed) -> None:
-        self.query_one("#confirm", Button).disabled = not (
-            self.state == "ready" and event.value == self._pattern)
+    def _typed(self) -> None:
+        self.query_one("#confirm", Button).disabled = not self._confirmed()
 
     @on(Input.Submitted, "#typed")
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
-        if self.state == "ready" and self.query_one("#typed", Input).value == self._pattern:
+        if self._confirmed():
             self.run_delete()
 
     @work(group="bulk-delete", exclusive=True, exit_on_error=False, description="bulk delete")

@@ -33,6 +33,7 @@ from studio_tui.services.throttle import OpsThrottle
 from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.namespace_tree import NamespaceTree
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
+from studio_tui.widgets.ordered_input import OrderedInput
 from studio_tui.widgets.redis.value_panel import ValuePanel
 
 TYPES = ["string", "hash", "list", "set", "zset", "stream", "ReJSON-RL"]
@@ -93,8 +94,8 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         yield Header()
         yield Breadcrumb(f"{self.where} › {self.entry.name} (redis)")
         with Horizontal(id="filters"):
-            yield Input("*", placeholder="pattern, e.g. user:* (no wildcard = exact key)",
-                        id="pattern")
+            yield OrderedInput("*", placeholder="pattern, e.g. user:* (no wildcard = exact key)",
+                               id="pattern")
             yield Select([(t, t) for t in TYPES], prompt="any type", id="type")
         with Horizontal(id="panes"):
             yield KeyList(id="keys")
@@ -317,11 +318,16 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         self.query_one("#panes").toggle_class("-wide-value")
 
     def action_switch_pane(self) -> None:
+        """Between the keys (or the tree) and the value: a collection's table, or the text of
+        a string or JSON document, which then scrolls with the arrow and page keys."""
         panel = self.query_one(ValuePanel)
-        if self.focused is panel.items:
-            self.query_one(KeyList).focus()
+        if self.focused in (panel, panel.items):
+            tree = self.query_one(NamespaceTree)
+            (tree if tree.display else self.query_one(KeyList)).focus()
         elif panel.has_class("-collection"):
             panel.items.focus()
+        elif panel.can_focus:
+            panel.focus()
 
     # -- namespace tree ---------------------------------------------------------------------
     def action_toggle_tree(self) -> None:

@@ -17,6 +17,7 @@ from studio_tui.services.errors import StudioError
 from studio_tui.services.redis.console import ConfirmationRequired, run_console
 from studio_tui.services.redis.keys import display_key
 from studio_tui.widgets.chrome import Breadcrumb, StudioFooter
+from studio_tui.widgets.ordered_input import OrderedTextArea
 
 if TYPE_CHECKING:
     from studio_tui.services.platform.models import DatabaseEntry
@@ -66,7 +67,9 @@ class RedisConsoleScreen(DatabaseScreen[None]):
     inherit_bindings = False  # backspace edits the command; only escape goes back
     BINDINGS = [
         Binding("escape", "back", "Back", id="nav.back"),
-        Binding("ctrl+r", "run", "Run", priority=True, id="console.run"),
+        # Not a priority binding: one would run before the text typed ahead of it is in the
+        # editor (the editor runs it in its turn instead, see OrderedTextArea).
+        Binding("ctrl+r", "run", "Run", id="console.run"),
         Binding("ctrl+up", "history(-1)", "Previous", id="console.history_back"),
         Binding("ctrl+down", "history(1)", "Next", id="console.history_forward"),
     ]
@@ -83,7 +86,7 @@ class RedisConsoleScreen(DatabaseScreen[None]):
         yield Header()
         yield Breadcrumb(f"{self.where} › {self.entry.name} › console ({mode})")
         yield RichLog(id="output", wrap=True, markup=False)
-        yield TextArea(id="input", soft_wrap=True, show_line_numbers=False)
+        yield OrderedTextArea(id="input", soft_wrap=True, show_line_numbers=False)
         yield Static("ctrl+r runs · one command per line; several lines are one pipeline · "
                      "ctrl+↑/↓ history", id="hint", markup=False)
         yield StudioFooter()
@@ -118,7 +121,10 @@ class RedisConsoleScreen(DatabaseScreen[None]):
             output.write(render_reply(reply))
         self.history.append(text)
         self._history_at = len(self.history)
-        self.query_one(TextArea).text = ""
+        # Take out what ran, and only that: what was typed while it ran stays.
+        area = self.query_one(TextArea)
+        if area.text.startswith(text):
+            area.text = area.text[len(text):]
 
     def action_history(self, step: int) -> None:
         if not self.history:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from studio_tui.dialogs.fields import Field, SubmitFields
 from studio_tui.external_editor import EditorNotStarted, keep_unsaved_copy
 from studio_tui.screens.redis.actions import ActionContext, WriteActions
-from studio_tui.services.errors import StudioError, ValidationError
+from studio_tui.services.errors import ConflictError, StudioError, ValidationError
 from studio_tui.services.redis.keys import display_key, parse_key
 
 EDITOR_LIMIT = 16 << 20  # bytes; bigger strings are paged in the viewer, not edited whole
@@ -64,7 +64,15 @@ class ValueActions(WriteActions):
              save_label: str = "Save", note: str = "") -> None:
         """A write form on the shown value: saved, the value is shown again."""
         async def apply(values: dict[str, str]) -> Any:
-            message = await submit(values)
+            try:
+                message = await submit(values)
+            except ConflictError as conflict:
+                # Behind the form (which keeps the input), the pane shows the value as it is
+                # now, so the next e starts from it rather than from the stale one.
+                self.value.reload()
+                conflict.detail = (f"{conflict.detail} The current value is loaded: esc, then "
+                                   "e, edits it.")
+                raise
             self.value.reload()
             return message
 

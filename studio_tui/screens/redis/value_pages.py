@@ -65,6 +65,7 @@ class ValuePages:
                 f"{short(f)}={short(v)}" for f, v in fields.items()))
                 for entry_id, fields in entries.entries])
             self.next = None if entries.last_id is None else (key, type_, entries.last_id)
+            panel.show_items_loaded(more=self.next is not None)
             return
         if type_ == "string":
             chunk = await service.string_range(key, position, STRING_PAGE)
@@ -77,6 +78,7 @@ class ValuePages:
         panel.add_items(page.items, [tuple(short(part) for part in item if part is not None)
                                      for item in page.items])
         self.next = None if page.done else (key, type_, page.next)
+        panel.show_items_loaded(more=self.next is not None, narrowed_by=self.filter)
 
     @staticmethod
     async def _items(service: "RedisService", key: bytes, type_: str, position: int,

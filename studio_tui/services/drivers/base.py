@@ -103,6 +103,12 @@ class DatabaseConnection(ABC):
         self._on_acquire = on_acquire or (lambda seconds: None)
         self.pending = 0
 
+    @property
+    def password_given(self) -> bool:
+        """Whether the URL carries a password: a server asking for one then says none was
+        given, not that it refused the credentials."""
+        return bool(self._secrets)
+
     @abstractmethod
     async def open(self) -> None:
         """Create the pool or client; may connect eagerly (Postgres) or lazily (Redis, Mongo)."""

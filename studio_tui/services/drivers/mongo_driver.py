@@ -284,6 +284,9 @@ class MongoConnection(DatabaseConnection):
             code = exc.code or 0
             if code == 18 or "auth" in str(exc).lower() and code in (0, 11):
                 return AuthenticationError(f"MongoDB at {where} refused the credentials.")
+            if code == 13 and "requires authentication" in str(exc) and not self.password_given:
+                return AuthenticationError(f"MongoDB at {where} requires credentials, and none "
+                                           "were given.")
             if code == 13:
                 return PermissionDeniedError(str(exc))
             if code == 50:

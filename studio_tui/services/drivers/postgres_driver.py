@@ -120,6 +120,9 @@ class PostgresConnection(DatabaseConnection):
         import asyncpg
 
         where = self.target.display_host
+        if isinstance(exc, asyncpg.InvalidPasswordError) and not self.password_given:
+            return AuthenticationError(f"PostgreSQL at {where} requires a password, and none was "
+                                       f"given: {exc}.")
         if isinstance(exc, (asyncpg.InvalidPasswordError,
                             asyncpg.InvalidAuthorizationSpecificationError)):
             return AuthenticationError(f"PostgreSQL at {where} refused the credentials: {exc}.")

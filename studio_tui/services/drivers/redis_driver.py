@@ -190,8 +190,17 @@ class RedisConnection(DatabaseConnection):
         from redis import exceptions as rx
 
         text = str(exc)
-        if isinstance(exc, rx.AuthenticationError) or "WRONGPASS" in text or "NOAUTH" in text:
-            return AuthenticationError(f"Redis at {self.target.display_host} refused the credentials.")
+        where = self.target.display_host
+        # redis-py takes the error code (NOAUTH, WRONGPASS) off the message into status_code.
+        code = getattr(exc, "status_code", None) or text.partition(" ")[0]
+        if code == "NOAUTH":
+            return AuthenticationError(f"Redis at {where} requires a password, and none was given.")
+        if isinstance(exc, rx.AuthenticationError) and (
+                "without any password configured" in text or "no password is set" in text):
+            return AuthenticationError(f"Redis at {where} has no password set, but one was given: "
+                                       "leave the password out.")
+        if isinstance(exc, rx.AuthenticationError) or code == "WRONGPASS":
+            return AuthenticationError(f"Redis at {where} refused the credentials.")
         if isinstance(exc, rx.NoPermissionError):
             return PermissionDeniedError(f"The Redis user may not do this: {text}")
         if isinstance(exc, rx.ReadOnlyError):

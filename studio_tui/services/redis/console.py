@@ -1,6 +1,7 @@
 """The Redis console: commands one per line, several lines as one pipeline. Dangerous commands
 need the user to type their name to confirm, and writes are refused on read-only entries — the
-server itself says which commands write (COMMAND INFO), so nothing is guessed."""
+server itself says which commands write (COMMAND INFO), so nothing is guessed; a command it does
+not know is sent anyway, and answered "unknown command" by the server, as in redis-cli."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio_tui.services.errors import ServerError, StudioError, ValidationError
-from studio_tui.services.redis.service import RedisService
+from studio_tui.services.redis.service import RedisService, is_cluster
 
 DANGEROUS = {"FLUSHALL", "FLUSHDB", "KEYS", "SHUTDOWN", "DEBUG", "SWAPDB", "MIGRATE", "MONITOR",
              "REPLICAOF", "SLAVEOF", "FAILOVER", "SAVE", "SYNC", "PSYNC"}
@@ -44,6 +45,29 @@ class ConsoleLine:
         if self.name in CONTAINERS and len(self.words) > 1:
             return f"{self.name}|{self.words[1].upper()}"
         return self.name
+
+    @property
+    def command(self) -> list[str]:
+        """The words as sent. COMMAND's subcommands are named in two words (``COMMAND INFO``),
+        which redis-py hands back as the server sent them: its parser for COMMAND fails on the
+        nil an unknown name gets."""
+        if self.name == "COMMAND" and len(self.words) > 1:
+            return [f"COMMAND {self.words[1].upper()}", *self.words[2:]]
+        return self.words
+
+    def routing(self, client: Any, known: dict[str, set[str]]) -> dict[str, Any]:
+        """A cluster client picks a node by key. COMMAND has none, and a command the server
+        does not know has none it can tell: any node answers them."""
+        if is_cluster(client) and (self.name == "COMMAND" or self.name not in known):
+            return {"target_nodes": client.get_random_node()}
+        return {}
+
+    def writes(self, known: dict[str, set[str]]) -> bool:
+        """Whether the server says this line writes (``known``: flags by name). A subcommand it
+        does not list is judged by its command (servers before 7 list none); a command it does
+        not know writes nothing, since the server refuses to run it."""
+        flags = known.get(self.qualified, known.get(self.name, set()))
+        return "write" in flags or "admin" in flags
 
     @property
     def dangerous(self) -> bool:
@@ -84,14 +108,16 @@ async def run_console(service: RedisService, text: str, *,
         raise ConfirmationRequired(
             f"{names} can destroy data or block the server. Type {needed} to run it.",
             field_errors={"confirm": needed})
-    write = needed is not None or await _writes(service, lines)
+    known = await _command_flags(service, lines)
+    write = needed is not None or any(line.writes(known) for line in lines)
 
     async def execute(client) -> list[Any]:
         if len(lines) == 1:
-            return [await client.execute_command(*lines[0].words)]
+            line = lines[0]
+            return [await client.execute_command(*line.command, **line.routing(client, known))]
         pipe = client.pipeline(transaction=False)
         for line in lines:
-            pipe.execute_command(*line.words)
+            pipe.execute_command(*line.command)
         return await pipe.execute(raise_on_error=False)
 
     operation = lines[0].name if len(lines) == 1 else f"PIPELINE({len(lines)})"
@@ -101,26 +127,16 @@ async def run_console(service: RedisService, text: str, *,
             for reply in replies]
 
 
-async def _writes(service: RedisService, lines: list[ConsoleLine]) -> bool:
-    """Ask the server which of these commands write; unknown ones count as writes."""
-    names = sorted({line.qualified for line in lines})
-    infos = await service.run("COMMAND INFO",
-                               lambda client: client.execute_command("COMMAND", "INFO", *names))
-    if isinstance(infos, dict):  # redis-py parses the reply into {name: info}
-        by_name = {str(name).lower(): info for name, info in infos.items()}
-        infos = [by_name.get(name.lower()) for name in names]
-    for info in infos:
-        if not info:
-            return True
-        flags = {(flag.decode() if isinstance(flag, bytes) else str(flag)).lower()
-                 for flag in _flags(info)}
-        if "write" in flags or "admin" in flags:
-            return True
-    return False
+async def _command_flags(service: RedisService, lines: list[ConsoleLine]) -> dict[str, set[str]]:
+    """The flags of the lines' commands (and subcommands), by name, for those the server knows."""
+    names = sorted({line.qualified for line in lines} | {line.name for line in lines})
+    asked = ConsoleLine(["COMMAND", "INFO", *names])
+    # As the server sends it (see ConsoleLine.command): an entry per name, nil for an unknown one.
+    infos = await service.run("COMMAND INFO", lambda client: client.execute_command(
+        *asked.command, **asked.routing(client, {})))
+    return {name: _flags(info) for name, info in zip(names, infos, strict=False) if info}
 
 
-def _flags(info: Any) -> list:
-    # redis-py parses COMMAND INFO into a dict on some versions; the raw reply is a list.
-    if isinstance(info, dict):
-        return list(info.get("flags", []))
-    return list(info[2])
+def _flags(info: Any) -> set[str]:
+    return {(flag.decode() if isinstance(flag, bytes) else str(flag)).lower()
+            for flag in info[2]}

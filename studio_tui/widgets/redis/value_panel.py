@@ -1,5 +1,6 @@
 """The right-hand panel of the Redis browser: what the key is, and one page at a time of what it
-holds (text, pretty JSON or escaped bytes for strings; a table for collections)."""
+holds (text, pretty JSON or escaped bytes for strings; a table for collections), with how much
+of it is loaded. A text value scrolls from the keyboard once the panel has the focus (tab)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from studio_tui.services.redis.keys import display_key
@@ -31,11 +32,16 @@ def short(raw: bytes) -> str:
     return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
 
 
-class ValuePanel(Vertical):
+class ValuePanel(VerticalScroll, can_focus=False):
+    """Focusable (its text scrolls with the arrow and page keys) while it shows a text value; a
+    collection's table takes the focus instead."""
+
     raw_items: list[tuple]
 
     DEFAULT_CSS = """
     ValuePanel { height: 1fr; }
+    ValuePanel > #loaded { dock: bottom; height: auto; color: $text-muted; display: none; }
+    ValuePanel > #loaded.-shown { display: block; }
     ValuePanel > #summary { height: auto; }
     ValuePanel > #string { height: auto; padding-top: 1; }
     ValuePanel > #extra { height: auto; color: $text-muted; }
@@ -47,12 +53,14 @@ class ValuePanel(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.raw_items = []
+        self._length: int | None = None  # of the value shown: bytes or items
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
         yield Static("", id="string")
         yield Static("", id="extra")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="items")
+        yield Static("", id="loaded", markup=False)
 
     @property
     def items(self) -> DataTable:
@@ -60,10 +68,13 @@ class ValuePanel(Vertical):
 
     def clear(self) -> None:
         self.raw_items = []
+        self._length = None
         for part in ("#summary", "#string", "#extra"):
             self.query_one(part, Static).update("")
+        self._say_loaded("")
         self.items.clear(columns=True)
         self.remove_class("-collection")
+        self.can_focus = False
 
     def selected_item(self) -> tuple | None:
         """The full, untruncated item under the table's cursor (what edits compare against)."""
@@ -88,20 +99,41 @@ class ValuePanel(Vertical):
         self.query_one("#summary", Static).update(table)
         columns = COLUMNS.get(info.type)
         self.set_class(columns is not None, "-collection")
+        self.can_focus = columns is None
+        self.scroll_home(animate=False)
         self.items.clear(columns=True)
         self.raw_items = []
+        self._length = preview.length
         self.query_one("#extra", Static).update("")
+        self._say_loaded("")
         if columns is not None:
             self.items.add_columns(*columns)
         string = self.query_one("#string", Static)
         if preview.head is not None:
-            string.update(render_string(preview.head, preview.length or 0))
+            self.show_string(preview.head, preview.length or 0)
         elif columns is None:
             string.update(Text(f"A {info.type} value.", style="dim"))
 
     def add_items(self, raw: list[tuple], rows: list[tuple[str, ...]]) -> None:
         self.raw_items.extend(raw)
         self.items.add_rows(rows)
+
+    def show_items_loaded(self, *, more: bool, narrowed_by: str = "") -> None:
+        """Under the table: how many items are loaded, of how many, while ``+`` has more."""
+        loaded = len(self.raw_items)
+        if not more:
+            self._say_loaded("")
+        elif narrowed_by:
+            self._say_loaded(f"{loaded:,} loaded matching {narrowed_by} · + for more")
+        elif self._length is not None:
+            self._say_loaded(f"{loaded:,} of {self._length:,} loaded · + for more")
+        else:
+            self._say_loaded(f"{loaded:,} loaded · + for more")
+
+    def _say_loaded(self, text: str) -> None:
+        loaded = self.query_one("#loaded", Static)
+        loaded.update(text)
+        loaded.set_class(bool(text), "-shown")
 
     def show_members(self, title: str, members: list[bytes], count: int) -> None:
         """A computed result (set algebra): not a key, so nothing in it is editable."""
@@ -144,6 +176,8 @@ class ValuePanel(Vertical):
 
     def show_string(self, shown: bytes, total: int) -> None:
         self.query_one("#string", Static).update(render_string(shown, total))
+        self._say_loaded(f"{len(shown):,} of {total:,} bytes loaded · + for more"
+                         if total > len(shown) else "")
 
 
 def render_string(head: bytes, total: int) -> Text:
@@ -164,5 +198,5 @@ def render_string(head: bytes, total: int) -> Text:
                 pass
         rendered = Text(text)
     if cut:
-        rendered.append(f"\n… first {len(head):,} of {total:,} bytes; + loads more", style="dim")
+        rendered.append(" …", style="dim")  # how much is loaded: the line under the panel
     return rendered
