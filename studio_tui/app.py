@@ -25,8 +25,8 @@ class StudioApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_now"),
-        Binding("colon", "command", "Command", id="app.command"),
-        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command", "Command", show=False, id="app.command"),
+        Binding("question_mark", "help", "Help", show=False, id="app.help"),
         Binding("H", "health", "Health", id="app.health"),
         Binding("exclamation_mark", "problems", "Problems", show=False, id="app.problems"),
     ]

@@ -439,3 +439,24 @@ async def test_a_list_reloads_after_a_screen_above_it_but_not_after_a_dialog(tmp
         await settle(pilot)
         assert isinstance(app.screen, OrganizationsScreen)
         assert "Globex" in [row[0] for row in cells(app)]
+
+
+async def test_a_newcomer_at_80x24_sees_help_the_way_in_and_no_widget_internals(tmp_path: Path):
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "? Help" in screen_text(app).splitlines()[-1]  # the footer, even when cut
+        assert "enter opens one" in status(app)
+        await pilot.press("enter", "enter")  # Personal › default: no database yet
+        await settle(pilot)
+        assert "No database yet: n adds one, or set REDIS_URL" in status(app)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "Everywhere" in shown and "app.help" in shown and "dbs.new" in shown
+        table = app.screen.query_one("#keys")
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        keys = [row for row in rows if row[0] and not row[0].startswith(":")]
+        # Every key listed can be remapped by its id; Textual's own (page left, copy…) are out.
+        assert keys and all(row[2] for row in keys)
+        assert not any("page" in row[1].lower() for row in rows)

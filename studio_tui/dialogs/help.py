@@ -1,4 +1,4 @@
-"""`?`: every key binding of the screen underneath, with its id for remapping, and the commands."""
+"""`?`: every key of the screen underneath, grouped, with its id for remapping, and the commands."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Label
 
 from studio_tui.dialogs.base import Dialog
 
@@ -15,17 +15,18 @@ from studio_tui.commands import COMMAND_HELP
 
 
 class HelpModal(Dialog[None]):
+    """The screen's own keys first, then those of the list or pane in focus, then the keys that
+    work everywhere and the `:` commands: one table that fills the dialog, so most of it fits
+    80x24 at once. Textual's own widget keys (page left, copy…) have no id and are left out."""
+
     DEFAULT_CSS = """
     HelpModal #dialog {
         width: 80;
+        height: 100%;
+        max-height: 40;
     }
     HelpModal #keys {
-        height: auto;
-        max-height: 12;
-    }
-    HelpModal #commands {
-        padding-top: 1;
-        color: $text-muted;
+        height: 1fr;
     }
     """
     BINDINGS = [Binding("escape,question_mark,q", "close", "Close", id="help.close")]
@@ -34,26 +35,46 @@ class HelpModal(Dialog[None]):
         super().__init__()
         self._screen = screen
 
+    def _groups(self) -> list[tuple[str, list[Binding]]]:
+        screen_keys: list[Binding] = []
+        focused_keys: list[Binding] = []
+        app_keys: list[Binding] = []
+        seen: set[str] = set()
+        for key, active in self._screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or not binding.id or binding.id in seen:
+                continue
+            seen.add(binding.id)
+            if isinstance(active.node, App):
+                app_keys.append(binding)
+            elif isinstance(active.node, Screen):
+                screen_keys.append(binding)
+            else:
+                focused_keys.append(binding)
+        return [("On this screen", screen_keys), ("In the list or pane in focus", focused_keys),
+                ("Everywhere", app_keys)]
+
     def compose(self) -> ComposeResult:
+        crumbs = self._screen.query("#breadcrumb")
+        where = str(crumbs.first().content) if crumbs else type(self._screen).__name__
         with Vertical(id="dialog"):
-            yield Label(f"Keys on this screen ({type(self._screen).__name__})", id="title",
-                        markup=False)
+            yield Label(f"Keys · {where}", id="title", markup=False)
             table = DataTable(cursor_type="row", id="keys")
-            table.add_columns("Key", "Does", Text("Id (remap in settings.toml [keys])"))
-            seen: set[str] = set()
-            # The screen's and the app's own keys first; a focused widget's (cursor keys…) last.
-            bindings = sorted(self._screen.active_bindings.items(),
-                              key=lambda item: not isinstance(item[1].node, (Screen, App)))
-            for key, active in bindings:
-                binding = active.binding
-                if not binding.description or (binding.id or key) in seen:
+            # Widths that fit 80 columns; the ids are what settings.toml [keys] remaps.
+            table.add_column("Key", width=14)
+            table.add_column("Does", width=36)
+            table.add_column("Id (to remap)", width=20)
+            for title, bindings in self._groups():
+                if not bindings:
                     continue
-                seen.add(binding.id or key)
-                table.add_row(self.app.get_key_display(binding), binding.description,
-                              binding.id or "")
+                table.add_row("", Text(title, style="bold"), "")
+                for binding in bindings:
+                    table.add_row(self.app.get_key_display(binding), binding.description,
+                                  binding.id or "")
+            table.add_row("", Text("Commands (press :)", style="bold"), "")
+            for usage, text in COMMAND_HELP:
+                table.add_row(usage, text, "")
             yield table
-            yield Static("\n".join(f"{usage:<22} {text}" for usage, text in COMMAND_HELP),
-                         id="commands", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

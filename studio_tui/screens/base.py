@@ -25,7 +25,9 @@ ResultType = TypeVar("ResultType")
 
 
 class StudioScreen(Screen[ResultType]):
-    BINDINGS = [Binding("escape,backspace", "back", "Back", id="nav.back")]
+    # Help comes right after Back, so it is still in the footer when a narrow one is cut.
+    BINDINGS = [Binding("escape,backspace", "back", "Back", id="nav.back"),
+                Binding("question_mark", "app.help", "Help", id="app.help")]
     @property
     def studio_app(self) -> "StudioApp":
         """The app, typed: the one place a screen reaches for it."""

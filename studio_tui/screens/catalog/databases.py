@@ -9,6 +9,7 @@ from textual.binding import Binding
 
 from studio_tui.screens.catalog.list_screen import CatalogScreen
 from studio_tui.dialogs.confirm import ConfirmModal
+from studio_tui.services.kinds import KINDS
 from studio_tui.services.platform.models import DatabaseEntry, Organization, Project
 from studio_tui.widgets.catalog_table import CatalogRow
 from studio_tui.widgets.status import status_text
@@ -23,7 +24,7 @@ class DatabasesScreen(CatalogScreen):
     COLUMNS = ("Status", "Database", "Kind", "Tier", "Mode", "Host", "Tags")
     BINDINGS = [
         Binding("n", "new", "Add", id="dbs.new"),
-        Binding("e", "edit", "Edit", id="dbs.edit"),
+        Binding("e", "edit", "Edit", show=False, id="dbs.edit"),
         Binding("d", "delete", "Delete", id="dbs.delete"),
         Binding("t", "test", "Test", id="dbs.test"),
     ]
@@ -60,7 +61,12 @@ class DatabasesScreen(CatalogScreen):
 
     def summary(self, rows: list[CatalogRow]) -> str:
         where = f"in {self.project.name}" if self.project else "in all projects"
-        return f"{len(rows)} database(s) {where}"
+        if not rows:  # the way in, for a newcomer: short enough for 80 columns
+            variables = [spec.env_urls[0] for spec in KINDS.values()]
+            add = "n adds one" if self.project else "open a project to add one"
+            return (f"No database yet: {add}, or set {', '.join(variables[:-1])} or "
+                    f"{variables[-1]}.")
+        return f"{len(rows)} database(s) {where} · enter opens one · t tests it"
 
     def after_load(self, rows: list[CatalogRow]) -> None:
         if rows:

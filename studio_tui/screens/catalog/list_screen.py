@@ -21,7 +21,7 @@ class CatalogScreen(StudioScreen[None]):
     COLUMNS: tuple[str, ...] = ()
     IS_ROOT = False
     BINDINGS = [
-        Binding("r", "refresh", "Refresh", id="list.refresh"),
+        Binding("r", "refresh", "Refresh", show=False, id="list.refresh"),
     ]
 
     def __init__(self) -> None:

@@ -22,7 +22,7 @@ class OrganizationsScreen(CatalogScreen):
     IS_ROOT = True
     BINDINGS = [
         Binding("n", "new", "New", id="orgs.new"),
-        Binding("e", "rename", "Rename", id="orgs.rename"),
+        Binding("e", "rename", "Rename", show=False, id="orgs.rename"),
         Binding("d", "delete", "Delete", id="orgs.delete"),
     ]
 
@@ -44,7 +44,7 @@ class OrganizationsScreen(CatalogScreen):
         return rows
 
     def summary(self, rows: list[CatalogRow]) -> str:
-        return f"{len(rows)} organization(s)"
+        return f"{len(rows)} organization(s) · enter opens one · ? lists every key"
 
     def choose(self, key: str) -> None:
         from studio_tui.screens.catalog.projects import ProjectsScreen  # loaded when first needed

@@ -18,7 +18,7 @@ class ProjectsScreen(CatalogScreen):
     COLUMNS = ("Project", "Databases")
     BINDINGS = [
         Binding("n", "new", "New", id="projects.new"),
-        Binding("e", "rename", "Rename", id="projects.rename"),
+        Binding("e", "rename", "Rename", show=False, id="projects.rename"),
         Binding("d", "delete", "Delete", id="projects.delete"),
     ]
 
@@ -38,7 +38,7 @@ class ProjectsScreen(CatalogScreen):
                 for p in self.items.values()]
 
     def summary(self, rows: list[CatalogRow]) -> str:
-        return f"{len(rows)} project(s) in {self.org.name}"
+        return f"{len(rows)} project(s) in {self.org.name} · enter opens one"
 
     def choose(self, key: str) -> None:
         from studio_tui.screens.catalog.databases import DatabasesScreen  # loaded when first needed
