@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -44,6 +46,8 @@ class HelpModal(Dialog[None]):
             binding = active.binding
             if not binding.description or not binding.id or binding.id in seen:
                 continue
+            if not active.enabled:  # e.g. a write on a read-only entry
+                binding = replace(binding, description=f"{binding.description} (off here)")
             seen.add(binding.id)
             if isinstance(active.node, App):
                 app_keys.append(binding)

@@ -97,12 +97,27 @@ class DatabaseScreen(StudioScreen[ResultType]):
     with the entry and where it sits, ``org › project``) or one of its tools, which also get the
     browser's service."""
 
+    # The actions that write, as (action, its first parameter or None): on a read-only entry
+    # their keys are dimmed and do nothing (the services refuse the writes in any case).
+    WRITE_ACTIONS: frozenset[tuple[str, str | None]] = frozenset()
+
     def __init__(self, entry: "DatabaseEntry", where: str, service: Any = None) -> None:
         super().__init__()
         self.entry = entry
         self.where = where
         if service is not None:
             self.service = service
+
+    @property
+    def read_only_note(self) -> str:
+        """What the breadcrumb adds for a read-only entry."""
+        return " · read-only" if self.entry.read_only else ""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.entry.read_only and (action, parameters[0] if parameters else None) in \
+                self.WRITE_ACTIONS:
+            return None  # shown dimmed: this entry takes no writes
+        return True
 
     def on_unmount(self) -> None:
         # What the browser held (a million keys, say) goes back to the system once the screen

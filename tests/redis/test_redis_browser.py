@@ -259,23 +259,23 @@ async def test_keys_are_renamed_expired_and_deleted_with_confirmation(tmp_path: 
     client.close()
 
 
-async def test_a_read_only_entry_refuses_edits_and_keeps_the_key(tmp_path: Path, keyspace):
+async def test_a_read_only_entry_offers_no_write_and_says_why(tmp_path: Path, keyspace):
+    """The write keys are dimmed and open no form (the service refuses writes in any case, which
+    the service tests check); the breadcrumb and ? say why."""
     app, url = await _open_db5(tmp_path, keyspace, read_only=True)
     client = redis_sync.Redis.from_url(url)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _open_browser(pilot)
-        await pilot.press("d")
-        await pilot.pause()
-        await pilot.press("shift+tab", "enter")
+        screen = await _open_browser(pilot)
+        assert "(redis) · read-only" in screen_text(app)
+        for key in ("d", "R", "T", "N", "e", "x"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen, key  # no form, no confirmation
+        assert screen.check_action("keys", ("delete",)) is None  # dimmed in the footer
+        assert screen.check_action("keys", ("copy",)) is True
+        await pilot.press("question_mark")
         await settle(pilot)
-        assert "Read-only database" in screen_text(app)
-        await pilot.press("R")
-        await pilot.pause()
-        pilot.app.screen.query_one(Input).value = "edit:moved"
-        await pilot.press("enter")
-        await settle(pilot)
-        assert "read-only entry; RENAME was refused" in screen_text(app)
-        assert pilot.app.screen.query_one(Input).value == "edit:moved"  # kept for the user
+        assert "Delete (off here)" in screen_text(app)
     assert client.get("edit:me") == b"1"
     client.close()
 

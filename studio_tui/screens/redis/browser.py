@@ -74,6 +74,12 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         Binding("S", "keys('set_algebra')", "Set algebra", show=False, id="redis.set_algebra"),
     ]
 
+    WRITE_ACTIONS = frozenset({
+        ("keys", "delete"), ("keys", "ttl"), ("keys", "rename"), ("keys", "create"),
+        ("keys", "bulk_delete"), ("value", "edit"), ("value", "editor"), ("value", "add"),
+        ("value", "remove"), ("value", "increment"),
+    })
+
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
         super().__init__(entry, where)
         self._target = LOOKAHEAD
@@ -92,7 +98,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Breadcrumb(f"{self.where} › {self.entry.name} (redis)")
+        yield Breadcrumb(f"{self.where} › {self.entry.name} (redis){self.read_only_note}")
         with Horizontal(id="filters"):
             yield OrderedInput("*", placeholder="pattern, e.g. user:* (no wildcard = exact key)",
                                id="pattern")
@@ -299,7 +305,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         and one ops cap for the server)."""
         self.service = self.service.on_db(db)
         self.breadcrumb_line.update(
-            f"{self.where} › {self.entry.name} (redis) db {db}")
+            f"{self.where} › {self.entry.name} (redis) db {db}{self.read_only_note}")
         self._clear_value()
         self.start_scan()
 
