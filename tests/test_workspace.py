@@ -460,3 +460,23 @@ async def test_a_newcomer_at_80x24_sees_help_the_way_in_and_no_widget_internals(
         # Every key listed can be remapped by its id; Textual's own (page left, copy…) are out.
         assert keys and all(row[2] for row in keys)
         assert not any("page" in row[1].lower() for row in rows)
+
+
+async def test_a_problem_shown_in_a_form_is_kept_whole_for_the_problems_view(tmp_path: Path):
+    await seed(tmp_path, {"Acme": {}})
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NameModal)
+        app.screen.query_one(Input).value = "Acme"  # taken
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NameModal)  # the form stays open with the input
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "Acme" in shown and "New organization" in shown and "code" in shown

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 
 if TYPE_CHECKING:
     from studio_tui.app import StudioApp
+    from studio_tui.services.errors import StudioError
 
 ResultType = TypeVar("ResultType")
 
@@ -79,3 +80,9 @@ class Dialog(ModalScreen[ResultType]):
     @property
     def studio_app(self) -> "StudioApp":
         return cast("StudioApp", self.app)
+
+    def remember(self, error: "StudioError") -> None:
+        """Keep the whole problem for `!`; the dialog shows it short, where it happened."""
+        titles = self.query("#title")
+        where = str(titles.first().content) if titles else type(self).__name__
+        self.studio_app.problems.add(error, where)

@@ -195,6 +195,7 @@ class DatabaseFormModal(Dialog[DatabaseEntry | None]):
         self.query_one("#error", Static).update(message)
 
     def show_error(self, error: StudioError) -> None:
+        self.remember(error)
         for field in FIELDS:
             invalid = field in error.field_errors
             self.query_one(f"#{field}").set_class(invalid, "-invalid")

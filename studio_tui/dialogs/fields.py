@@ -117,6 +117,7 @@ class FieldsModal(Dialog[Any]):
         try:
             result = await self._submit(values)
         except StudioError as error:
+            self.remember(error)
             named = [name for name in error.field_errors if any(
                 spec.name == name for spec in self._fields)]
             message = next(iter(error.field_errors.values()), "") if error.field_errors else ""

@@ -57,9 +57,13 @@ class StudioScreen(Screen[ResultType]):
 
     def show_error(self, error: StudioError) -> None:
         """Every problem goes through here: short on the status line, kept whole for `!`."""
+        self.remember(error)
+        self.say(error_text(error))
+
+    def remember(self, error: StudioError) -> None:
+        """Keep the whole problem for `!`, for a screen that shows it its own way."""
         crumbs = self.query(Breadcrumb)
         self.studio_app.problems.add(error, str(crumbs.first().content) if crumbs else "")
-        self.say(error_text(error))
 
     def action_back(self) -> None:
         self.dismiss()

@@ -97,6 +97,7 @@ class RedisBulkDeleteModal(Dialog[int]):
                                                 type_=self.type_, sample=SAMPLE_SHOWN):
                 shown.update(f"Scanning… {preview.matched:,} key(s) match so far.")
         except StudioError as error:
+            self.remember(error)
             shown.update(error_text(error))
             self.state = "ready"
             return
@@ -149,6 +150,7 @@ class RedisBulkDeleteModal(Dialog[int]):
                 shown.update(f"Deleting… {progress.deleted:,} deleted in {progress.batches} "
                              "batch(es). Esc stops.")
         except StudioError as error:
+            self.remember(error)
             self.state = "stopped"
             shown.update(Text(f"{error.title}: {error.detail}\nDeleted {self.deleted:,} key(s) "
                               "before it stopped.", style="red"))

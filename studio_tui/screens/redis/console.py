@@ -112,6 +112,7 @@ class RedisConsoleScreen(DatabaseScreen[None]):
                 lambda confirmed: self.execute(text, word) if confirmed else None)
             return
         except StudioError as error:
+            self.remember(error)
             output.write(Text.assemble(("> ", "bold"), text.strip()))
             output.write(Text(f"(error) {error.title}: {error.detail}", style="red"))
             return  # the text stays in the editor to fix
