@@ -351,7 +351,7 @@ async def test_insight_switches_database_and_samples_memory(tmp_path: Path, serv
         await settle(pilot)
         assert insight.sample is not None and insight.sample.complete
         assert insight.sample.top[0][1] == b"events"  # the stream is the biggest value here
-        assert "Memory of the whole keyspace" in screen_text(app)
+        assert "Every key, walked" in screen_text(app)
         insight.query_one("#tabs").active = "overview"
         await pilot.pause()
         table.table.move_cursor(row=1)

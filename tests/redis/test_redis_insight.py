@@ -15,6 +15,7 @@ from studio_tui.services.redis.insight import (
     info_sections,
     keyspace,
     memory_stats,
+    random_memory_sample,
     sample_memory,
     vitals,
 )
@@ -91,3 +92,31 @@ async def test_sampled_memory_finds_the_biggest_keys_and_prefixes(raw, service):
     async for partial in sample_memory(service, limit=50, count=100):
         pass
     assert partial.sampled == 50 and not partial.complete
+
+
+async def test_the_memory_walk_covers_the_whole_keyspace_and_finds_a_big_key_late_in_it(
+        raw, service):
+    client = raw[0]
+    pipe = client.pipeline(transaction=False)
+    for n in range(3000):
+        pipe.set(f"small:{n}", "x")
+    await pipe.execute()
+    await client.set("huge:late", "y" * 300_000)  # wherever SCAN order puts it
+    last = None
+    async for last in sample_memory(service, count=100):
+        pass
+    assert last.complete and last.kind == "walk" and last.sampled == 3001
+    assert last.top[0][1] == b"huge:late"
+
+
+async def test_a_random_sample_is_spread_over_the_keyspace_and_says_so(raw, service):
+    pipe = raw[0].pipeline(transaction=False)
+    for n in range(2000):
+        pipe.set(f"{'a' if n < 1000 else 'z'}:{n}", "x")
+    await pipe.execute()
+    last = None
+    async for last in random_memory_sample(service, size=200, batch=100):
+        pass
+    assert last.kind == "random" and 150 <= last.sampled <= 200
+    counts = {prefix: keys for prefix, _, keys in last.top_prefixes()}
+    assert counts.get(b"a", 0) > 30 and counts.get(b"z", 0) > 30  # both halves, not SCAN order

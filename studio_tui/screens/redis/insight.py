@@ -35,6 +35,7 @@ from studio_tui.services.redis.insight import (
     info_sections,
     keyspace,
     memory_stats,
+    random_memory_sample,
     sample_memory,
     slowlog,
     vitals,
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 CLIENT_FIELDS = ("id", "addr", "name", "age", "idle", "db", "cmd")
 VITALS_EVERY = 2.0  # seconds between overview samples
 HISTORY = 150  # samples kept: five minutes at VITALS_EVERY
-SAMPLE_LIMIT = 100_000  # keys the memory analysis looks at, at most
+RANDOM_SAMPLE = 10_000  # keys drawn by `s`
 BAR_WIDTH = 24
 MEMORY_FIGURES = ("peak.allocated", "total.allocated", "startup.allocated", "dataset.bytes",
                   "dataset.percentage", "overhead.total", "keys.count", "keys.bytes-per-key",
@@ -85,6 +86,7 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="insight.refresh"),
         Binding("a", "analyze_memory", "Analyze memory", id="insight.analyze"),
+        Binding("s", "sample_memory", "Sample memory", show=False, id="insight.sample"),
         Binding("x", "reset_slowlog", "Reset slowlog", id="insight.reset_slowlog"),
     ]
 
@@ -116,8 +118,8 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
             with TabPane("Memory", id="memory"):
                 with VerticalScroll():
                     yield Static("", id="memory-stats")
-                    yield Static("a samples up to "
-                                 f"{SAMPLE_LIMIT:,} keys with SCAN and MEMORY USAGE.",
+                    yield Static("a walks every key (SCAN and MEMORY USAGE, esc stops); s "
+                                 f"draws a random sample of {RANDOM_SAMPLE:,} keys.",
                                  id="sample-progress")
                     yield Static("", id="top-keys")
                     yield Static("", id="top-prefixes")
@@ -141,7 +143,16 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
         self.load()
 
     def action_back(self) -> None:
-        self.dismiss(None)
+        running = [w for w in self.workers if w.group == "insight-memory" and w.is_running]
+        if not running:
+            self.dismiss(None)
+            return
+        self.workers.cancel_group(self, "insight-memory")  # esc stops a walk before it leaves
+        sample = self.sample
+        self.query_one("#sample-progress", Static).update(
+            f"Stopped after {sample.sampled:,} keys: a partial "
+            f"{'walk in SCAN order' if sample.kind == 'walk' else 'sample'}, not the whole "
+            "keyspace." if sample else "Stopped.")
 
     # -- cluster nodes ----------------------------------------------------------------------------
     @work(group="insight-nodes", exclusive=True, exit_on_error=False, description="nodes")
@@ -242,27 +253,44 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
 
     # -- memory analysis --------------------------------------------------------------------
     def action_analyze_memory(self) -> None:
+        self._show_memory_tab()
+        self.analyze_memory(random=False)
+
+    def action_sample_memory(self) -> None:
+        self._show_memory_tab()
+        self.analyze_memory(random=True)
+
+    def _show_memory_tab(self) -> None:
         self.query_one("#tabs", TabbedContent).active = "memory"
-        self.analyze_memory()
+        # The biggest keys and the prefixes below them scroll with the arrow keys.
+        self.query_one("#memory VerticalScroll").focus()
 
     @work(group="insight-memory", exclusive=True, exit_on_error=False,
-          description="memory sample")
-    async def analyze_memory(self) -> None:
+          description="memory analysis")
+    async def analyze_memory(self, *, random: bool) -> None:
         progress = self.query_one("#sample-progress", Static)
         delimiter = self.studio.settings.redis_delimiter.encode()
+        sample = None
+        analysis = (random_memory_sample(self.service, size=RANDOM_SAMPLE, delimiter=delimiter)
+                    if random else sample_memory(self.service, delimiter=delimiter))
         try:
-            async for sample in sample_memory(self.service, limit=SAMPLE_LIMIT,
-                                              delimiter=delimiter):
+            async for sample in analysis:
                 self.sample = sample
-                progress.update(f"Sampling… {sample.sampled:,} keys, "
-                                f"{format_bytes(sample.bytes)} so far (Esc stops it).")
+                progress.update(f"{'Sampling' if random else 'Walking'}… {sample.sampled:,} "
+                                f"keys, {format_bytes(sample.bytes)} so far (esc stops it).")
                 self._draw_sample(sample)
         except StudioError as error:
             self.show_error(error)
             progress.update(error_text(error))
             return
-        whole = "the whole keyspace" if sample.complete else f"a sample of {sample.sampled:,} keys"
-        progress.update(f"Memory of {whole}: {format_bytes(sample.bytes)}. a samples again.")
+        if sample is None:
+            progress.update("No keys.")
+        elif random:
+            progress.update(f"A random sample of {sample.sampled:,} keys (RANDOMKEY), spread over "
+                            f"the keyspace: {format_bytes(sample.bytes)}. s draws another.")
+        else:
+            progress.update(f"Every key, walked: {format_bytes(sample.bytes)} in "
+                            f"{sample.sampled:,} keys. a walks again.")
 
     def _draw_sample(self, sample: MemorySample) -> None:
         largest = sample.top[0][0] if sample.top else 0

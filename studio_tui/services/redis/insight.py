@@ -165,42 +165,99 @@ async def vitals(service: RedisService, node: str | None = None) -> Vitals:
 
 @dataclass(slots=True)
 class MemorySample:
-    """Memory of a sample of keys: the biggest ones, and totals per namespace prefix."""
+    """Memory of the keys looked at: the biggest ones, and totals per namespace prefix. ``kind``
+    says what was looked at: "walk" (every key, in SCAN order, until ``complete`` or stopped)
+    or "random" (keys drawn with RANDOMKEY, spread over the whole keyspace)."""
 
+    kind: str = "walk"
     sampled: int = 0
     bytes: int = 0
-    complete: bool = False  # the scan covered the whole keyspace within the limit
+    complete: bool = False  # the walk covered the whole keyspace
     top: list[tuple[int, bytes, str]] = field(default_factory=list)  # (bytes, key, type)
     prefixes: dict[bytes, list[int]] = field(default_factory=dict)  # prefix → [bytes, keys]
+    # Keys under prefixes past the first MAX_PREFIXES (names like `<uuid>:x`): [bytes, keys].
+    other_prefixes: list[int] = field(default_factory=lambda: [0, 0])
 
     def top_prefixes(self, count: int = 20) -> list[tuple[bytes, int, int]]:
         ranked = sorted(self.prefixes.items(), key=lambda item: (-item[1][0], item[0]))
         return [(prefix, size, keys) for prefix, (size, keys) in ranked[:count]]
 
 
-async def sample_memory(service: RedisService, *, limit: int = 100_000, delimiter: bytes = b":",
-                        top: int = 20, count: int = 1000) -> AsyncIterator[MemorySample]:
-    """SCAN up to ``limit`` keys and MEMORY USAGE each (pipelined per page, through the ops
-    cap), yielding the running picture after every page. Cancel to stop early."""
-    sample = MemorySample()
-    heap: list[tuple[int, bytes, str]] = []
-    async for page in service.walk(count=count):
-        keys = page.keys[: max(0, limit - sample.sampled)]
-        for info in await service.key_infos(keys):
+MAX_PREFIXES = 10_000
+
+
+class _Tally:
+    """What a memory analysis adds up as key sizes come in."""
+
+    def __init__(self, sample: MemorySample, delimiter: bytes, top: int) -> None:
+        self.sample, self.delimiter, self.top = sample, delimiter, top
+        self.heap: list[tuple[int, bytes, str]] = []
+
+    def add(self, infos) -> None:
+        sample, delimiter = self.sample, self.delimiter
+        for info in infos:
+            if info.type == "none":
+                continue  # gone between the SCAN (or RANDOMKEY) and the MEMORY USAGE
             size = info.memory or 0
             sample.sampled += 1
             sample.bytes += size
             entry = (size, info.key, info.type)
-            if len(heap) < top:
-                heapq.heappush(heap, entry)
-            elif entry > heap[0]:
-                heapq.heapreplace(heap, entry)
+            if len(self.heap) < self.top:
+                heapq.heappush(self.heap, entry)
+            elif entry > self.heap[0]:
+                heapq.heapreplace(self.heap, entry)
             prefix = info.key.split(delimiter, 1)[0] if delimiter in info.key else b""
-            totals = sample.prefixes.setdefault(prefix, [0, 0])
+            totals = sample.prefixes.get(prefix)
+            if totals is None:
+                totals = sample.other_prefixes if len(sample.prefixes) >= MAX_PREFIXES else \
+                    sample.prefixes.setdefault(prefix, [0, 0])
             totals[0] += size
             totals[1] += 1
-        sample.top = sorted(heap, reverse=True)
+        sample.top = sorted(self.heap, reverse=True)
+
+
+async def sample_memory(service: RedisService, *, limit: int | None = None,
+                        delimiter: bytes = b":", top: int = 20,
+                        count: int = 1000) -> AsyncIterator[MemorySample]:
+    """Walk the keyspace (all of it, or the first ``limit`` keys) the way `redis-cli --memkeys`
+    does: SCAN, then MEMORY USAGE of each key pipelined per page, through the ops cap, yielding
+    the running picture after every page. Cancel to stop; the picture says how far it got."""
+    sample = MemorySample()
+    tally = _Tally(sample, delimiter, top)
+    async for page in service.walk(count=count):
+        keys = page.keys if limit is None else page.keys[: max(0, limit - sample.sampled)]
+        tally.add(await service.key_infos(keys))
         sample.complete = page.done and len(keys) == len(page.keys)
         yield sample
-        if sample.sampled >= limit:
+        if limit is not None and sample.sampled >= limit:
             return
+
+
+async def random_memory_sample(service: RedisService, *, size: int = 10_000,
+                               delimiter: bytes = b":", top: int = 20,
+                               batch: int = 500) -> AsyncIterator[MemorySample]:
+    """``size`` keys drawn with RANDOMKEY (pipelined, through the ops cap), so the sample is
+    spread over the whole keyspace instead of its first pages in SCAN order; each drawn key's
+    MEMORY USAGE. Yields the running picture; ``kind`` is "random"."""
+    async def draw(client) -> list[bytes | None]:
+        if is_cluster(client):
+            raise ValidationError("A random sample needs one server; on a cluster, walk the "
+                                  "keyspace instead (a).")
+        async with client.pipeline(transaction=False) as pipe:
+            for _ in range(batch):
+                pipe.randomkey()
+            return await pipe.execute()
+
+    sample = MemorySample(kind="random")
+    tally = _Tally(sample, delimiter, top)
+    seen: set[bytes] = set()
+    draws = 0
+    while sample.sampled < size and draws < size * 3:
+        keys = [key for key in await service.run("RANDOMKEY", draw)
+                if key is not None and key not in seen]
+        draws += batch
+        if not keys and not seen:
+            break  # an empty database
+        seen.update(keys)
+        tally.add(await service.key_infos(keys[: size - sample.sampled]))
+        yield sample
