@@ -244,11 +244,18 @@ async def test_keys_are_renamed_expired_and_deleted_with_confirmation(tmp_path: 
         assert keys.keys == [b"edit:renamed"] and client.exists("edit:renamed")
         await pilot.press("T")
         await pilot.pause()
+        assert pilot.app.screen.query_one(Input).value == ""  # no expiry yet
         pilot.app.screen.query_one(Input).value = "120"
         await pilot.press("enter")
         await settle(pilot)
         assert 0 < client.ttl("edit:renamed") <= 120
         assert keys.info(b"edit:renamed").ttl_ms > 0
+        await pilot.press("T")  # the form shows the TTL it has: enter keeps it
+        await settle(pilot)
+        assert 100 <= int(pilot.app.screen.query_one(Input).value) <= 120
+        await pilot.press("enter")
+        await settle(pilot)
+        assert client.ttl("edit:renamed") > 0
         await pilot.press("d")
         await pilot.pause()
         assert "It cannot be undone" in str(app.screen.query_one("#detail", Static).content)

@@ -110,8 +110,12 @@ class KeyActions(WriteActions):
             await self._refresh_info(key)
             return f"TTL of {display_key(key)} set to {text + ' s' if text else 'never expire'}."
 
+        # Pre-filled with the TTL it has: an empty field means "never expire", so opening the
+        # form and pressing enter must not quietly take an expiry away.
+        info = self.scope.keys.info(key)
+        current = str(max(1, info.ttl_ms // 1000)) if info is not None and info.ttl_ms > 0 else ""
         self.ctx.open(NameModal(f"TTL of {display_key(key)} in seconds (empty: never expire)",
-                                submit, placeholder="e.g. 3600"), self.ctx.say)
+                                submit, value=current, placeholder="e.g. 3600"), self.ctx.say)
 
     def rename(self) -> None:
         key = self.scope.keys.selected_key
