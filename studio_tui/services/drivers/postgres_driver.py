@@ -134,12 +134,15 @@ class PostgresConnection(DatabaseConnection):
             return UnavailableError(f"PostgreSQL at {where} cannot serve now: {exc}.")
         if isinstance(exc, asyncpg.InvalidCatalogNameError):
             return ServerError(f"{exc}.")
-        if isinstance(exc, asyncpg.PostgresError):
-            sqlstate = getattr(exc, "sqlstate", "") or ""
-            return ServerError(f"{exc} (SQLSTATE {sqlstate}).")
-        # A connection the server dropped (shutdown, crash, network) shows up in these.
-        if isinstance(exc, (asyncpg.ConnectionDoesNotExistError, asyncpg.InternalClientError)) or (
+        # A connection the server dropped (shutdown, crash, network) shows up in these. Before
+        # the PostgresError below: ConnectionDoesNotExistError is one (SQLSTATE 08003), and a
+        # lost connection is an outage, not an error in the request.
+        if isinstance(exc, (asyncpg.ConnectionDoesNotExistError, asyncpg.ConnectionFailureError,
+                            asyncpg.InternalClientError)) or (
                 isinstance(exc, asyncpg.InterfaceError)
                 and any(s in str(exc) for s in ("connection is closed", "pool is closing"))):
             return ConnectionFailedError(f"The connection to {where} was lost: {exc}.")
+        if isinstance(exc, asyncpg.PostgresError):
+            sqlstate = getattr(exc, "sqlstate", "") or ""
+            return ServerError(f"{exc} (SQLSTATE {sqlstate}).")
         return None

@@ -184,9 +184,9 @@ async def sample_memory(service: RedisService, *, limit: int = 100_000, delimite
     cap), yielding the running picture after every page. Cancel to stop early."""
     sample = MemorySample()
     heap: list[tuple[int, bytes, str]] = []
-    async for page in service.walk(count=count):
+    async for page in service.walk(count=count, long=True):
         keys = page.keys[: max(0, limit - sample.sampled)]
-        for info in await service.key_infos(keys):
+        for info in await service.key_infos(keys, long=True):
             size = info.memory or 0
             sample.sampled += 1
             sample.bytes += size
