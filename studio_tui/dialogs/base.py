@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.screen import ModalScreen
+from textual.worker import Worker
+
+from studio_tui.logs import log_failed_worker
 
 if TYPE_CHECKING:
     from studio_tui.app import StudioApp
@@ -79,3 +82,6 @@ class Dialog(ModalScreen[ResultType]):
     @property
     def studio_app(self) -> "StudioApp":
         return cast("StudioApp", self.app)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        log_failed_worker(event.worker)
