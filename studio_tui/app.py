@@ -6,7 +6,9 @@ from collections.abc import Mapping
 
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import Worker
 
+from studio_tui.logs import log_crash, log_failed_worker
 from studio_tui.navigation import Navigator
 from studio_tui.frozen_heap import FrozenHeap
 from studio_tui.palette import CatalogCommands
@@ -69,6 +71,15 @@ class StudioApp(App[None]):
         from studio_tui.dialogs.error_view import ErrorViewModal
 
         self.push_screen(ErrorViewModal(self.problems.newest_first()))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        log_failed_worker(event.worker)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's one way in for an exception nothing handled; it ends the app, painting the
+        # traceback on the terminal on the way out. The log keeps it for the bug report.
+        log_crash(error)
+        super()._handle_exception(error)
 
     def fail(self, error: StudioError) -> None:
         """A problem the app cannot work past (wrong key, broken catalog): leave and say why."""

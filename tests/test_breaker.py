@@ -97,6 +97,18 @@ def test_failed_probe_reopens_for_a_full_reset_period():
     assert breaker.times_opened == 2
 
 
+def test_a_call_failing_late_while_open_does_not_restart_the_wait_for_the_probe():
+    clock = FakeClock()
+    breaker = CircuitBreaker("db", KINDS[DatabaseKind.REDIS].breaker, clock)
+    _feed(breaker, failures=10, successes=0)
+    clock.advance(10)
+    breaker.on_failure("TIMEOUT")  # a long call let through before it opened, ending now
+    assert breaker.state is BreakerState.OPEN and breaker.times_opened == 1
+    assert breaker.retry_in() == pytest.approx(5.0)
+    clock.advance(5)
+    assert breaker.state is BreakerState.HALF_OPEN
+
+
 def test_cancelled_probe_frees_the_probe_slot():
     clock = FakeClock()
     breaker = CircuitBreaker("db", KINDS[DatabaseKind.REDIS].breaker, clock)

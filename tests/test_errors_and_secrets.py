@@ -14,16 +14,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import realservers
-from conftest import PG_PASSWORD, REDIS_PASSWORD
+from conftest import PG_PASSWORD, REDIS_PASSWORD, FakeClock
 from studio_tui.logs import configure_logging
 from studio_tui.services.catalog import Catalog
 from studio_tui.services.errors import (
     AuthenticationError,
+    ConflictError,
     DnsError,
+    OperationTimeoutError,
+    ReadOnlyError,
     RefusedError,
     StudioError,
     ValidationError,
 )
+from studio_tui.services.manager import ConnectionManager
+from studio_tui.services.redis.edits import RedisEdits
+from studio_tui.services.redis.service import RedisService
 from studio_tui.services.redaction import mask_url, scrub_text
 from studio_tui.services.kinds import DatabaseKind
 from studio_tui.services.urls import parse_connection_url
@@ -187,3 +193,75 @@ def test_password_splits_out_of_a_url_and_back(password: str):
         assert found == password
         assert bare == base
         assert parse_connection_url(full).masked_url.count("****") == 1
+
+
+async def test_the_log_tells_what_happened_and_never_a_secret(catalog: Catalog, project_id,
+                                                              redis_auth_server, log_file: Path):
+    url = realservers.redis_db_url(redis_auth_server.url, 9)
+    wrong = "Wr0ng-" + REDIS_PASSWORD
+    port = realservers.closed_port()
+    cache = await catalog.add_database(project_id, "cache", url)
+    frozen = await catalog.add_database(project_id, "frozen", url, read_only=True)
+    stranger = await catalog.add_database(project_id, "stranger", url.replace(REDIS_PASSWORD,
+                                                                              wrong))
+    shaky = await catalog.add_database(project_id, "shaky",
+                                       f"redis://:s3cret-shaky@127.0.0.1:{port}/0")
+    clock = FakeClock()
+    async with ConnectionManager(catalog, clock=clock) as manager:
+        edits = RedisEdits(RedisService(manager, cache.id))
+        await edits.run("MSET", lambda r: r.mset({"log:a": 1, "log:b": 2}))
+        with pytest.raises(ConflictError):
+            await edits.rename(b"log:a", b"log:b")
+        with pytest.raises(OperationTimeoutError):
+            await manager.run(cache.id, "BLPOP", lambda r: r.blpop(["log:none"], 1.5))
+        await edits.run("DEL", lambda r: r.delete("log:a", "log:b"))
+        with pytest.raises(ReadOnlyError):
+            await manager.run(frozen.id, "SET", lambda r: r.set("k", "v"), write=True)
+        with pytest.raises(AuthenticationError):
+            await manager.run(stranger.id, "PING", lambda r: r.ping())
+        for _ in range(10):
+            with pytest.raises(RefusedError):
+                await manager.run(shaky.id, "PING", lambda r: r.ping())
+        server = realservers.start_redis(port=port, password="s3cret-shaky")
+        try:
+            clock.advance(15)
+            await manager.run(shaky.id, "PING", lambda r: r.ping())
+        finally:
+            server.stop()
+    logged = log_file.read_text()
+    for line in ("opened the pool of cache (redis at 127.0.0.1:", "cache: RENAME refused: CONFLICT",
+                 "cache: BLPOP failed: TIMEOUT cache did not answer within 1s",
+                 "frozen: SET refused: READ_ONLY", "stranger: PING refused: AUTH_FAILED",
+                 "shaky: PING failed: CONNECTION_REFUSED",
+                 "breaker of shaky opened: 10 of 10 calls failed within 10s",
+                 "breaker of shaky half-open", "breaker of shaky closed",
+                 "closed the pool of cache"):
+        assert line in logged, line
+    for secret in (REDIS_PASSWORD, wrong, "s3cret-shaky", "redis://"):
+        assert secret not in logged, secret
+
+
+async def test_crashes_are_logged_with_their_traceback_and_no_secret(tmp_path: Path,
+                                                                      log_file: Path):
+    from ui import settle, studio_app
+
+    async def broken_worker() -> None:
+        raise TypeError("'NoneType' object is not subscriptable")
+
+    def broken_handler() -> None:
+        raise RuntimeError("cannot reach redis://:tr0ub4dor@cache.example:6379/0")
+
+    app = studio_app(tmp_path)
+    with pytest.raises(RuntimeError):
+        async with app.run_test() as pilot:
+            await settle(pilot)
+            app.screen.run_worker(broken_worker(), name="broken", exit_on_error=False)
+            await pilot.pause(0.1)
+            app.call_later(broken_handler)
+            await pilot.pause(0.1)
+    logged = log_file.read_text()
+    assert "ERROR studio_tui.crash: worker broken" in logged
+    assert "crashed: TypeError" in logged and "in broken_worker" in logged
+    assert "CRITICAL studio_tui.crash: unhandled RuntimeError" in logged
+    assert "in broken_handler" in logged and "redis://:****@cache.example" in logged
+    assert "tr0ub4dor" not in logged

@@ -113,9 +113,11 @@ async def test_redis_pool_exhaustion_queues_then_fails_clearly(catalog: Catalog,
                                                                redis_server):
     entry = await catalog.add_database(project_id, "cache", redis_server.url)  # free: max 5
     async with ConnectionManager(catalog, pool_overrides={"acquire_timeout": 0.4}) as manager:
-        # BLPOP holds its connection for the whole wait.
+        # BLPOP holds its connection for the whole wait: long work, past Redis's 1 s call
+        # timeout.
         blockers = [asyncio.create_task(manager.run(entry.id, "blpop",
-                                                    lambda r: r.blpop(["nothing-here"], 1.5)))
+                                                    lambda r: r.blpop(["nothing-here"], 1.5),
+                                                    long=True))
                     for _ in range(5)]
         await asyncio.sleep(0.2)
         started = time.perf_counter()
@@ -158,8 +160,10 @@ async def test_background_reaper_closes_idle_pools(catalog: Catalog, project_id,
         assert not manager.is_open(entry.id)
 
 
-async def test_breaker_opens_on_a_closed_port_and_closes_when_the_server_appears(
-        catalog: Catalog, project_id):
+@pytest.fixture
+async def refused(catalog: Catalog, project_id):
+    """(manager on a fake clock, entry on a closed port, the clock, the port), once ten refused
+    calls (the Redis breaker's volume, every one failed) have opened the entry's breaker."""
     port = realservers.closed_port()
     entry = await catalog.add_database(project_id, "cache", f"redis://127.0.0.1:{port}/0")
     clock = FakeClock()
@@ -168,29 +172,56 @@ async def test_breaker_opens_on_a_closed_port_and_closes_when_the_server_appears
             with pytest.raises(RefusedError):
                 await manager.run(entry.id, "ping", lambda r: r.ping())
         assert manager.breaker(entry.id).state is BreakerState.OPEN
+        yield manager, entry, clock, port
 
-        timings = []
-        for _ in range(50):
-            started = time.perf_counter()
-            with pytest.raises(CircuitOpenError) as caught:
-                await manager.run(entry.id, "ping", lambda r: r.ping())
-            timings.append(time.perf_counter() - started)
-        # Well under 5 ms; the 90th percentile, so one scheduler hiccup on a busy CI box
-        # does not decide it.
-        assert sorted(timings)[int(len(timings) * 0.9)] < 0.005
-        assert caught.value.database == "cache"
-        assert "CONNECTION_REFUSED" in caught.value.detail
-        assert caught.value.retry_after == pytest.approx(15.0)
-        assert manager.metrics.get(entry.id).breaker_state == 2
 
-        server = realservers.start_redis(port=port)
-        try:
-            clock.advance(15)
-            assert manager.breaker(entry.id).state is BreakerState.HALF_OPEN
-            assert await manager.run(entry.id, "ping", lambda r: r.ping()) is True
-            assert manager.breaker(entry.id).state is BreakerState.CLOSED
-        finally:
-            server.stop()
+async def test_breaker_opens_on_a_closed_port_and_closes_when_the_server_appears(refused):
+    manager, entry, clock, port = refused
+    timings = []
+    for _ in range(50):
+        started = time.perf_counter()
+        with pytest.raises(CircuitOpenError) as caught:
+            await manager.run(entry.id, "ping", lambda r: r.ping())
+        timings.append(time.perf_counter() - started)
+    # Well under 5 ms; the 90th percentile, so one scheduler hiccup on a busy CI box
+    # does not decide it.
+    assert sorted(timings)[int(len(timings) * 0.9)] < 0.005
+    assert caught.value.database == "cache"
+    assert "CONNECTION_REFUSED" in caught.value.detail
+    assert caught.value.retry_after == pytest.approx(15.0)
+    assert manager.metrics.get(entry.id).breaker_state == 2
+
+    server = realservers.start_redis(port=port)
+    try:
+        clock.advance(15)
+        assert manager.breaker(entry.id).state is BreakerState.HALF_OPEN
+        assert await manager.run(entry.id, "ping", lambda r: r.ping()) is True
+        assert manager.breaker(entry.id).state is BreakerState.CLOSED
+    finally:
+        server.stop()
+
+
+async def test_an_open_breaker_probes_by_itself_and_closes_once_the_server_answers(refused):
+    manager, entry, clock, port = refused
+    breaker = manager.breaker(entry.id)
+    metrics = manager.metrics.get(entry.id)
+    assert (metrics.answering, metrics.last_answer) == (False, None)
+    silent_since = metrics.silent_since
+    assert silent_since is not None
+
+    server = realservers.start_redis(port=port)
+    try:
+        await asyncio.sleep(1.2)
+        assert breaker.state is BreakerState.OPEN  # no probe before the reset time
+        clock.advance(breaker.config.reset)
+        deadline = time.monotonic() + 3
+        while breaker.state is not BreakerState.CLOSED:  # nobody calls: it probes itself
+            assert time.monotonic() < deadline, "the breaker did not close by itself"
+            await asyncio.sleep(0.05)
+        assert manager.last_health(entry.id).status == "up"
+        assert metrics.answering is True and metrics.last_answer > silent_since
+    finally:
+        server.stop()
 
 
 async def test_breaker_follows_a_postgres_server_that_dies_and_comes_back(catalog: Catalog,

@@ -383,14 +383,14 @@ async def test_health_screen_shows_breaker_pool_and_errors_and_probes(tmp_path: 
         await pilot.press("H")
         await settle(pilot)
         rows = {r[0]: r for r in cells(app)}
-        assert rows["cache"][2] == "closed" and rows["cache"][6] != "-"
-        assert rows["gone"][8] == "DNS_FAILED×1"
+        assert rows["cache"][2:4] == ["● up", "closed"] and rows["cache"][7] != "-"
+        assert rows["gone"][2] == "✖ no answer" and rows["gone"][9] == "DNS_FAILED×1"
         app.screen.query_one(CatalogTable).table.move_cursor(
             row=list(rows).index("gone"))
         await pilot.press("p")
         await settle(pilot)
         assert "gone: down (Host not found)" in screen_text(app)
-        assert {r[0]: r for r in cells(app)}["gone"][8] == "DNS_FAILED×2"
+        assert {r[0]: r for r in cells(app)}["gone"][9] == "DNS_FAILED×2"
 
 
 async def test_renaming_an_organization_and_a_project(tmp_path: Path):

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.screen import ModalScreen
+from textual.worker import Worker
+
+from studio_tui.logs import log_failed_worker
 
 if TYPE_CHECKING:
     from studio_tui.app import StudioApp
@@ -86,3 +89,6 @@ class Dialog(ModalScreen[ResultType]):
         titles = self.query("#title")
         where = str(titles.first().content) if titles else type(self).__name__
         self.studio_app.problems.add(error, where)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        log_failed_worker(event.worker)

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from rich.text import Text
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker
 
+from studio_tui.logs import log_failed_worker
 from studio_tui.services.errors import StudioError
 from studio_tui.frozen_heap import GIVE_BACK_EVERY
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, forget_closed_watchers
@@ -94,6 +96,9 @@ class StudioScreen(Screen[ResultType]):
         """Worker groups that wait on the user rather than on I/O (a scan paused until more keys
         are wanted): a screen with only these running has settled."""
         return set()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        log_failed_worker(event.worker)
 
 
 class DatabaseScreen(StudioScreen[ResultType]):

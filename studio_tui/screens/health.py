@@ -1,8 +1,9 @@
-"""Health of every database used in this session: breaker, pool, rates, latencies, errors, and
-their trend over the last minutes. Refreshes every 2 s in place."""
+"""Health of every database used in this session: whether it answers, breaker, pool, rates,
+latencies, errors, and their trend over the last minutes. Refreshes every 2 s in place."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -16,8 +17,10 @@ from studio_tui.screens.base import StudioScreen
 from studio_tui.services.breaker import BreakerState
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
+from studio_tui.widgets.status import status_text
 
 if TYPE_CHECKING:
+    from studio_tui.services.breaker import CircuitBreaker
     from studio_tui.services.metrics import DatabaseMetrics
 
 REFRESH_SECONDS = 2.0
@@ -30,6 +33,32 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.1f}"
 
 
+def _when(moment: float) -> str:
+    """A wall-clock time as the time of day, and how long ago it was."""
+    ago = max(0, round(time.time() - moment))
+    span = f"{ago}s" if ago < 120 else f"{ago // 60}m" if ago < 7200 else f"{ago // 3600}h"
+    return f"{time.strftime('%H:%M:%S', time.localtime(moment))} ({span} ago)"
+
+
+def answer_line(metrics: "DatabaseMetrics", breaker: "CircuitBreaker | None") -> str:
+    """Whether a database answers, and when it last did, in a sentence."""
+    name = metrics.name
+    if metrics.answering is None:
+        return f"{name} has not been asked anything yet."
+    if metrics.answering:
+        return f"{name} answers: last answer at {_when(metrics.last_answer or time.time())}."
+    if metrics.last_answer is None:
+        text = f"{name} has not answered any call."
+    else:
+        text = (f"{name} is not answering: last answer at {_when(metrics.last_answer)}, "
+                f"failing since {_when(metrics.silent_since or time.time())}.")
+    if breaker is not None and breaker.state is BreakerState.OPEN:
+        text += f" Calls fail at once; next probe in {breaker.retry_in():.0f}s."
+    elif breaker is not None and breaker.state is BreakerState.HALF_OPEN:
+        text += " A probe is due."
+    return text
+
+
 class HealthScreen(StudioScreen[None]):
     CSS_PATH = "../styles/health.tcss"
     BINDINGS = [
@@ -39,8 +68,9 @@ class HealthScreen(StudioScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Breadcrumb("Health")
-        yield CatalogTable("Database", "Kind", "Breaker", "Pool t/a/p", "Active", "ops/s",
-                           "p50 ms", "p95 ms", "Errors")
+        yield CatalogTable("Database", "Kind", "Status", "Breaker", "Pool t/a/p", "Active",
+                           "ops/s", "p50 ms", "p95 ms", "Errors")
+        yield Static("", id="answer", markup=False)
         with Horizontal(id="trends"):
             with Vertical():
                 yield Label("latency, mean ms per 5 s (last 5 min)", id="latency-label")
@@ -72,7 +102,7 @@ class HealthScreen(StudioScreen[None]):
             for row in rows:
                 for column, value in enumerate(row.cells):
                     table.update_cell(row.key, column, value)
-        self._show_trend(table.selected_key)
+        self._show_selected(table.selected_key)
         self.status_line.update(
             f"{len(rows)} database(s) used in this session · refreshes every "
             f"{REFRESH_SECONDS:g}s · p forces a breaker probe" if rows else
@@ -90,22 +120,30 @@ class HealthScreen(StudioScreen[None]):
             breaker_cell = Text(label, style=BREAKER_STYLES[state])
         pool = metrics.pool
         errors = ", ".join(f"{code}×{count}" for code, count in sorted(metrics.errors.items()))
-        cells = (metrics.name, metrics.kind, breaker_cell,
+        answering = metrics.answering
+        status = (Text("-") if answering is None else status_text("up") if answering else
+                  status_text("no answer"))
+        # Latencies from before a hang would say it is fine: none while it does not answer.
+        p50, p95 = ((None, None) if answering is False else
+                    (metrics.percentile(0.5), metrics.percentile(0.95)))
+        cells = (metrics.name, metrics.kind, status, breaker_cell,
                  f"{pool.total}/{pool.available}/{pool.pending}", str(metrics.active_operations),
-                 f"{metrics.ops_per_second():.1f}", _ms(metrics.percentile(0.5)),
-                 _ms(metrics.percentile(0.95)), errors or "-")
+                 f"{metrics.ops_per_second():.1f}", _ms(p50), _ms(p95), errors or "-")
         return CatalogRow(database_id, cells, f"{metrics.name} {metrics.kind}".lower())
 
-    def _show_trend(self, database_id: str | None) -> None:
+    def _show_selected(self, database_id: str | None) -> None:
+        """The highlighted database's answer line and trends."""
         metrics = self._names().get(database_id or "")
         rates, latencies = ([], []) if metrics is None else metrics.trend(span=TREND_SPAN,
                                                                           step=TREND_STEP)
         self.query_one("#latency", Sparkline).data = latencies
         self.query_one("#rate", Sparkline).data = rates
+        self.query_one("#answer", Static).update("" if metrics is None else answer_line(
+            metrics, self.studio.manager.breaker(database_id or "")))
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
-        self._show_trend(self.query_one(CatalogTable).selected_key)
+        self._show_selected(self.query_one(CatalogTable).selected_key)
 
     def action_probe(self) -> None:
         database_id = self.query_one(CatalogTable).selected_key
@@ -118,9 +156,13 @@ class HealthScreen(StudioScreen[None]):
         breaker = manager.breaker(database_id)
         if breaker is not None:
             breaker.force_probe()
+        shown = self.query_one("#probe-result", Static)
+        shown.update("Probing…")
         report = await manager.check(database_id)
-        outcome = f"{report.name}: {report.status}"
+        outcome = f"Probe at {time.strftime('%H:%M:%S')}: {report.name}: {report.status}"
         if report.error is not None:
-            outcome += f" ({report.error.title})"
-        self.query_one("#probe-result", Static).update(outcome)
+            outcome += f" ({report.error.title}) · {report.error.detail}"
+        else:
+            outcome += f" in {report.latency_ms} ms, version {report.version}"
+        shown.update(f"{outcome} · breaker {report.breaker.replace('_', '-')}")
         self.refresh_metrics()

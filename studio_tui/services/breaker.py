@@ -1,11 +1,13 @@
 """A circuit breaker over a rolling window, so a sick server is left alone instead of hammered.
 
 closed → (enough calls, enough of them failed) → open → (reset elapsed) → half-open: one probe
-→ closed on success, open again on failure. The clock is injectable for tests.
+→ closed on success, open again on failure. The clock is injectable for tests. Every transition
+is logged.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -18,6 +20,7 @@ from studio_tui.services.tiers import BreakerConfig
 Clock = Callable[[], float]
 
 _BUCKETS = 10
+log = logging.getLogger(__name__)
 
 
 class BreakerState(IntEnum):
@@ -61,6 +64,11 @@ class CircuitBreaker:
     def retry_at(self) -> float:
         return self._opened_at + self.config.reset
 
+    @property
+    def probing(self) -> bool:
+        """The one probe of the half-open state is under way."""
+        return self._probe_in_flight
+
     def retry_in(self) -> float:
         return max(0.0, self.retry_at - self._clock())
 
@@ -83,6 +91,7 @@ class CircuitBreaker:
         if state is BreakerState.HALF_OPEN and not self._probe_in_flight:
             self._state = BreakerState.HALF_OPEN
             self._probe_in_flight = True
+            log.info("breaker of %s half-open: one probe goes through", self.name)
             return
         waiting = "a probe is in flight" if state is BreakerState.HALF_OPEN else "the breaker is open"
         raise CircuitOpenError(
@@ -100,13 +109,18 @@ class CircuitBreaker:
 
     def on_failure(self, reason: str) -> None:
         self.last_failure = reason
-        if self._state is not BreakerState.CLOSED:
-            self._open()
+        if self._state is BreakerState.HALF_OPEN:
+            self._open(f"the probe failed ({reason})")
+            return
+        if self._state is BreakerState.OPEN:
+            # A call let through before the breaker opened, ending late (a long call's timeout
+            # runs past the open): it must not restart the wait for the probe.
             return
         self._record(failed=True)
         calls, failures = self.window_counts()
         if calls >= self.config.volume and failures / calls >= self.config.threshold:
-            self._open()
+            self._open(f"{failures} of {calls} calls failed within {self.config.window:g}s, "
+                       f"last: {reason}")
 
     def on_abandoned(self) -> None:
         """A call was cancelled by the user: it proves nothing either way."""
@@ -128,13 +142,16 @@ class CircuitBreaker:
         bucket.calls += 1
         bucket.failures += failed
 
-    def _open(self) -> None:
+    def _open(self, why: str) -> None:
         self._state = BreakerState.OPEN
         self._opened_at = self._clock()
         self._probe_in_flight = False
         self.times_opened += 1
+        log.warning("breaker of %s opened: %s; calls fail at once for %gs, then one probe",
+                    self.name, why, self.config.reset)
 
     def _close(self) -> None:
+        log.info("breaker of %s closed: the server answered again", self.name)
         self._state = BreakerState.CLOSED
         self._probe_in_flight = False
         self.last_failure = ""

@@ -1,7 +1,8 @@
 """The connection manager: the single path every database operation takes.
 
 permission (rbac, read-only) → entry → decrypted URL (vault) → pool (opened lazily, per tier)
-→ breaker → concurrency gate → tier timeout → metrics and audit → result or StudioError.
+→ breaker → concurrency gate → time limit (interactive or long) → metrics, audit and log →
+result or StudioError.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 from studio_tui.services.breaker import BreakerState, CircuitBreaker, Clock
 from studio_tui.services.catalog import Catalog
+from studio_tui.services.deadline import deadline_at
 from studio_tui.services.drivers import DatabaseConnection
 from studio_tui.services.kinds import KINDS
 from studio_tui.services.errors import (
@@ -25,6 +27,7 @@ from studio_tui.services.errors import (
     StudioError,
     TooManyOperationsError,
 )
+from studio_tui.services.health import HealthReport, ProbeResult, RecoveryProbes, try_url
 from studio_tui.services.metrics import DatabaseMetrics, MetricsRegistry, PoolStats
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.platform.rbac import Permission
@@ -33,7 +36,6 @@ from studio_tui.services.tiers import (
     PoolDefaults,
     Tier,
 )
-from studio_tui.services.urls import parse_connection_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,24 +56,6 @@ class _Slot:
     last_used: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class ProbeResult:
-    kind: str
-    latency_ms: float
-    version: str
-
-
-@dataclass(frozen=True, slots=True)
-class HealthReport:
-    name: str
-    kind: str
-    status: str  # "up" | "down" | "degraded"
-    latency_ms: float | None
-    breaker: str
-    version: str = ""
-    error: StudioError | None = None
-
-
 class ConnectionManager:
     def __init__(self, catalog: Catalog, *, metrics: MetricsRegistry | None = None,
                  clock: Clock = time.monotonic, idle_timeout: float = 300.0,
@@ -84,6 +68,7 @@ class ConnectionManager:
         self._slots: dict[str, _Slot] = {}
         self._last_health: dict[str, HealthReport] = {}
         self._reaper: asyncio.Task | None = None
+        self._recovery = RecoveryProbes(self.check)
         catalog.on_database_changed(self._entry_changed)
 
     async def __aenter__(self) -> "ConnectionManager":
@@ -94,13 +79,22 @@ class ConnectionManager:
 
     # -- the single path -------------------------------------------------------------------------
     async def run(self, database_id: str, operation: str, fn: Operation[T], *,
-                  write: bool = False, timeout: float | None = None,
+                  write: bool = False, long: bool = False, timeout: float | None = None,
                   scope: str | None = None) -> T:
         """Run ``fn(handle)`` against the database, where ``handle`` is the driver's client or
         connection (addressing ``scope``, e.g. a Redis logical database, when given). Raises
         StudioError only, or CancelledError when the awaiting task is cancelled: the operation is
         then stopped on the server as far as it can be (``DatabaseConnection.cancel``). While
-        ``fn`` runs, ``drivers.base.operation_comment()`` names it uniquely."""
+        ``fn`` runs, ``drivers.base.operation_comment()`` names it uniquely.
+
+        How long it may take: an interactive call (the default) has its kind's breaker call
+        timeout (Redis 1 s, PostgreSQL 5 s, MongoDB 10 s), so a server that hangs is noticed in
+        seconds and its breaker opens. ``long=True`` is for work the user started as long work
+        (a full scan, a bulk delete, a console command, a memory analysis): it has the tier's
+        query timeout. ``timeout`` overrides both. The time covers waiting for a turn behind
+        other calls (the tier's concurrency gate, the pool) as well as the operation; a call
+        whose time runs out while it waits is a failure like any other. Opening the pool, the
+        first time, has the tier's connect timeout on top."""
         slot = await self._slot(database_id)
         entry = slot.entry
         if write:
@@ -108,53 +102,28 @@ class ConnectionManager:
         else:
             self.catalog.actor.require(Permission.READ_DATA, entry.name)
         breaker = slot.breaker
+        limit = timeout or self.time_limit(entry, long=long)
         breaker.before_call()
         slot.metrics.breaker_state = breaker.state
-        try:
-            if slot.gate.locked():
-                await asyncio.wait_for(slot.gate.acquire(), self._pool(entry).acquire_timeout)
-            else:
-                # No wait, so no timer: a cancelled timer stays on the loop until it is due
-                # (10 s), and with it the caller's context, worker and screen.
-                await slot.gate.acquire()
-        except asyncio.TimeoutError:
-            breaker.on_abandoned()
-            raise TooManyOperationsError(
-                f"{entry.name} already runs {TIER_LIMITS[entry.tier].max_concurrent} operations "
-                f"(the {entry.tier.value} tier's limit).", retry_after=1.0, database=entry.name,
-            ) from None
-        slot.active += 1
-        slot.metrics.active_operations = slot.active
         started = time.perf_counter()
         try:
-            limit = timeout or TIER_LIMITS[entry.tier].query_timeout
-
-            async def body() -> T:
-                async with asyncio.timeout(limit):
-                    connection = await self._connection(slot)
-                    # A cancel (the user's, or this timeout's) is stopped on the server in here.
-                    async with connection.operation(operation, scope) as handle:
-                        return await fn(handle)
-
-            result = await _in_own_context(body())
+            result = await _in_own_context(self._attempt(slot, operation, fn, scope, limit))
         except asyncio.CancelledError:
             breaker.on_abandoned()  # the user let go: not the server's failure
             raise
         except BaseException as exc:
-            error = self._map(slot, exc, timeout or TIER_LIMITS[entry.tier].query_timeout)
-            if error.is_outage:
-                breaker.on_failure(error.code)
-            else:
-                breaker.on_success()  # the server answered; the request was at fault
-            slot.metrics.observe_error(error.code, str(error))
+            error = self._map(slot, exc, limit)
+            self._count_failure(slot, operation, error)
             if write:
                 await self._audit(operation, entry, "failed", error.code)
             raise error from None
         else:
             elapsed = time.perf_counter() - started
             slot.metrics.observe_operation(elapsed)
-            # A call slower than the breaker's call timeout counts against the server.
-            if elapsed > breaker.config.call_timeout:
+            slot.metrics.observe_answer()
+            # An interactive call slower than the breaker's call timeout counts against the
+            # server (one given a longer explicit timeout can be).
+            if not long and elapsed > breaker.config.call_timeout:
                 breaker.on_failure("slow responses")
             else:
                 breaker.on_success()
@@ -162,22 +131,83 @@ class ConnectionManager:
                 await self._audit(operation, entry, "ok")
             return result
         finally:
-            slot.active -= 1
-            slot.metrics.active_operations = slot.active
             slot.last_used = self._clock()
-            slot.gate.release()
             slot.metrics.breaker_state = breaker.state
             if slot.connection is not None:
                 slot.metrics.pool = slot.connection.pool_stats()
+            if breaker.state is not BreakerState.CLOSED:
+                self._recovery.watch(database_id, breaker)
+
+    def time_limit(self, entry: DatabaseEntry, *, long: bool = False) -> float:
+        """Seconds a call may take: the kind's breaker call timeout, or the tier's query timeout
+        for long work."""
+        query_timeout = TIER_LIMITS[entry.tier].query_timeout
+        if long:
+            return query_timeout
+        return min(KINDS[entry.kind].breaker.call_timeout, query_timeout)
+
+    async def _attempt(self, slot: _Slot, operation: str, fn: Operation[T], scope: str | None,
+                       limit: float) -> T:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        await self._take_turn(slot, deadline, limit)
+        slot.active += 1
+        slot.metrics.active_operations = slot.active
+        try:
+            opening = loop.time()
+            connection = await self._connection(slot)
+            deadline += loop.time() - opening  # opening the pool has a timeout of its own
+            async with deadline_at(deadline):
+                # A cancel (the user's, or this timeout's) is stopped on the server in here.
+                async with connection.operation(operation, scope) as handle:
+                    return await fn(handle)
+        finally:
+            slot.active -= 1
+            slot.metrics.active_operations = slot.active
+            slot.gate.release()
+
+    async def _take_turn(self, slot: _Slot, deadline: float, limit: float) -> None:
+        """Wait for a place under the tier's limit of concurrent operations: as long as the
+        call's own time lasts, and no longer than the pool's acquire timeout."""
+        entry = slot.entry
+        until = min(deadline, asyncio.get_running_loop().time() + self._pool(entry).acquire_timeout)
+        try:
+            async with asyncio.timeout_at(until):
+                await slot.gate.acquire()
+        except TimeoutError:
+            running = TIER_LIMITS[entry.tier].max_concurrent
+            if until >= deadline:
+                raise OperationTimeoutError(
+                    f"{entry.name} did not answer within {limit:g}s: the call waited behind "
+                    f"{running} running operations.", database=entry.name) from None
+            raise TooManyOperationsError(
+                f"{entry.name} already runs {running} operations (the {entry.tier.value} "
+                "tier's limit).", retry_after=1.0, database=entry.name) from None
+
+    def _count_failure(self, slot: _Slot, operation: str, error: StudioError) -> None:
+        """An outage, or a call whose time ran out behind others, counts against the server;
+        an error the server answered with (a typo, a conflict) counts as an answer."""
+        name = slot.entry.name
+        if error.is_outage or isinstance(error, TooManyOperationsError):
+            slot.breaker.on_failure(error.code)
+            slot.metrics.observe_no_answer()
+            log.warning("%s: %s failed: %s %s", name, operation, error.code, error.detail)
+        else:
+            slot.breaker.on_success()  # the server answered; the request was at fault
+            slot.metrics.observe_answer()
+            log.info("%s: %s refused: %s %s", name, operation, error.code, error.detail)
+        slot.metrics.observe_error(error.code, str(error))
 
     async def _check_write(self, entry: DatabaseEntry, operation: str) -> None:
         if entry.read_only:
+            log.warning("%s: %s refused: READ_ONLY entry", entry.name, operation)
             await self._audit(operation, entry, "denied", "read-only entry")
             raise ReadOnlyError(f"{entry.name} is a read-only entry; {operation} was refused.",
                                 database=entry.name)
         try:
             self.catalog.actor.require(Permission.WRITE_DATA, entry.name)
-        except StudioError:
+        except StudioError as error:
+            log.warning("%s: %s refused: %s %s", entry.name, operation, error.code, error.detail)
             await self._audit(operation, entry, "denied", "role")
             raise
 
@@ -231,21 +261,35 @@ class ConnectionManager:
                     self._pool(entry), read_only=entry.read_only,
                     on_acquire=slot.metrics.acquire_seconds.observe,
                 )
+                limit = TIER_LIMITS[entry.tier].connect_timeout
+                started = time.perf_counter()
                 try:
-                    await connection.open()
+                    async with deadline_at(asyncio.get_running_loop().time() + limit):
+                        await connection.open()
                 except BaseException as exc:
                     with contextlib.suppress(Exception):
                         await connection.close()
-                    raise connection.map_error(exc) if not isinstance(
-                        exc, asyncio.CancelledError) else exc
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    if isinstance(exc, TimeoutError):
+                        raise OperationTimeoutError(
+                            f"{entry.name} did not answer within {limit:g}s while connecting.",
+                            database=entry.name) from None
+                    raise connection.map_error(exc) from None
                 slot.connection = connection
+                log.info("opened the pool of %s (%s at %s, %s tier, %d to %d connections) in "
+                         "%.0f ms", entry.name, entry.kind.value, connection.target.display_host,
+                         entry.tier.value, connection.limits.min_pool, connection.limits.max_pool,
+                         (time.perf_counter() - started) * 1000)
                 self._ensure_reaper()
         return slot.connection
 
     def _entry_changed(self, database_id: str) -> None:
         """An edited or deleted entry must not keep using its old URL or limits."""
         slot = self._slots.pop(database_id, None)
+        self._recovery.stop(database_id)
         if slot is not None and slot.connection is not None:
+            log.info("closing the pool of %s: its entry changed", slot.entry.name)
             asyncio.get_running_loop().create_task(slot.connection.close())
 
     # -- idle reaping and shutdown ------------------------------------------------------------
@@ -272,7 +316,7 @@ class ConnectionManager:
             await connection.close()
             slot.metrics.pool = PoolStats(max=connection.limits.max_pool)
             reaped.append(slot.entry.name)
-            log.info("closed idle pool of %s", slot.entry.name)
+            log.info("closed the idle pool of %s", slot.entry.name)
         return reaped
 
     def is_open(self, database_id: str) -> bool:
@@ -289,19 +333,22 @@ class ConnectionManager:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
             self._reaper = None
+        await self._recovery.close()
         slots, self._slots = list(self._slots.values()), {}
         for slot in slots:
             if slot.connection is not None:
                 with contextlib.suppress(Exception):
                     await slot.connection.close()
                 slot.connection = None
+                log.info("closed the pool of %s", slot.entry.name)
 
     # -- health ---------------------------------------------------------------------------------
     async def check(self, database_id: str) -> HealthReport:
-        """Ping through the single path and report; never raises for a down server."""
+        """Ping through the single path and report; never raises for a down server. An
+        interactive call, bounded by the tier's connect timeout too."""
         slot = await self._slot(database_id)
         entry = slot.entry
-        limit = TIER_LIMITS[entry.tier].connect_timeout
+        limit = min(self.time_limit(entry), TIER_LIMITS[entry.tier].connect_timeout)
         started = time.perf_counter()
 
         async def ping_and_version(handle: Any) -> str:
@@ -328,32 +375,8 @@ class ConnectionManager:
         return self._last_health.get(database_id)
 
     async def probe(self, url: str, tier: Tier = Tier.FREE) -> ProbeResult:
-        """Test a URL that may not be saved yet: one connection, no retries, the tier's connect
-        timeout, closed afterwards. Raises a precise StudioError (DNS, refused, auth, TLS…)."""
-        target = parse_connection_url(url)
-        limits = replace(TIER_LIMITS[tier], min_pool=1, max_pool=1)
-        pool = replace(KINDS[target.kind].pool, retries=0)
-        connection = KINDS[target.kind].connection_class()(url, "connection test", limits, pool)
-        started = time.perf_counter()
-        try:
-            async with asyncio.timeout(limits.connect_timeout):
-                await connection.open()
-                async with connection.lease() as handle:
-                    await connection.ping(handle)
-                    version = await connection.server_version(handle)
-        except asyncio.CancelledError:
-            raise
-        except (asyncio.TimeoutError, TimeoutError):
-            raise OperationTimeoutError(
-                f"No answer from {target.display_host} within {limits.connect_timeout:g}s.",
-                database="connection test") from None
-        except BaseException as exc:
-            raise connection.map_error(exc) from None
-        finally:
-            with contextlib.suppress(Exception):
-                await connection.close()
-        return ProbeResult(target.kind.value, round((time.perf_counter() - started) * 1000, 2),
-                           version)
+        """Test a URL that may not be saved yet (``health.try_url``)."""
+        return await try_url(url, tier)
 
 
 async def _in_own_context(operation: Coroutine[Any, Any, T]) -> T:

@@ -72,6 +72,26 @@ class DatabaseMetrics:
     history: list[_Second] = field(default_factory=lambda: [_Second() for _ in
                                                             range(HISTORY_SECONDS)])
     last_error: str = ""
+    # Wall-clock times: when the server last answered a call (with a result or an error about
+    # the request), and since when calls have gone unanswered (None while it answers).
+    last_answer: float | None = None
+    silent_since: float | None = None
+
+    @property
+    def answering(self) -> bool | None:
+        """Whether the latest call was answered; None before any call ended."""
+        if self.silent_since is not None:
+            return False
+        return None if self.last_answer is None else True
+
+    def observe_answer(self, *, now: float | None = None) -> None:
+        self.last_answer = time.time() if now is None else now
+        self.silent_since = None
+
+    def observe_no_answer(self, *, now: float | None = None) -> None:
+        """A call failed for want of an answer: a timeout, a refused or broken connection."""
+        if self.silent_since is None:
+            self.silent_since = time.time() if now is None else now
 
     def observe_operation(self, seconds: float, *, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
@@ -133,6 +153,9 @@ class DatabaseMetrics:
             "errors": dict(self.errors),
             "p50_ms": None if p50 is None else round(p50 * 1000, 3),
             "p95_ms": None if p95 is None else round(p95 * 1000, 3),
+            "answering": self.answering,
+            "last_answer_at": self.last_answer,
+            "silent_since": self.silent_since,
         }
 
 

@@ -14,6 +14,7 @@ STATUS_STYLES = {
     "up": ("●", "green"),
     "degraded": ("◐", "yellow"),
     "down": ("✖", "red"),
+    "no answer": ("✖", "red"),
     "checking": ("…", "cyan"),
     "unknown": ("○", "dim"),
 }

@@ -63,6 +63,23 @@ async def test_a_walk_covers_every_key_with_match_and_type_filters(raw, service)
     assert await _commandstat(raw, "keys") == keys_before  # never KEYS
 
 
+async def test_a_walk_resumes_from_the_cursor_of_its_last_page(raw, service):
+    async with raw.pipeline(transaction=False) as pipe:
+        for n in range(3000):
+            pipe.set(f"item:{n}", n)
+        await pipe.execute()
+    first = []
+    async for page in service.walk(count=500):
+        first.extend(page.keys)
+        if len(first) >= 1000:
+            stopped_at = page.cursor
+            break
+    assert stopped_at != 0
+    rest = [key async for page in service.walk(count=500, cursor=stopped_at, long=True)
+            for key in page.keys]
+    assert sorted(first + rest) == sorted(f"item:{n}".encode() for n in range(3000))
+
+
 async def test_a_pattern_without_wildcards_is_a_direct_lookup(raw, service):
     await raw.set("exact:key", "v")
     scans_before = await _commandstat(raw, "scan")

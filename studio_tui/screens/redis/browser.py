@@ -1,11 +1,14 @@
 """Browse a Redis keyspace of any size: SCAN pages fill a virtual list as you go, a new pattern
-cancels the old scan, and details are fetched only for the rows on screen."""
+cancels the old scan, an interrupted scan resumes from its cursor, and details are fetched only
+for the rows on screen."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from functools import partial
+
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +19,7 @@ from studio_tui.dialogs.redis.database_choice import database_choice
 from studio_tui.external_editor import edit_in_editor
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.screens.redis.actions import ActionContext
+from studio_tui.screens.redis.key_scan import KeyScan
 from studio_tui.screens.redis.key_actions import KeyActions, KeyScope
 from studio_tui.screens.redis.value_pages import ValuePages
 from studio_tui.screens.redis.value_actions import (
@@ -27,8 +31,9 @@ from studio_tui.screens.redis.value_actions import (
 from studio_tui.services.errors import StudioError
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.redis.edits import RedisEdits
-from studio_tui.services.redis.keys import display_key, parse_key
-from studio_tui.services.redis.service import DEFAULT_SCAN_COUNT, OPS_CAP, RedisService
+from studio_tui.services.redis.keys import display_key
+from studio_tui.services.redis.models import ScanPage
+from studio_tui.services.redis.service import OPS_CAP, RedisService
 from studio_tui.services.throttle import OpsThrottle
 from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.namespace_tree import NamespaceTree
@@ -82,13 +87,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
 
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
         super().__init__(entry, where)
-        self._target = LOOKAHEAD
-        self._scan_all = False
-        self._want_more = asyncio.Event()
-        # "scanning", "paused" (enough keys for now) or "done"; tests wait on it too.
-        self.scan_state = "done"
-        self._calls = 0
-        self._dbsize: int | None = None
+        self.key_scan = KeyScan()
         self.pages = ValuePages()  # the shown value's filter, and where its next page starts
         # The key whose value the pane shows, and its type; edits act on it.
         self.shown: tuple[bytes, str] | None = None
@@ -119,6 +118,11 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         self.query_one(KeyList).focus()
         self.start_scan()
 
+    @property
+    def scan_state(self) -> str:
+        """The key scan's: "scanning", "paused", "interrupted" or "done"."""
+        return self.key_scan.state
+
     def parked_groups(self) -> set[str]:
         return {"redis-scan"} if self.scan_state == "paused" else set()
 
@@ -128,37 +132,30 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         keys.clear()
         tree = self.query_one(NamespaceTree)
         tree.reset(tree.index.delimiter)
-        self._target = keys.scrollable_content_region.height + LOOKAHEAD
-        self._scan_all = False
-        self._calls = 0
+        self.key_scan.restart(*self._scan_filter(),
+                              target=keys.scrollable_content_region.height + LOOKAHEAD)
         self.scan()
 
     @work(group="redis-scan", exclusive=True, exit_on_error=False, description="scan keys")
     async def scan(self) -> None:
-        pattern, type_ = self._scan_filter()
         keys = self.query_one(KeyList)
-        self.scan_state = "scanning"
         try:
             if self.cluster is None:
                 self.cluster = await self.service.is_cluster()
-            self._dbsize = await self.service.dbsize()
-            async for page in self.service.walk(match=parse_key(pattern), type_=type_):
-                self._calls += 1
-                keys.append(page.keys)
-                self.query_one(NamespaceTree).index.add(page.keys)
-                pausing = len(keys) >= self._target and not self._scan_all
-                self._progress(done=page.done, now=pausing or page.done)
-                while len(keys) >= self._target and not self._scan_all and not page.done:
-                    self.scan_state = "paused"
-                    self._want_more.clear()
-                    await self._want_more.wait()
-                    self.scan_state = "scanning"
+            await self.key_scan.run(self.service, lambda: len(keys), self._page_arrived)
         except StudioError as error:
-            self.scan_state = "done"
-            self.show_error(error)
+            self.key_scan.state = "interrupted"
+            self.show_error(error)  # whole in `!`; here what it did to the scan
+            self.say(Text.assemble((f"Scan stopped ({error.title})", "bold red"),
+                                   f" at {self.key_scan.covered()} keys · a or m resumes, "
+                                   "r restarts"))
             return
-        self.scan_state = "done"
         self._progress(done=True, now=True)
+
+    def _page_arrived(self, page: ScanPage, pausing: bool) -> None:
+        self.query_one(KeyList).append(page.keys)
+        self.query_one(NamespaceTree).index.add(page.keys)
+        self._progress(done=page.done, now=pausing or page.done)
 
     def _scan_filter(self) -> tuple[str, str | None]:
         """The pattern and the type the keys are scanned with."""
@@ -180,25 +177,29 @@ class RedisBrowserScreen(DatabaseScreen[None]):
 
     def _show_status(self, *, done: bool) -> None:
         found = len(self.query_one(KeyList))
-        scanned = min(self._calls * DEFAULT_SCAN_COUNT, self._dbsize or 0)  # COUNT is a hint
-        if done:
-            progress = f"scan complete over {self._dbsize or 0:,} keys"
-        else:
-            progress = (f"scanned ≈{scanned:,} of {self._dbsize or 0:,} · paused, m for more"
-                        if not self._scan_all and found >= self._target else
-                        f"scanning ≈{scanned:,} of {self._dbsize or 0:,}")
+        progress = self.key_scan.describe(found, done=done)
         rate = self.service.throttle.current_rate()
         self.say(
             f"{found:,} key(s) found · {progress}{' (all primaries)' if self.cluster else ''} · "
             f"{rate:.0f} ops/s", layout=False)  # one fixed line: no layout needed
 
     def action_more(self) -> None:
-        self._target += MORE
-        self._want_more.set()
+        self.key_scan.target += MORE
+        self._go_on()
 
     def action_scan_all(self) -> None:
-        self._scan_all = True
-        self._want_more.set()
+        self.key_scan.everything = True
+        self._go_on()
+
+    def _go_on(self) -> None:
+        """Wake a paused scan, or resume an interrupted one from its cursor."""
+        scan = self.key_scan
+        if scan.state != "interrupted":
+            scan.want_more.set()
+            return
+        scan.resume()
+        self.say(f"Resuming the scan from cursor {scan.cursor} ({scan.progress()})…")
+        self.scan()
 
     def action_rescan(self) -> None:
         self.start_scan()
@@ -235,9 +236,9 @@ class RedisBrowserScreen(DatabaseScreen[None]):
     # -- details for what is on screen --------------------------------------------------------
     @on(KeyList.VisibleChanged)
     def _visible(self, event: KeyList.VisibleChanged) -> None:
-        if event.end + LOOKAHEAD // 2 > self._target:
-            self._target = event.end + LOOKAHEAD
-            self._want_more.set()
+        if event.end + LOOKAHEAD // 2 > self.key_scan.target:
+            self.key_scan.target = event.end + LOOKAHEAD
+            self.key_scan.want_more.set()
         keys = self.query_one(KeyList)
         missing = [k for k in keys.keys[event.start:event.end] if keys.info(k) is None]
         if missing:

@@ -1,5 +1,6 @@
 """Operations over many keys: delete everything matching a pattern (preview first, then UNLINK in
-batches, stoppable at any point), and set algebra over chosen sets."""
+batches, stoppable at any point), and set algebra over chosen sets. All of it is long work: its
+calls have the tier's query timeout."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ async def preview_delete(service: "RedisService", pattern: bytes, *, type_: str 
     after every page so a screen can show progress."""
     _require_pattern(pattern)
     preview = BulkPreview(pattern)
-    async for page in service.walk(match=pattern, type_=type_):
+    async for page in service.walk(match=pattern, type_=type_, long=True):
         preview.pages += 1
         preview.matched += len(page.keys)
         room = sample - len(preview.sample)
@@ -79,11 +80,11 @@ async def delete_matching(edits: "RedisEdits", pattern: bytes, *, type_: str | N
     async def flush() -> None:
         chunk = pending[:batch]
         del pending[:batch]
-        progress.deleted += await edits.delete(chunk)
+        progress.deleted += await edits.delete(chunk, long=True)
         progress.batches += 1
         progress.elapsed = time.perf_counter() - started
 
-    async for page in edits.service.walk(match=pattern, type_=type_):
+    async for page in edits.service.walk(match=pattern, type_=type_, long=True):
         pending.extend(page.keys)
         progress.matched += len(page.keys)
         while len(pending) >= batch:
@@ -126,7 +127,7 @@ async def set_algebra(edits: "RedisEdits", operation: str, keys: Sequence[bytes]
         count = await edits.store_set_result(command, store, keys)
         return SetAlgebraResult(operation, list(keys), count, [], store)
     members = await edits.service.run(command, lambda client: client.execute_command(
-        command, *keys))
+        command, *keys), long=True)
     ordered = sorted(bytes(m) for m in members)
     return SetAlgebraResult(operation, list(keys), len(ordered), ordered[:limit])
 

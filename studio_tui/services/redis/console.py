@@ -121,7 +121,7 @@ async def run_console(service: RedisService, text: str, *,
         return await pipe.execute(raise_on_error=False)
 
     operation = lines[0].name if len(lines) == 1 else f"PIPELINE({len(lines)})"
-    replies = await service.run(operation, execute, write=write)
+    replies = await service.run(operation, execute, write=write, long=True)
     # In a pipeline each line answers for itself: an error on one does not hide the others.
     return [ServerError(str(reply), database=None) if isinstance(reply, Exception) else reply
             for reply in replies]

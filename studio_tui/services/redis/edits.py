@@ -50,10 +50,11 @@ class RedisEdits:
     def __init__(self, service: "RedisService") -> None:
         self.service = service
 
-    async def run(self, operation: str, fn: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def run(self, operation: str, fn: Callable[[Any], Awaitable[Any]], *,
+                  long: bool = False) -> Any:
         """The one way a write reaches Redis: the service's ops cap and the connection manager's
         single path, as a write (so a read-only entry refuses it there)."""
-        return await self.service.run(operation, fn, write=True)
+        return await self.service.run(operation, fn, write=True, long=long)
 
     async def _watched(self, operation: str, key: bytes, check: Check, queue: Queue) -> list:
         from redis.exceptions import WatchError
@@ -75,11 +76,12 @@ class RedisEdits:
         return await self.run(operation, apply)
 
     # -- whole keys -----------------------------------------------------------------------------
-    async def delete(self, keys: Sequence[bytes]) -> int:
-        """UNLINK (non-blocking on the server); returns how many existed."""
+    async def delete(self, keys: Sequence[bytes], *, long: bool = False) -> int:
+        """UNLINK (non-blocking on the server); returns how many existed. ``long`` for a
+        batch of a bulk delete."""
         if not keys:
             return 0
-        return int(await self.run("UNLINK", lambda client: client.unlink(*keys)))
+        return int(await self.run("UNLINK", lambda client: client.unlink(*keys), long=long))
 
     async def set_ttl(self, key: bytes, seconds: int | None) -> None:
         """Expire in ``seconds``, or never (PERSIST) when None."""
@@ -101,24 +103,23 @@ class RedisEdits:
         if not new_key:
             raise ValidationError("A key name cannot be empty.", field_errors={"name": "required"})
 
-        async def apply(client) -> bool:
-            return bool(await client.renamenx(key, new_key))
+        async def apply(client) -> None:
+            if not await client.renamenx(key, new_key):  # raised in here, it is logged
+                raise ConflictError(f"A key named {display_key(new_key)} already exists; "
+                                    "nothing was renamed.")
 
         try:
-            renamed = await self.run("RENAME", apply)
+            await self.run("RENAME", apply)
         except ServerError as error:
             if "no such key" in error.detail.lower():
                 raise NotFoundError(f"The key {display_key(key)} no longer exists.") from None
             raise
-        if not renamed:
-            raise ConflictError(f"A key named {display_key(new_key)} already exists; "
-                                "nothing was renamed.")
 
     async def store_set_result(self, command: str, store: bytes, keys: Sequence[bytes]) -> int:
         """SINTERSTORE, SUNIONSTORE or SDIFFSTORE (``command`` without STORE) of ``keys`` into
         ``store``; returns how many members the result holds."""
         return int(await self.run(f"{command}STORE", lambda client: client.execute_command(
-            f"{command}STORE", store, *keys)))
+            f"{command}STORE", store, *keys), long=True))
 
     async def reset_slowlog(self, node: str | None = None) -> None:
         """Changes server state, so it counts as a write (refused on read-only entries)."""

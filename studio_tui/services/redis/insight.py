@@ -224,9 +224,9 @@ async def sample_memory(service: RedisService, *, limit: int | None = None,
     the running picture after every page. Cancel to stop; the picture says how far it got."""
     sample = MemorySample()
     tally = _Tally(sample, delimiter, top)
-    async for page in service.walk(count=count):
+    async for page in service.walk(count=count, long=True):
         keys = page.keys if limit is None else page.keys[: max(0, limit - sample.sampled)]
-        tally.add(await service.key_infos(keys))
+        tally.add(await service.key_infos(keys, long=True))
         sample.complete = page.done and len(keys) == len(page.keys)
         yield sample
         if limit is not None and sample.sampled >= limit:
@@ -253,11 +253,11 @@ async def random_memory_sample(service: RedisService, *, size: int = 10_000,
     seen: set[bytes] = set()
     draws = 0
     while sample.sampled < size and draws < size * 3:
-        keys = [key for key in await service.run("RANDOMKEY", draw)
+        keys = [key for key in await service.run("RANDOMKEY", draw, long=True)
                 if key is not None and key not in seen]
         draws += batch
         if not keys and not seen:
             break  # an empty database
         seen.update(keys)
-        tally.add(await service.key_infos(keys[: size - sample.sampled]))
+        tally.add(await service.key_infos(keys[: size - sample.sampled], long=True))
         yield sample

@@ -1,6 +1,7 @@
 """Redis key browsing for one database entry: SCAN pages, direct lookups, and per-key details,
-every call through the connection manager (breaker, pool, tier timeout, throttle). It only
-reads; the writes are in ``edits.py``."""
+every call through the connection manager (breaker, pool, time limit, throttle). It only
+reads; the writes are in ``edits.py``. Calls are interactive (Redis's 1 s call timeout) unless
+the caller marks them ``long``: work the user started as long work, such as a full scan."""
 
 from __future__ import annotations
 
@@ -88,10 +89,11 @@ class RedisService:
         self.db = db  # a logical database other than the URL's, or None for the URL's
         self.throttle = throttle or OpsThrottle(None)
 
-    async def run(self, operation: str, fn, *, write: bool = False) -> Any:
-        """One operation through the ops cap and the connection manager's single path."""
+    async def run(self, operation: str, fn, *, write: bool = False, long: bool = False) -> Any:
+        """One operation through the ops cap and the connection manager's single path;
+        ``long`` gives it the tier's query timeout instead of the call timeout."""
         await self.throttle.acquire()
-        return await self.manager.run(self.database_id, operation, fn, write=write,
+        return await self.manager.run(self.database_id, operation, fn, write=write, long=long,
                                       scope=None if self.db is None else str(self.db))
 
     async def key_location(self, key: bytes) -> tuple[int, str] | None:
@@ -129,7 +131,8 @@ class RedisService:
         return await self.run("DBSIZE", size)
 
     async def scan_page(self, cursor: int = 0, *, match: bytes | None = None,
-                        count: int = DEFAULT_SCAN_COUNT, type_: str | None = None) -> ScanPage:
+                        count: int = DEFAULT_SCAN_COUNT, type_: str | None = None,
+                        long: bool = False) -> ScanPage:
         """One SCAN call. On a cluster the cursor also says which primary is being walked, so
         one walk covers every node, one after the other."""
         async def scan(client) -> tuple[int, list[bytes]]:
@@ -137,20 +140,23 @@ class RedisService:
                 return await _cluster_scan(client, cursor, match, count, type_)
             return await client.scan(cursor=cursor, match=match, count=count, _type=type_)
 
-        next_cursor, keys = await self.run("SCAN", scan)
+        next_cursor, keys = await self.run("SCAN", scan, long=long)
         return ScanPage(list(keys), int(next_cursor))
 
     async def walk(self, *, match: bytes | None = None, count: int = DEFAULT_SCAN_COUNT,
-                   type_: str | None = None) -> AsyncIterator[ScanPage]:
+                   type_: str | None = None, cursor: int = 0,
+                   long: bool = False) -> AsyncIterator[ScanPage]:
         """Every page of a SCAN, or the single answer of a direct lookup when ``match`` has no
-        wildcard (never KEYS). Stop iterating (or cancel the task) to stop the scan."""
+        wildcard (never KEYS). Stop iterating (or cancel the task) to stop the scan. ``cursor``
+        resumes a walk where an earlier one stopped (the cursor of the last page it yielded);
+        ``long`` gives each SCAN the tier's query timeout, for a full scan the user asked for."""
         if match is not None and not has_glob(match):
             found = await self.lookup(match, type_=type_)
             yield ScanPage([found.key] if found else [], 0)
             return
-        cursor = 0
         while True:
-            page = await self.scan_page(cursor, match=match, count=count, type_=type_)
+            page = await self.scan_page(cursor, match=match, count=count, type_=type_,
+                                        long=long)
             yield page
             if page.done:
                 return
@@ -164,7 +170,8 @@ class RedisService:
             return None
         return info
 
-    async def key_infos(self, keys: Sequence[bytes], *, memory: bool = True) -> list[KeyInfo]:
+    async def key_infos(self, keys: Sequence[bytes], *, memory: bool = True,
+                        long: bool = False) -> list[KeyInfo]:
         """TYPE, PTTL and MEMORY USAGE of ``keys`` in one round trip (for the visible rows)."""
         if not keys:
             return []
@@ -178,7 +185,7 @@ class RedisService:
                     pipe.memory_usage(key, samples=0)
             return await pipe.execute(raise_on_error=False)
 
-        replies = await self.run("TYPE/PTTL/MEMORY", pipeline)
+        replies = await self.run("TYPE/PTTL/MEMORY", pipeline, long=long)
         step = 3 if memory else 2
         infos = []
         for index, key in enumerate(keys):
