@@ -79,11 +79,9 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         Binding("S", "keys('set_algebra')", "Set algebra", show=False, id="redis.set_algebra"),
     ]
 
-    WRITE_ACTIONS = frozenset({
-        ("keys", "delete"), ("keys", "ttl"), ("keys", "rename"), ("keys", "create"),
-        ("keys", "bulk_delete"), ("value", "edit"), ("value", "editor"), ("value", "add"),
-        ("value", "remove"), ("value", "increment"),
-    })
+    WRITE_ACTIONS = frozenset(
+        [("keys", name) for name in ("delete", "ttl", "rename", "create", "bulk_delete")]
+        + [("value", name) for name in ("edit", "editor", "add", "remove", "increment")])
 
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
         super().__init__(entry, where)
