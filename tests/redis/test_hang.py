@@ -19,6 +19,7 @@ from textual import events
 from textual.widgets import Static
 
 import realservers
+from studio_tui.widgets.redis.value_panel import ValuePanel
 from studio_tui.screens.health import HealthScreen
 from studio_tui.screens.redis.browser import RedisBrowserScreen
 from studio_tui.services.breaker import BreakerState, CircuitBreaker
@@ -184,6 +185,9 @@ async def test_a_hung_server_opens_the_breaker_and_the_scan_resumes_once_it_answ
             await until(pilot, lambda: "Temporarily unavailable" in screen_text(app), 0.8,
                         "the refusal on the status line", keys_frozen)
             assert time.perf_counter() - started < 0.8
+            # The value pane says which key it could not load, not the previous key's value.
+            summary = str(screen.query_one(ValuePanel).query_one("#summary").content)
+            assert summary.startswith("Could not load ") and screen.shown is None
 
             # Health: not answering, no stale latencies, breaker open; `p` probes and says so.
             await pilot.press("H")

@@ -18,6 +18,8 @@ from textual.widgets import Header, Input, Select
 from studio_tui.dialogs.redis.database_choice import database_choice
 from studio_tui.external_editor import edit_in_editor
 from studio_tui.screens.base import DatabaseScreen
+from studio_tui.screens.redis.console import RedisConsoleScreen
+from studio_tui.screens.redis.insight import RedisInsightScreen
 from studio_tui.screens.redis.actions import ActionContext
 from studio_tui.screens.redis.key_scan import KeyScan
 from studio_tui.screens.redis.key_actions import KeyActions, KeyScope
@@ -266,6 +268,8 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         panel = self.query_one(ValuePanel)
         if self.shown is None or self.shown[0] != key:
             self.pages.filter = ""
+            self.shown = None
+            panel.loading(key)  # never the previous key's value while this one is on its way
         try:
             info = self.query_one(KeyList).info(key) or (await self.service.key_infos([key]))[0]
             preview = await self.service.preview(key, info.type)
@@ -275,6 +279,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
             await self.pages.first(self.service, panel, key, preview, keep_row=keep_row)
         except StudioError as error:
             self.show_error(error)
+            panel.failed(key, error)
 
     @work(group="redis-value-more", exclusive=True, exit_on_error=False, description="more")
     async def action_more_items(self) -> None:
@@ -289,13 +294,9 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         self.shown = None
 
     def action_console(self) -> None:
-        from studio_tui.screens.redis.console import RedisConsoleScreen
-
         self.app.push_screen(RedisConsoleScreen(self.entry, self.where, self.service))
 
     def action_insight(self) -> None:
-        from studio_tui.screens.redis.insight import RedisInsightScreen
-
         self.app.push_screen(RedisInsightScreen(self.entry, self.where, self.service),
                              lambda db: self.switch_db(db) if db is not None else None)
 

@@ -5,6 +5,7 @@ of it is loaded. A text value scrolls from the keyboard once the panel has the f
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -15,6 +16,10 @@ from textual.widgets import DataTable, Static
 from studio_tui.services.redis.keys import display_key
 from studio_tui.services.redis.models import JsonDocument, KeyInfo, StreamGroup, ValuePreview
 from studio_tui.widgets.redis.key_list import format_bytes, format_ttl
+from studio_tui.widgets.status import error_text
+
+if TYPE_CHECKING:
+    from studio_tui.services.errors import StudioError
 
 CELL_CHARS = 200  # a cell shows the start of a long value; the editor will show it whole
 
@@ -54,6 +59,7 @@ class ValuePanel(VerticalScroll, can_focus=False):
         super().__init__(id=id)
         self.raw_items = []
         self._length: int | None = None  # of the value shown: bytes or items
+        self._loading: bytes | None = None  # the key on its way, until it is shown
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
@@ -76,6 +82,20 @@ class ValuePanel(VerticalScroll, can_focus=False):
         self.remove_class("-collection")
         self.can_focus = False
 
+    def loading(self, key: bytes) -> None:
+        """The key the pane is about to show, so it never shows another one meanwhile."""
+        self.clear()
+        self._loading = key
+        self.query_one("#summary", Static).update(
+            Text.assemble(("Loading ", "dim"), display_key(key), ("…", "dim")))
+
+    def failed(self, key: bytes, error: "StudioError") -> None:
+        """``key`` could not be loaded: say which, and why (unless a value is already shown)."""
+        if self._loading == key:
+            self.clear()
+            self.query_one("#summary", Static).update(Text.assemble(
+                ("Could not load ", "dim"), display_key(key), "\n", error_text(error)))
+
     def selected_item(self) -> tuple | None:
         """The full, untruncated item under the table's cursor (what edits compare against)."""
         row = self.items.cursor_row
@@ -84,6 +104,7 @@ class ValuePanel(VerticalScroll, can_focus=False):
 
     def show(self, key: bytes, info: KeyInfo, preview: ValuePreview,
              location: tuple[int, str] | None = None) -> None:
+        self._loading = None
         table = Table.grid(padding=(0, 1))
         table.add_column(style="bold")
         table.add_column()
