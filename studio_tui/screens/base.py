@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from rich.text import Text
+from textual import events
+from textual.actions import parse as parse_action
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker
@@ -122,11 +124,22 @@ class DatabaseScreen(StudioScreen[ResultType]):
         """What the breadcrumb adds for a read-only entry."""
         return " · read-only" if self.entry.read_only else ""
 
+    def _is_write(self, action: str, parameters: tuple[object, ...]) -> bool:
+        return (action, parameters[0] if parameters else None) in self.WRITE_ACTIONS
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.entry.read_only and (action, parameters[0] if parameters else None) in \
-                self.WRITE_ACTIONS:
+        if self.entry.read_only and self._is_write(action, parameters):
             return None  # shown dimmed: this entry takes no writes
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        # A dimmed write key does nothing; say why rather than nothing at all.
+        active = self.active_bindings.get(event.key)
+        if active is not None and not active.enabled and self.entry.read_only:
+            _, name, parameters = parse_action(active.binding.action)
+            if self._is_write(name, parameters):
+                self.say(f"{self.entry.name} is a read-only entry: "
+                         f"{active.binding.description.lower()} is off.")
 
     def on_unmount(self) -> None:
         # What the browser held (a million keys, say) goes back to the system once the screen

@@ -278,6 +278,10 @@ async def test_a_read_only_entry_offers_no_write_and_says_why(tmp_path: Path, ke
             await pilot.press(key)
             await pilot.pause()
             assert app.screen is screen, key  # no form, no confirmation
+        assert "cache is a read-only entry: delete is off." not in screen_text(app)
+        await pilot.press("d")
+        await pilot.pause()
+        assert "cache is a read-only entry: delete is off." in screen_text(app)  # why, at once
         assert screen.check_action("keys", ("delete",)) is None  # dimmed in the footer
         assert screen.check_action("keys", ("copy",)) is True
         await pilot.press("question_mark")
