@@ -440,12 +440,12 @@ async def test_the_value_pane_says_which_key_it_loads_and_why_it_could_not(tmp_p
         screen = await _open_browser(pilot)
         await settle(pilot)  # the first key's own value has landed
         panel = screen.query_one(ValuePanel)
-        panel.loading(b"user:1")
+        panel.show_loading(b"user:1")
         await pilot.pause()
         assert "Loading user:1…" in screen_text(app)
         from studio_tui.services.errors import OperationTimeoutError
 
-        panel.failed(b"user:1", OperationTimeoutError("cache did not answer within 1s."))
+        panel.show_failed(b"user:1", OperationTimeoutError("cache did not answer within 1s."))
         await pilot.pause()
         summary = str(panel.query_one("#summary").content)
         assert "Could not load user:1" in summary and "did not answer within 1s" in summary

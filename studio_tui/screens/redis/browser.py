@@ -269,7 +269,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         if self.shown is None or self.shown[0] != key:
             self.pages.filter = ""
             self.shown = None
-            panel.loading(key)  # never the previous key's value while this one is on its way
+            panel.show_loading(key)  # never the previous key's value while this one is on its way
         try:
             info = self.query_one(KeyList).info(key) or (await self.service.key_infos([key]))[0]
             preview = await self.service.preview(key, info.type)
@@ -279,7 +279,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
             await self.pages.first(self.service, panel, key, preview, keep_row=keep_row)
         except StudioError as error:
             self.show_error(error)
-            panel.failed(key, error)
+            panel.show_failed(key, error)
 
     @work(group="redis-value-more", exclusive=True, exit_on_error=False, description="more")
     async def action_more_items(self) -> None:

@@ -82,14 +82,14 @@ class ValuePanel(VerticalScroll, can_focus=False):
         self.remove_class("-collection")
         self.can_focus = False
 
-    def loading(self, key: bytes) -> None:
+    def show_loading(self, key: bytes) -> None:
         """The key the pane is about to show, so it never shows another one meanwhile."""
         self.clear()
         self._loading = key
         self.query_one("#summary", Static).update(
             Text.assemble(("Loading ", "dim"), display_key(key), ("…", "dim")))
 
-    def failed(self, key: bytes, error: "StudioError") -> None:
+    def show_failed(self, key: bytes, error: "StudioError") -> None:
         """``key`` could not be loaded: say which, and why (unless a value is already shown)."""
         if self._loading == key:
             self.clear()
