@@ -3,6 +3,7 @@ exact lookups, previews of big and binary values."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -250,6 +251,8 @@ async def test_keys_are_renamed_expired_and_deleted_with_confirmation(tmp_path: 
         await settle(pilot)
         assert 0 < client.ttl("edit:renamed") <= 120
         assert keys.info(b"edit:renamed").ttl_ms > 0
+        await settle(pilot)
+        assert re.search(r"TTL\s+(1m|2m)", screen_text(app))  # the value pane's TTL too
         await pilot.press("T")  # the form shows the TTL it has: enter keeps it
         await settle(pilot)
         assert 100 <= int(pilot.app.screen.query_one(Input).value) <= 120

@@ -381,7 +381,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         KeyActions(self._write_context(), KeyScope(
             self.query_one(KeyList), self.entry.name, self.shown, pattern, type_,
             rescan=self.start_scan, show_members=self._show_members,
-            copy=self.app.copy_to_clipboard)).perform(name)
+            copy=self.app.copy_to_clipboard, reload=self.load_value)).perform(name)
 
     def _show_members(self, title: str, members: list[bytes], count: int) -> None:
         self.query_one(ValuePanel).show_members(title, members, count)

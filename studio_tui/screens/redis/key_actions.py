@@ -45,6 +45,7 @@ class KeyScope:
     rescan: Callable[[], None]
     show_members: Callable[[str, list[bytes], int], None]  # a computed set, in the value pane
     copy: Callable[[str], None]  # to the terminal's clipboard
+    reload: Callable[[bytes], None]  # the value pane, when it shows a key that changed
 
 
 class KeyActions(WriteActions):
@@ -108,6 +109,8 @@ class KeyActions(WriteActions):
             text = text.strip()
             await self.ctx.edits.set_ttl(key, _ttl_seconds(text))
             await self._refresh_info(key)
+            if self.scope.shown and self.scope.shown[0] == key:
+                self.scope.reload(key)  # its TTL is on show there too
             return f"TTL of {display_key(key)} set to {text + ' s' if text else 'never expire'}."
 
         # Pre-filled with the TTL it has: an empty field means "never expire", so opening the
