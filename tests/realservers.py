@@ -271,3 +271,24 @@ def start_mongo(*, password: str | None = None) -> RunningServer:
         server.restart()
         server.url = f"mongodb://app:{password}@{HOST}:{port}/?directConnection=true"
     return server
+
+
+async def postgres_sessions_running(url: str, query_text: str, wait: float = 2.5) -> int:
+    """Server sessions still running ``query_text`` once ``wait`` seconds have passed (or
+    sooner, as soon as there are none), seen from a connection of the caller's own."""
+    import asyncio
+
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            running = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE $1 "
+                "AND state = 'active' AND pid <> pg_backend_pid()", f"%{query_text}%")
+            if running == 0 or time.monotonic() > deadline:
+                return running
+            await asyncio.sleep(0.05)
+    finally:
+        await connection.close()

@@ -42,21 +42,6 @@ def _assert_no_failure_counted(manager, database_id: str) -> None:
 
 
 # -- PostgreSQL --------------------------------------------------------------------------------
-async def _running(url: str, query_text: str, wait: float = 2.0) -> int:
-    """Sessions still running ``query_text``, once there are none or ``wait`` seconds have
-    passed (seen from a connection of the test's own)."""
-    connection = await asyncpg.connect(url)
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            running = await connection.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' "
-                "AND pid <> pg_backend_pid()", f"%{query_text}%")
-            if running == 0 or time.monotonic() > deadline:
-                return running
-            await asyncio.sleep(0.05)
-    finally:
-        await connection.close()
 
 
 async def _state_of(url: str, pid: int) -> str | None:
@@ -74,7 +59,8 @@ async def test_asyncpg_itself_sends_a_cancel_request_when_the_awaiting_task_is_c
     connection = await asyncpg.connect(postgres_server.url)
     try:
         await _cancel_after(connection.fetchval("SELECT pg_sleep(30.2)"), 0.3)
-        assert await _running(postgres_server.url, "pg_sleep(30.2)") == 0
+        assert await realservers.postgres_sessions_running(
+            postgres_server.url, "pg_sleep(30.2)", wait=2.0) == 0
         assert await _state_of(postgres_server.url, connection.get_server_pid()) == "idle"
         assert await connection.fetchval("SELECT 1") == 1
     finally:
@@ -94,7 +80,8 @@ async def test_cancelled_postgres_query_stops_on_the_server_and_its_connection_i
     assert took < 1.5
     # The query is no longer running on the server, and its session is idle, not gone: the
     # connection went back to the pool usable.
-    assert await _running(postgres_server.url, "pg_sleep(30)") == 0
+    assert await realservers.postgres_sessions_running(
+        postgres_server.url, "pg_sleep(30)", wait=2.0) == 0
     assert await _state_of(postgres_server.url, pids[0]) == "idle"
     pool = manager._slots[entry.id].connection.pool_stats()
     assert pool.available == pool.total
@@ -119,7 +106,8 @@ async def test_a_query_the_cancel_request_missed_is_cancelled_by_its_backend_pid
     took = await _cancel_after(manager.run(entry.id, "select", sleep_outside_the_cancelled_await),
                                0.3)
     assert took < 1.5
-    assert await _running(postgres_server.url, "pg_sleep(30.3)") == 0
+    assert await realservers.postgres_sessions_running(
+        postgres_server.url, "pg_sleep(30.3)", wait=2.0) == 0
     deadline = time.monotonic() + 2  # and its connection was discarded, not pooled
     while await _state_of(postgres_server.url, pids[0]) is not None and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
@@ -158,7 +146,8 @@ async def test_a_cancel_the_server_does_not_answer_is_given_up_in_time(
     # The connection was dropped rather than pooled busy; the next operation gets another.
     assert await manager.run(entry.id, "select",
                              lambda c: c.fetchval("SELECT pg_backend_pid()")) != pids[0]
-    assert await _running(postgres_server.url, "pg_sleep(30.4)") == 0
+    assert await realservers.postgres_sessions_running(
+        postgres_server.url, "pg_sleep(30.4)", wait=2.0) == 0
     _assert_no_failure_counted(manager, entry.id)
 
 

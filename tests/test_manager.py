@@ -37,21 +37,6 @@ async def _studio_sessions(url: str) -> int:
         await connection.close()
 
 
-async def _still_running(url: str, query_text: str, wait: float = 2.5) -> int:
-    """Server sessions still running ``query_text`` once ``wait`` seconds have passed (or
-    sooner, as soon as there are none)."""
-    connection = await asyncpg.connect(url)
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            running = await connection.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE $1 "
-                "AND state = 'active' AND pid <> pg_backend_pid()", f"%{query_text}%")
-            if running == 0 or time.monotonic() > deadline:
-                return running
-            await asyncio.sleep(0.05)
-    finally:
-        await connection.close()
 
 
 async def test_pools_open_lazily_per_kind(catalog: Catalog, project_id: str, manager,
@@ -296,7 +281,8 @@ async def test_query_timeout_cancels_on_the_server(catalog: Catalog, project_id,
         await manager.run(entry.id, "select", lambda c: c.fetchval("SELECT pg_sleep(30)"),
                           timeout=0.3)
     assert time.perf_counter() - started < 2
-    assert await _still_running(postgres_server.url, "pg_sleep(30)") == 0
+    assert await realservers.postgres_sessions_running(postgres_server.url,
+                                                  "pg_sleep(30)") == 0
 
 
 async def test_cancelling_an_operation_cancels_it_on_the_server(catalog: Catalog, project_id,
@@ -308,7 +294,8 @@ async def test_cancelling_an_operation_cancels_it_on_the_server(catalog: Catalog
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await _still_running(postgres_server.url, "pg_sleep(31)") == 0
+    assert await realservers.postgres_sessions_running(postgres_server.url,
+                                                  "pg_sleep(31)") == 0
     assert manager.breaker(entry.id).state is BreakerState.CLOSED
 
 

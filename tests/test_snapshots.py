@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from ui import QUIET_SETTINGS, run_command, seed_now, settle, studio_app
-
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+from ui import QUIET_SETTINGS, SIZES, run_command, seed_now, settle, studio_app
 
 CATALOG = {
     "Acme Corp": {

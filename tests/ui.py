@@ -6,12 +6,16 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from studio_tui.app import StudioApp, make_app
 from studio_tui.screens.base import StudioScreen
 from studio_tui.services.studio import Studio
 from studio_tui.services.settings import Settings
 
 QUIET_SETTINGS = "[connections]\ncheck_on_list = false\n"
+# The two terminal sizes every snapshot is taken at.
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 def home_env(home: Path, settings_toml: str | None = None, **extra: str) -> dict[str, str]:

@@ -25,6 +25,7 @@ from studio_tui.services.studio import Studio
 from studio_tui.services.settings import Settings
 from ui import (
     QUIET_SETTINGS,
+    SIZES,
     home_env,
     run_command,
     screen_text,
@@ -33,8 +34,6 @@ from ui import (
     settle,
     studio_app,
 )
-
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.value_panel import ValuePanel
 from ui import (
     QUIET_SETTINGS,
+    SIZES,
     browse,
     screen_text,
     seed,
@@ -31,8 +32,6 @@ from ui import (
     settle,
     studio_app,
 )
-
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 def _fill(client: redis_sync.Redis) -> None:
