@@ -134,8 +134,10 @@ class DatabaseScreen(StudioScreen[ResultType]):
 
     def on_key(self, event: events.Key) -> None:
         # A dimmed write key does nothing; say why rather than nothing at all.
+        if not self.entry.read_only:
+            return  # every key would otherwise pay for the screen's bindings being gathered
         active = self.active_bindings.get(event.key)
-        if active is not None and not active.enabled and self.entry.read_only:
+        if active is not None and not active.enabled:
             _, name, parameters = parse_action(active.binding.action)
             if self._is_write(name, parameters):
                 self.say(f"{self.entry.name} is a read-only entry: "
