@@ -32,18 +32,20 @@ def test_services_are_forbidden_every_module_outside_them():
 
 
 def test_every_kind_package_is_kept_apart_from_the_other_kinds():
-    contract = CONTRACTS["kinds-apart"]
-    sources = set(contract["source_modules"])
-    present = {f"studio_tui.{layer}.{spec.package}" for spec in KINDS.values() for layer in LAYERS
+    present = {f"studio_tui.{layer}.{spec.package}": spec for spec in KINDS.values()
+               for layer in LAYERS
                if importlib.util.find_spec(f"studio_tui.{layer}.{spec.package}") is not None}
     assert present, "no kind package found: the walk is wrong"
-    assert present <= sources, f"add to kinds-apart: {sorted(present - sources)}"
-    for spec in KINDS.values():
-        others = [s for s in KINDS.values() if s is not spec]
-        mine = {m for m in sources if m.rsplit(".", 1)[1] == spec.package}
-        if not mine:
-            continue
-        # Each kind's packages must be forbidden every other kind's driver adapter.
-        for other in others:
-            driver = other.driver.partition(":")[0]
-            assert driver in contract["forbidden_modules"], f"{spec.package} may import {driver}"
+    for module, spec in present.items():
+        contract = CONTRACTS.get(f"kinds-apart-{spec.package}")
+        assert contract is not None, f"add a kinds-apart-{spec.package} contract"
+        assert module in contract["source_modules"], \
+            f"add {module} to kinds-apart-{spec.package}"
+        for other in KINDS.values():
+            if other is spec:
+                continue
+            # Each kind's packages are forbidden every other kind's adapter and driver library.
+            needed = {other.driver.partition(":")[0]} | \
+                {m.partition(".")[0] for m in other.driver_modules}
+            missing = needed - set(contract["forbidden_modules"])
+            assert not missing, f"{spec.package} may import {sorted(missing)}"
