@@ -1,0 +1,1 @@
+"""MongoDB screens: the browser and its tools."""

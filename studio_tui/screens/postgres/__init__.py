@@ -1,0 +1,1 @@
+"""PostgreSQL screens: the browser and its tools."""

@@ -1,0 +1,1 @@
+"""MongoDB services: every read and write of a MongoDB entry, through the connection manager."""

@@ -1,0 +1,1 @@
+"""PostgreSQL services: every read and write of a PostgreSQL entry, through the connection manager."""

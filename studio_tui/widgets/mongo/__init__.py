@@ -1,0 +1,1 @@
+"""MongoDB widgets: they take only the models of services/mongo."""

@@ -1,0 +1,1 @@
+"""PostgreSQL widgets: they take only the models of services/postgres."""
