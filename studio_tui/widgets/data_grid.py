@@ -148,6 +148,16 @@ class DataGrid(ScrollView, can_focus=True):
                         for column in self._columns]
         self.clear()
 
+    def add_columns(self, columns: Iterable[GridColumn]) -> None:
+        """More columns, keeping the rows (their missing cells are drawn as ``null_text``): for
+        rows whose fields are only known as they arrive, such as documents."""
+        added = list(columns)
+        self._columns.extend(added)
+        self._widths.extend(column.width or min(MAX_WIDTH, max(MIN_WIDTH, cell_len(column.title)))
+                            for column in added)
+        self._measure(self._rows[-MEASURE_ROWS:])
+        self._layout()
+
     def clear(self) -> None:
         self._rows = []
         self._marked = {}

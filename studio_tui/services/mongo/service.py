@@ -59,6 +59,19 @@ class MongoService:
                               else "replicaset" if reply.get("setName") else "standalone")
         return self._topology
 
+    async def default_database(self) -> str | None:
+        """The database named in the URL, if any: opened first, even when the user may not
+        list databases."""
+        async def read(client) -> str | None:
+            from pymongo.errors import ConfigurationError
+
+            try:
+                return client.get_default_database().name
+            except ConfigurationError:
+                return None
+
+        return await self.run("default database", read)
+
     # -- databases and collections --------------------------------------------------------------
     async def databases(self) -> list[DatabaseInfo]:
         """Every database the user may see (``authorizedDatabases`` for users without the
