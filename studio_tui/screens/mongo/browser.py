@@ -99,6 +99,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.exact: int | None = None
         self.view = "table"
         self.unsaved: dict[tuple, tuple[str, dict]] = {}  # edits not saved: (text, loaded doc)
+        self._hint = False  # the next page's arrival shows the keys on the status line
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -143,20 +144,23 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         opening = default or next((info.name for info in databases if info.name not in
                                    ("admin", "config", "local")), None)
         if opening:
-            await self._open_database(opening)
+            await self._open_database(opening, select=True)
 
     @on(CollectionTree.DatabaseOpened)
     def _database_opened(self, event: CollectionTree.DatabaseOpened) -> None:
         self.run_worker(self._open_database(event.database), group=f"mongo-db-{event.database}",
                         exclusive=True, exit_on_error=False)
 
-    async def _open_database(self, database: str) -> None:
+    async def _open_database(self, database: str, *, select: bool = False) -> None:
         try:
             collections = await self.service.collections(database)
         except StudioError as error:
             self.show_error(error)
             return
-        self.query_one(CollectionTree).set_collections(database, collections)
+        tree = self.query_one(CollectionTree)
+        tree.set_collections(database, collections)
+        if select and collections and self.collection is None:
+            tree.select_collection(database, collections[0].name)
         self.load_stats(database, collections[:STATS_AT_ONCE])
 
     @work(group="mongo-stats", exit_on_error=False, description="collection stats")
@@ -182,6 +186,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         bar.set_history(self._history())
         self.find_query = FindQuery()
         self.estimate = self.exact = None
+        self._hint = True
         self.run_query(record=False)
         self.load_estimate()
         self._documents_widget().focus()
@@ -238,7 +243,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self._add_documents(page.documents)
         self.next = page.next
         self._count_line()
-        if first:
+        if self._hint:
+            self._hint = False
             self.say(f"{self.database}.{self.collection.name} · / query · e edit · N new · "
                      "d delete · v table/tree · esc cancels a find")
 
@@ -320,18 +326,17 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.say(f"{count.value:,} document(s) match.")
 
     def _count_line(self, *, loading: bool = False) -> None:
-        shown = len(self.documents)
-        parts = [f"{shown:,} shown"]
+        text = f"{len(self.documents):,} shown"
         if self.exact is not None:
-            parts.append(f"{self.exact:,} match (exact)")
+            text += f" of {self.exact:,} (exact)"
         elif self.estimate is not None:
-            where = " in the collection" if self.find_query.filter else ""
-            parts.append(f"≈{format_count(self.estimate)} documents{where} (estimate) · # counts")
+            where = " in the collection" if self.find_query.filter else " documents"
+            text += f" · ≈{format_count(self.estimate)}{where} (estimate; # counts)"
         if loading:
-            parts.append("loading… (esc cancels)")
+            text += " · loading… esc cancels"
         elif self.next is not None:
-            parts.append("more as you scroll")
-        self.query_one("#count", Static).update(" · ".join(parts))
+            text += " · more ↓"
+        self.query_one("#count", Static).update(text)
 
     # -- views ---------------------------------------------------------------------------------
     def _documents_widget(self) -> DataGrid | DocumentTree:

@@ -251,7 +251,7 @@ class DocumentActions:
     async def _delete_many_preview(self) -> None:
         screen = self.screen
         database, collection = self._namespace
-        filter_ = screen.query.filter
+        filter_ = screen.find_query.filter
         try:
             count = (await self.service.count(database, collection, filter_)).value
             sample = await self.service.sample(database, collection, filter_, SAMPLE_SIZE)

@@ -85,7 +85,8 @@ class CollectionTree(Tree[Node]):
     def select_collection(self, database: str, collection: str) -> None:
         node = self._collections.get((database, collection))
         if node is not None:
-            self.move_cursor(node)
+            # Its line is known once the tree has laid out the new nodes.
+            self.call_after_refresh(self.move_cursor, node)
 
     @property
     def highlighted(self) -> Node | None:
