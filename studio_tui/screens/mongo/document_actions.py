@@ -4,6 +4,7 @@ first), and in the tree, create and drop collections and databases."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from studio_tui.dialogs.confirm import ConfirmModal
@@ -94,7 +95,8 @@ class DocumentActions:
                 text, loaded = kept  # the user's text again, over what is stored now
             else:
                 loaded = await self.service.document(database, collection, shown["_id"])
-                text = to_editor_text(loaded)
+                # A 16 MB document takes a moment to write out: off the event loop.
+                text = await asyncio.to_thread(to_editor_text, loaded)
             edited_text = (await edit_in_editor(screen.studio_app, text.encode(), ".json")).decode(
                 "utf-8", errors="replace")
         except EditorNotStarted as problem:
@@ -106,7 +108,7 @@ class DocumentActions:
             screen.show_error(error)
             return
         try:
-            edited = from_editor_text(edited_text)
+            edited = await asyncio.to_thread(from_editor_text, edited_text)
             result = await self.edits.save(database, collection, loaded, edited)
         except DocumentConflict as conflict:
             current = conflict.current
