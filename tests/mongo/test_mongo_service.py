@@ -74,6 +74,22 @@ async def test_keyset_paging_across_types_missing_fields_and_nulls(mongo_service
         assert [doc["_id"] for doc in seen] == expected
 
 
+@pytest.mark.parametrize("sort", [None, {"_id": -1}, {"k": 1}, {"k": -1, "_id": -1}])
+async def test_keyset_pages_cross_type_brackets_of_ids_and_keys(mongo_service, raw_db,
+                                                               mongo_db_name, sort):
+    ids = [*range(7), *(f"s{n}" for n in range(7)), *(ObjectId() for _ in range(7)),
+           None, Int64(100), 2.5, {"x": 1}]
+    keys = [None, 1, "a", 2.5, True, {"o": 1}]
+    await raw_db.mixed_ids.insert_many([{"_id": id_, "k": keys[n % len(keys)]}
+                                        for n, id_ in enumerate(ids)])
+    seen, _ = await all_pages(mongo_service, mongo_db_name, "mixed_ids", FindQuery(sort=sort), 4)
+    order = list((sort or {}).items())
+    if not any(name == "_id" for name, _ in order):
+        order.append(("_id", 1))
+    expected = [d["_id"] async for d in raw_db.mixed_ids.find({}, sort=order)]
+    assert [doc["_id"] for doc in seen] == expected
+
+
 async def test_array_at_a_page_boundary_falls_back_to_skip(mongo_service, raw_db, mongo_db_name):
     await raw_db.arr.insert_many([{"_id": i, "v": [i, 100 - i] if i % 3 == 0 else i} for i in range(20)])
     seen, _ = await all_pages(mongo_service, mongo_db_name, "arr", FindQuery(sort={"v": 1}), 3)

@@ -68,6 +68,7 @@ class PageCursor:
 
     after: tuple[Any, ...] | None = None
     skip: int | None = None
+    arrays: bool = False  # an array was seen at a sort key: only the array-safe filter will do
 
 
 @dataclass(frozen=True, slots=True)

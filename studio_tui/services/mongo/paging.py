@@ -104,6 +104,10 @@ def _after_one(name: str, direction: int, value: Any) -> dict[str, Any]:
     position = bracket(value)
     before = _BRACKETS[:position] if direction == 1 else _BRACKETS[position + 1:]
     later = _BRACKETS[position + 1:] if direction == 1 else _BRACKETS[:position]
+    nan = isinstance(value, float) and math.isnan(value)
+    if name == "_id" and position not in (0, 1, 13) and not nan:
+        # _id is never an array: a plain range, which every server turns into index bounds.
+        return _scalar_after(name, direction, value, position, later)
     if position in (0, 1, 13):  # MinKey, null/missing, MaxKey: the type says it all
         options: list[dict[str, Any]] = []
         if _types(later):
@@ -123,6 +127,16 @@ def _after_one(name: str, direction: int, value: Any) -> dict[str, Any]:
             value_test = {"$and": [value_test, {name: {"$ne": float("nan")}}]}
     parts = [value_test, *_not_types(name, before)]
     return {"$and": parts}
+
+
+def _scalar_after(name: str, direction: int, value: Any, position: int,
+                  later: list[tuple[str, ...]]) -> dict[str, Any]:
+    options: list[dict[str, Any]] = [{name: {"$gt" if direction == 1 else "$lt": value}}]
+    if direction == -1 and position == 2:
+        options.append({name: float("nan")})  # NaN sorts below every number
+    if _types(later):
+        options.append({name: {"$type": _types(later)}})
+    return options[0] if len(options) == 1 else {"$or": options}
 
 
 def _not_types(name: str, groups: list[tuple[str, ...]]) -> list[dict[str, Any]]:
@@ -161,6 +175,55 @@ def after_filter(sort: list[tuple[str, Any]], last: tuple[Any, ...]) -> dict[str
         branches.append(branch[0] if len(branch) == 1 else {"$and": branch})
         equal_so_far.append(_equal_one(name, direction, value))
     return branches[0] if len(branches) == 1 else {"$or": branches}
+
+
+def _simple_after(name: str, direction: int, value: Any) -> dict[str, Any] | None:
+    """"After ``value``" within its own sort bracket, as a plain range; None where the plain
+    range does not say it (MinKey, null, MaxKey, NaN: the array-safe form is used)."""
+    position = bracket(value)
+    if position in (0, 1, 13) or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if direction == 1:
+        return {name: {"$gt": value}}
+    if position == 2:  # NaN sorts below every number
+        return {"$or": [{name: {"$lt": value}}, {name: float("nan")}]}
+    return {name: {"$lt": value}}
+
+
+def _simple_equal(name: str, value: Any) -> dict[str, Any]:
+    return {name: None} if value is None else {name: {"$eq": value}}
+
+
+def fast_after_filter(sort: list[tuple[str, Any]],
+                      last: tuple[Any, ...]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """For pages where no array has been seen at a sort key: (the documents after ``last``
+    whose first sort key is in the same sort bracket as ``last``'s, as plain ranges that every
+    server turns into index bounds; then the documents of the brackets after it, to read once
+    the first query runs short). Secondary keys keep the type-aware form: a tie group may mix
+    types."""
+    (name, direction), value = sort[0], last[0]
+    first = _simple_after(name, direction, value)
+    if first is None:
+        return after_filter(sort, last), None
+    branches: list[dict[str, Any]] = [first]
+    equal_so_far = [_simple_equal(name, value)]
+    for (key, key_direction), key_value in zip(sort[1:], last[1:], strict=True):
+        after = _after_one(key, key_direction, key_value)
+        branches.append({"$and": [*equal_so_far, after]})
+        equal_so_far.append(_simple_equal(key, key_value))
+    position = bracket(value)
+    later = _BRACKETS[position + 1:] if direction == 1 else _BRACKETS[:position]
+    options: list[dict[str, Any]] = []
+    if _types(later):
+        options.append({name: {"$type": _types(later)}})
+    if _BRACKETS[1] in later:
+        options.append({name: None})
+    later_filter = None if not options else options[0] if len(options) == 1 else {"$or": options}
+    return (branches[0] if len(branches) == 1 else {"$or": branches}), later_filter
+
+
+def has_array(document: dict, sort: list[tuple[str, Any]]) -> bool:
+    return any(isinstance(value_at(document, name), list) for name, _ in sort)
 
 
 def boundary(document: dict, sort: list[tuple[str, Any]]) -> tuple[Any, ...] | None:

@@ -34,6 +34,10 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _and(first: dict, second: dict) -> dict:
+    return {"$and": [first, second]} if first else second
+
+
 class MongoService:
     """Stateless apart from what it learned about the server (transactions); one per entry."""
 
@@ -152,29 +156,41 @@ class MongoService:
                 return DocumentPage([], None)
         sort = paging.effective_sort(query.sort)
         keyset = paging.keyset_supported(sort) and (after is None or after.skip is None)
-        filter_ = dict(query.filter)
-        skip = query.skip if after is None else 0
+        skip = query.skip if after is None or after.skip is None else after.skip
         if after is not None and after.after is not None:
-            filter_ = {"$and": [filter_, paging.after_filter(sort, after.after)]} if filter_ \
-                else paging.after_filter(sort, after.after)
-        elif after is not None and after.skip is not None:
-            skip = after.skip
-        elif not keyset and after is None:
-            skip = query.skip
+            skip = 0
+        filters: list[dict] = [query.filter]
+        if after is not None and after.after is not None:
+            if after.arrays:
+                filters = [_and(query.filter, paging.after_filter(sort, after.after))]
+            else:
+                same, later = paging.fast_after_filter(sort, after.after)
+                filters = [_and(query.filter, same)]
+                if later is not None:
+                    filters.append(_and(query.filter, later))
         projection, added = paging.with_sort_fields(query.projection, sort) if keyset \
             else (query.projection, [])
 
         async def find(client) -> list[dict]:
-            cursor = self.collection(client, database, collection).find(
-                filter_, projection, sort=sort, skip=skip, limit=limit,
-                batch_size=limit, comment=operation_comment())
-            return await cursor.to_list(limit)
+            target = self.collection(client, database, collection)
+            documents: list[dict] = []
+            for filter_ in filters:  # the next only when the one before ran short
+                wanted = limit - len(documents)
+                cursor = target.find(filter_, projection, sort=sort, skip=skip, limit=wanted,
+                                     batch_size=wanted, comment=operation_comment())
+                documents.extend(await cursor.to_list(wanted))
+                if len(documents) >= limit:
+                    break
+            return documents
 
         documents = await self.run("find", find, long=True)
         following: PageCursor | None = None
         if len(documents) == limit and not (query.limit and shown + limit >= query.limit):
             last = paging.boundary(documents[-1], sort) if keyset else None
-            following = PageCursor(after=last) if last is not None \
+            # Documents skipped by the query's own skip were never seen: assume the worst.
+            arrays = query.skip > 0 or (after is not None and after.arrays) or any(
+                paging.has_array(document, sort) for document in documents)
+            following = PageCursor(after=last, arrays=arrays) if last is not None \
                 else PageCursor(skip=query.skip + shown + len(documents))
         for document in documents:
             paging.strip_fields(document, added)
