@@ -275,10 +275,12 @@ async def test_create_and_drop_a_collection_from_the_tree(tmp_path, mongo_server
         await pilot.click("#save")
         await settle(pilot)
         assert "cannot contain $" in screen_text(app)
-        modal.query_one("#collection", Input).value = "fresh"
-        await pilot.click("#save")
+        collection_field = modal.query_one("#collection", Input)
+        collection_field.value = "fresh"
+        collection_field.focus()
+        await pilot.press("enter")
         await settle(pilot)
-        assert "fresh" in database.list_collection_names()
+        assert "fresh" in database.list_collection_names(), screen_text(app)
         screen = app.screen
         assert isinstance(screen, MongoBrowserScreen)
         from studio_tui.widgets.mongo.collection_tree import CollectionTree

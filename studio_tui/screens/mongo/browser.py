@@ -187,8 +187,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.find_query = FindQuery()
         self.estimate = self.exact = None
         self._hint = True
-        self.run_query(record=False)
-        self.load_estimate()
+        self.run_query(record=False)  # the estimate follows the first page, never delays it
         self._documents_widget().focus()
 
     # -- the query and its pages ----------------------------------------------------------------
@@ -243,6 +242,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self._add_documents(page.documents)
         self.next = page.next
         self._count_line()
+        if first and self.estimate is None:
+            self.load_estimate()
         if self._hint:
             self._hint = False
             self.say(f"{self.database}.{self.collection.name} · / query · e edit · N new · "
