@@ -40,7 +40,7 @@ from studio_tui.widgets.mongo.query_bar import QueryBar, QueryText
 HISTORY_SIZE = 30
 STATS_AT_ONCE = 50  # collections of an opened database whose stats are fetched
 
-# key → (module:class, what it needs); opened by import path, "not available" when missing
+# The tools screens, by import path: opened when asked for, "not available" when missing.
 TOOLS = {
     "aggregation": "studio_tui.screens.mongo.aggregation:AggregationScreen",
     "explain": "studio_tui.screens.mongo.explain:ExplainScreen",
@@ -187,7 +187,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.find_query = FindQuery()
         self.estimate = self.exact = None
         self._hint = True
-        self.run_query(record=False)  # the estimate follows the first page, never delays it
+        self.run_query()  # the estimate follows the first page, never delays it
         self._documents_widget().focus()
 
     # -- the query and its pages ----------------------------------------------------------------
@@ -199,7 +199,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
 
     def action_run(self) -> None:
         if self.collection is not None:
-            self.run_query(record=False)
+            self.run_query()
 
     @on(QueryBar.Submitted)
     def _query_submitted(self, event: QueryBar.Submitted) -> None:
@@ -215,10 +215,10 @@ class MongoBrowserScreen(DatabaseScreen[None]):
             return
         self._remember_query(text)
         self.exact = None
-        self.run_query(record=True)
+        self.run_query()
         self._documents_widget().focus()
 
-    def run_query(self, *, record: bool) -> None:  # noqa: ARG002 (recorded by the caller)
+    def run_query(self) -> None:
         self.documents.clear()
         self.columns = []
         self.next = None

@@ -159,7 +159,7 @@ class DocumentActions:
                           title=error.title, severity="error", timeout=15, markup=False)
             return
         screen.say(f"Inserted {len(ids):,} document(s).")
-        screen.run_query(record=False)
+        screen.run_query()
 
     def duplicate(self) -> None:
         selected = self._selected()
@@ -175,7 +175,7 @@ class DocumentActions:
             self.screen.show_error(error)
             return
         self.screen.say(f"Duplicated as {compact(new_id, 60)}.")
-        self.screen.run_query(record=False)
+        self.screen.run_query()
 
     def delete(self) -> None:
         selected = self._selected()
@@ -245,7 +245,7 @@ class DocumentActions:
             self.screen.show_error(error)
             return
         self.screen.say(f"{matched:,} matched, {modified:,} modified.")
-        self.screen.run_query(record=False)
+        self.screen.run_query()
 
     def delete_many(self) -> None:
         self._start(self._delete_many_preview(), "count documents to delete")
@@ -279,7 +279,7 @@ class DocumentActions:
             self.screen.show_error(error)
             return
         self.screen.say(f"Deleted {deleted:,} document(s).")
-        self.screen.run_query(record=False)
+        self.screen.run_query()
         self.screen.load_estimate()
 
     # -- collections and databases ----------------------------------------------------------------
