@@ -14,7 +14,7 @@ from textual.widgets import Header, Input, Static
 
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.screens.mongo.document_actions import DocumentActions
-from studio_tui.services.errors import StudioError
+from studio_tui.services.errors import PermissionDeniedError, StudioError
 from studio_tui.services.mongo.models import (
     CollectionInfo,
     DatabaseInfo,
@@ -131,11 +131,16 @@ class MongoBrowserScreen(DatabaseScreen[None]):
     async def load_databases(self) -> None:
         tree = self.query_one(CollectionTree)
         try:
-            databases = await self.service.databases()
             default = await self.service.default_database()
         except StudioError as error:
             self.show_error(error)
             return
+        try:
+            databases = await self.service.databases()
+        except PermissionDeniedError as error:
+            # A user limited to one database may not list them: the URL's one still opens.
+            self.remember(error)
+            databases = []
         if default and default not in [info.name for info in databases]:
             databases.insert(0, DatabaseInfo(default, None, True))
         tree.set_databases(databases)
