@@ -221,6 +221,15 @@ async def test_insert_many_duplicate_and_delete_one(tmp_path, mongo_server, data
         await pilot.click("#confirm")
         await settle(pilot)
         assert database.docs.count_documents({}) == 3
+        # space marks rows; d then deletes the marked ones together.
+        await pilot.press("g", "space", "space")
+        await pilot.press("d")
+        await settle(pilot)
+        assert "Delete the 2 marked document(s)?" in screen_text(app)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert database.docs.count_documents({}) == 1
+        assert screen.query_one(DataGrid).row_count == 1
 
 
 async def test_update_many_and_delete_many_show_counts_first(tmp_path, mongo_server, database):

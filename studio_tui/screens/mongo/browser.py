@@ -356,6 +356,10 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         row = self.query_one(DocumentTree).current
         return None if row is None else int(row.path[0])
 
+    def marked_indexes(self) -> list[int]:
+        """Rows marked with space in the table (none in the tree view)."""
+        return sorted(self.query_one(DataGrid).marked_rows) if self.view == "table" else []
+
     def action_toggle_view(self) -> None:
         index = self.selected_index()
         grid, tree = self.query_one(DataGrid), self.query_one(DocumentTree)

@@ -178,6 +178,10 @@ class DocumentActions:
         self.screen.run_query()
 
     def delete(self) -> None:
+        marked = self.screen.marked_indexes()
+        if marked:
+            self._delete_marked(marked)
+            return
         selected = self._selected()
         if selected is None:
             return
@@ -191,6 +195,30 @@ class DocumentActions:
         self.screen.app.push_screen(ConfirmModal(
             "Delete this document?", f"{'.'.join(self._namespace)}\n_id: {label}\n"
             f"{compact(document, 200)}"), confirmed)
+
+    def _delete_marked(self, indexes: list[int]) -> None:
+        documents = [self.screen.documents[index] for index in indexes]
+        if any("_id" not in document for document in documents):
+            self.screen.say("Marked documents without _id (see the projection) cannot be deleted.")
+            return
+        ids = [document["_id"] for document in documents]
+        shown = "\n".join(f"  {compact(document, 66)}" for document in documents[:SAMPLE_SIZE])
+        more = f"\n  … and {len(ids) - SAMPLE_SIZE:,} more" if len(ids) > SAMPLE_SIZE else ""
+
+        async def delete() -> None:
+            database, collection = self._namespace
+            try:
+                deleted = await self.edits.delete_many(database, collection, {"_id": {"$in": ids}})
+            except StudioError as error:
+                self.screen.show_error(error)
+                return
+            self.screen.say(f"Deleted {deleted:,} of {len(ids):,} marked document(s).")
+            self.screen.run_query()
+
+        self.screen.app.push_screen(ConfirmModal(
+            f"Delete the {len(ids):,} marked document(s)?",
+            f"{'.'.join(self._namespace)}\n{shown}{more}"),
+            lambda yes: yes and self._start(delete(), "delete marked documents"))
 
     async def _delete(self, index: int, document: dict) -> None:
         database, collection = self._namespace

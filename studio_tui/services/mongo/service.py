@@ -76,6 +76,10 @@ class MongoService:
 
         return await self.run("default database", read)
 
+    def forget_transactions(self) -> None:
+        """The deployment refused a transaction: treat it as a standalone server."""
+        self._topology = "standalone"
+
     # -- databases and collections --------------------------------------------------------------
     async def databases(self) -> list[DatabaseInfo]:
         """Every database the user may see (``authorizedDatabases`` for users without the
