@@ -27,7 +27,7 @@ from studio_tui.services.mongo.outline import (
     document_cells,
     document_columns,
 )
-from studio_tui.services.mongo.query import parse_find
+from studio_tui.services.mongo.query import QuerySyntaxError, parse_find
 from studio_tui.services.mongo.service import MongoService
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.state import UiState
@@ -62,6 +62,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         Binding("r", "run", "Run", show=False, id="mongo.run"),
         Binding("v", "toggle_view", "Table/tree", id="mongo.view"),
         Binding("tab", "switch_pane", "Pane", show=False, id="mongo.switch_pane"),
+        Binding("z", "widen", "Wide documents", show=False, id="mongo.widen"),
         Binding("number_sign", "exact_count", "Count", show=False, id="mongo.count"),
         Binding("e", "documents('edit')", "Edit", id="mongo.edit"),
         Binding("N", "documents('insert')", "New", id="mongo.new"),
@@ -198,8 +199,11 @@ class MongoBrowserScreen(DatabaseScreen[None]):
     # -- the query and its pages ----------------------------------------------------------------
     def action_query(self) -> None:
         if self.collection is None:
-            self.say("Choose a collection first (enter in the tree).")
-            return
+            highlighted = self.query_one(CollectionTree).highlighted
+            if not isinstance(highlighted, CollectionInfo):
+                self.say("Choose a collection first (enter in the tree).")
+                return
+            self.open_collection(highlighted)  # the one under the cursor: query it
         self.query_one(QueryBar).focus_filter()
 
     def action_run(self) -> None:
@@ -215,6 +219,10 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         try:
             self.find_query = parse_find(text.filter, text.projection, text.sort, text.skip,
                                     text.limit)
+        except QuerySyntaxError as error:
+            self.show_error(error)
+            self.query_one(QueryBar).point_at(error.field, error.column)
+            return
         except StudioError as error:
             self.show_error(error)
             return
@@ -375,6 +383,13 @@ class MongoBrowserScreen(DatabaseScreen[None]):
     @on(DataGrid.Selected)
     def _row_opened(self, event: DataGrid.Selected) -> None:
         self.action_toggle_view()
+
+    def action_widen(self) -> None:
+        """Hide or show the collection tree: the documents get the whole width."""
+        tree = self.query_one(CollectionTree)
+        tree.display = not tree.display
+        if not tree.display and self.focused is tree:
+            self._documents_widget().focus()
 
     def action_switch_pane(self) -> None:
         tree = self.query_one(CollectionTree)
