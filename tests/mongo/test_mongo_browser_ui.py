@@ -90,6 +90,21 @@ async def test_query_bar_filters_sorts_remembers_and_points_at_mistakes(tmp_path
         await pilot.press("number_sign")
         await settle(pilot)
         assert "5 shown of 5 (exact)" in screen_text(app)
+        # < and > sort by the column under the cursor.
+        await pilot.press("right", "less_than_sign")
+        await settle(pilot)
+        assert screen.query_one("#sort", Input).value == "{n: 1}"
+        assert [grid.row(i)[1] for i in range(2)] == ["25", "26"]
+        await pilot.press("greater_than_sign")
+        await settle(pilot)
+        assert screen.query_one("#sort", Input).value == "{n: -1}"
+        assert [grid.row(i)[1] for i in range(2)] == ["29", "28"]
+        # y copies the document; in the tree, the field under the cursor with its path.
+        await pilot.press("y")
+        assert '"_id": 29' in app.clipboard
+        await pilot.press("v", "down", "down", "y")
+        assert app.clipboard == "n: 29"
+        await pilot.press("v")
         # A mistake: the message names the field and the column, and nothing is lost.
         await pilot.press("slash")
         screen.query_one("#filter", Input).value = "{n: {$gte: }}"
@@ -101,6 +116,7 @@ async def test_query_bar_filters_sorts_remembers_and_points_at_mistakes(tmp_path
         assert screen.query_one("#filter", Input).cursor_position == 11  # on the mistake
         assert grid.row_count == 5
         # History: up brings back the last query that ran.
+        await pilot.press("slash")
         screen.query_one("#filter", Input).value = ""
         await pilot.press("up")
         assert screen.query_one("#filter", Input).value == "{n: {$gte: 25}}"

@@ -15,7 +15,9 @@ from textual.widgets import Header, Input, Static
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.screens.mongo.document_actions import DocumentActions
 from studio_tui.services.errors import PermissionDeniedError, StudioError
+from studio_tui.services.mongo.ejson import field_name, to_editor_text
 from studio_tui.services.mongo.models import (
+    OUTLINE_MORE,
     CollectionInfo,
     DatabaseInfo,
     FindQuery,
@@ -72,6 +74,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         Binding("D", "documents('delete_many')", "Delete many", show=False,
                 id="mongo.delete_many"),
         Binding("y", "copy", "Copy", show=False, id="mongo.copy"),
+        Binding("less_than_sign", "sort(1)", "Sort up", show=False, id="mongo.sort_up"),
+        Binding("greater_than_sign", "sort(-1)", "Sort down", show=False, id="mongo.sort_down"),
         Binding("a", "tool('aggregation')", "Aggregate", id="mongo.aggregation"),
         Binding("x", "tool('explain')", "Explain", show=False, id="mongo.explain"),
         Binding("I", "tool('indexes')", "Indexes", show=False, id="mongo.indexes"),
@@ -101,6 +105,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.view = "table"
         self.unsaved: dict[tuple, tuple[str, dict]] = {}  # edits not saved: (text, loaded doc)
         self._hint = False  # the next page's arrival shows the keys on the status line
+        self._sorted_column = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -193,6 +198,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.find_query = FindQuery()
         self.estimate = self.exact = None
         self._hint = True
+        self._sorted_column = 0
         self.run_query()  # the estimate follows the first page, never delays it
         self._documents_widget().focus()
 
@@ -270,6 +276,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         if columns != self.columns:
             if not self.columns:
                 grid.set_columns(GridColumn(column_title(name)) for name in columns)
+                if self._sorted_column < len(columns):
+                    grid.cursor_column = self._sorted_column
             else:
                 grid.add_columns(GridColumn(column_title(name))
                                  for name in columns[len(self.columns):])
@@ -396,13 +404,31 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         (self._documents_widget() if self.focused is tree else tree).focus()
 
     def action_copy(self) -> None:
+        """The document (table), or the field under the cursor with its path (tree)."""
         index = self.selected_index()
         if index is None:
             return
-        from studio_tui.services.mongo.ejson import to_editor_text
-
+        row = self.query_one(DocumentTree).current if self.view == "tree" else None
+        if row is not None and row.depth and row.path[-2:-1] != (OUTLINE_MORE,):
+            self.app.copy_to_clipboard(self.outline.text(row.path))
+            self.say("Field copied with its path.")
+            return
         self.app.copy_to_clipboard(to_editor_text(self.documents[index]))
         self.say("Document copied as Extended JSON.")
+
+    def action_sort(self, direction: int) -> None:
+        """Sort by the table column under the cursor (< ascending, > descending)."""
+        grid = self.query_one(DataGrid)
+        if self.view != "table" or not self.columns or self.collection is None:
+            self.say("Sorting by a column works in the table view.")
+            return
+        name = self.columns[grid.cursor_column]
+        self._sorted_column = grid.cursor_column  # the cursor stays on it for the new rows
+        bar = self.query_one(QueryBar)
+        text = bar.text
+        bar.set_text(QueryText(text.filter, text.projection, f"{{{field_name(name)}: {direction}}}",
+                               text.skip, text.limit))
+        bar.post_message(QueryBar.Submitted(bar.text))
 
     # -- history -------------------------------------------------------------------------------
     def _history_key(self) -> str:
