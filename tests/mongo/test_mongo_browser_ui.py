@@ -362,3 +362,19 @@ async def test_the_schema_tools_filter_lands_in_the_query_bar_and_runs(tmp_path,
         await settle(pilot)
         assert screen.query_one("#filter", Input).value == "{kind: 'a'}"
         assert screen.query_one(DataGrid).row_count == 3
+
+
+async def test_a_view_is_browsed_but_not_written(tmp_path, mongo_server, database):
+    database.people.insert_many([{"_id": n, "age": n * 10} for n in range(6)])
+    database.create_collection("adults", viewOn="people", pipeline=[{"$match": {"age": {"$gte": 30}}}])
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)  # the view sorts first: "adults"
+        assert screen.collection.type == "view"
+        assert screen.query_one(DataGrid).row_count == 3
+        for key in ("e", "N", "d", "D"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.screen is screen
+            assert "A view is read-only" in screen_text(app), key
+        assert database.people.count_documents({}) == 6
