@@ -182,6 +182,7 @@ async def test_edit_in_editor_conflict_keeps_the_edit_and_reopens_it(tmp_path, m
         await pilot.press("e")
         await settle(pilot)
         assert isinstance(app.screen, DocumentConflictModal)
+        assert "(1 difference, at your line 3)" in screen_text(app)  # name and visits, together
         assert database.docs.find_one({"_id": 1}) == {"_id": 1, "name": "ada!", "visits": 99}
         kept = list((tmp_path / "data" / "unsaved").glob("*.json"))
         assert len(kept) == 1 and '"ada!!"' in kept[0].read_text()
