@@ -127,3 +127,12 @@ def test_collection_names_follow_mongodbs_rules():
                          ("a\0b", "NUL"), ("c" * 253, "255 bytes")]:
         with pytest.raises(ValidationError, match=message):
             check_collection_name("db", bad)
+
+
+async def test_natural_order_pages_with_skip(mongo_service, raw_db, mongo_db_name):
+    await raw_db.nat.insert_many([{"_id": i} for i in range(25)])
+    page = await mongo_service.find_page(mongo_db_name, "nat", FindQuery(sort={"$natural": 1}),
+                                         page_size=10)
+    assert not page.keyset and page.next.skip == 10
+    seen, _ = await all_pages(mongo_service, mongo_db_name, "nat", FindQuery(sort={"$natural": 1}), 10)
+    assert sorted(doc["_id"] for doc in seen) == list(range(25))
