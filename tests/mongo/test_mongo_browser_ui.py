@@ -330,7 +330,7 @@ async def test_a_read_only_entry_refuses_every_write_key(tmp_path, mongo_server,
                              EDITOR="/bin/false")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await browse(pilot)
-        for key in ("e", "N", "C", "d", "U", "D"):
+        for key in ("e", "E", "N", "C", "d", "U", "D"):
             await pilot.press(key)
             await settle(pilot)
             assert app.screen is screen, key
@@ -379,3 +379,40 @@ async def test_a_view_is_browsed_but_not_written(tmp_path, mongo_server, databas
             assert app.screen is screen
             assert "A view is read-only" in screen_text(app), key
         assert database.people.count_documents({}) == 6
+
+
+async def test_a_field_is_edited_in_place_from_the_tree(tmp_path, mongo_server, database):
+    from bson.int64 import Int64
+
+    database.docs.insert_one({"_id": 1, "name": "ada", "visits": 3, "tags": ["a"]})
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        await pilot.press("v", "down", "down", "down")  # _id, name, visits
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FieldsModal) and "Edit visits (Int32)" in screen_text(app)
+        assert form.query_one("#value", Input).value == "3"
+        form.query_one("#value", Input).value = "NumberLong(4)"
+        await pilot.press("enter")
+        await settle(pilot)
+        stored = database.docs.find_one({"_id": 1})
+        assert stored == {"_id": 1, "name": "ada", "visits": 4, "tags": ["a"]}
+        assert type(stored["visits"]) is Int64 and list(stored) == ["_id", "name", "visits", "tags"]
+        assert "Saved visits." in screen_text(app)
+        # Someone else changes the document: the form says so and keeps what was typed.
+        database.docs.update_one({"_id": 1}, {"$set": {"name": "grace"}})
+        await pilot.press("e")
+        await settle(pilot)
+        app.screen.query_one("#value", Input).value = "5"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FieldsModal) and "changed since you opened it" in screen_text(app)
+        assert app.screen.query_one("#value", Input).value == "5"
+        assert database.docs.find_one({"_id": 1})["visits"] == 4
+        # Saving again sets the value on the version stored now.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert database.docs.find_one({"_id": 1}) == {"_id": 1, "name": "grace", "visits": 5,
+                                                      "tags": ["a"]}

@@ -67,6 +67,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         Binding("z", "widen", "Wide documents", show=False, id="mongo.widen"),
         Binding("number_sign", "exact_count", "Count", show=False, id="mongo.count"),
         Binding("e", "documents('edit')", "Edit", id="mongo.edit"),
+        Binding("E", "documents('editor')", "$EDITOR", show=False, id="mongo.editor"),
         Binding("N", "documents('insert')", "New", id="mongo.new"),
         Binding("C", "documents('duplicate')", "Duplicate", show=False, id="mongo.duplicate"),
         Binding("d", "documents('delete')", "Delete", id="mongo.delete"),
@@ -87,8 +88,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
     ]
     # In the tree, N, d create and drop collections and databases (DocumentActions decides).
     WRITE_ACTIONS = frozenset(
-        [("documents", name) for name in ("edit", "insert", "duplicate", "delete", "update",
-                                          "delete_many")]
+        [("documents", name) for name in ("edit", "editor", "insert", "duplicate", "delete",
+                                          "update", "delete_many")]
         + [("tool", "import"), ("tool", "transaction")])
 
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
@@ -289,8 +290,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
     def replace_document(self, index: int, document: dict) -> None:
         self.documents[index] = document
         self.query_one(DataGrid).replace_row(index, document_cells(document, self.columns))
-        self.query_one(DocumentTree).show(self.outline)
-        self.query_one(DocumentTree).select_document(index)
+        self.query_one(DocumentTree).reload()
 
     def remove_document(self, index: int) -> None:
         del self.documents[index]
@@ -371,6 +371,17 @@ class MongoBrowserScreen(DatabaseScreen[None]):
             return grid.cursor_row if grid.row_count else None
         row = self.query_one(DocumentTree).current
         return None if row is None else int(row.path[0])
+
+    def field_under_cursor(self):
+        """The tree view's row under the cursor when it is a value (not a document, an object,
+        an array or a "more" row): what e edits in a form."""
+        if self.view != "tree":
+            return None
+        row = self.query_one(DocumentTree).current
+        if row is None or not row.depth or row.expandable or OUTLINE_MORE in row.path \
+                or row.type in ("Object", "Array"):
+            return None
+        return row
 
     def marked_indexes(self) -> list[int]:
         """Rows marked with space in the table (none in the tree view)."""

@@ -13,8 +13,16 @@ from studio_tui.dialogs.mongo.conflict import DocumentConflictModal
 from studio_tui.external_editor import EditorNotStarted, edit_in_editor, keep_unsaved_copy
 from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.mongo.edits import DocumentConflict, MongoEdits
-from studio_tui.services.mongo.ejson import compact, from_editor_many, from_editor_text, to_editor_text
-from studio_tui.services.mongo.models import CollectionInfo, DatabaseInfo
+from studio_tui.services.mongo.ejson import (
+    compact,
+    field_path,
+    from_editor_many,
+    from_editor_text,
+    to_editor_text,
+    value_text,
+    with_value,
+)
+from studio_tui.services.mongo.models import CollectionInfo, DatabaseInfo, SaveResult
 from studio_tui.services.mongo.query import parse_query
 from studio_tui.widgets.mongo.collection_tree import CollectionTree
 
@@ -44,7 +52,7 @@ class DocumentActions:
         if screen.collection is None:
             screen.say("Choose a collection first (enter in the tree).")
             return
-        if screen.collection.type == "view" and name != "edit":
+        if screen.collection.type == "view":
             screen.say("A view is read-only: write to the collection it is defined on.")
             return
         getattr(self, name)()
@@ -77,12 +85,62 @@ class DocumentActions:
 
     # -- one document -----------------------------------------------------------------------------
     def edit(self) -> None:
-        if self.screen.collection.type == "view":
-            self.screen.say("A view is read-only: edit the document in its collection.")
-            return
+        """In the tree, on a value: that field in a form; anywhere else: the document."""
+        row = self.screen.field_under_cursor()
+        if row is None:
+            self.editor()
+        elif self.screen.find_query.projection:
+            self.screen.say("With a projection the document is partial: E edits it whole.")
+        else:
+            self._edit_field(row)
+
+    def editor(self) -> None:
         selected = self._selected()
         if selected is not None:
             self._start(self._edit(*selected), "edit document")
+
+    def _edit_field(self, row) -> None:
+        screen = self.screen
+        database, collection = self._namespace
+        index = int(row.path[0])
+        document = screen.documents[index]
+        if "_id" not in document:
+            screen.say("This document has no _id, so it cannot be found again to change it.")
+            return
+        label = field_path(list(row.path[1:]))
+
+        async def save(values: dict[str, str]) -> SaveResult:
+            if not values["value"].strip():
+                raise ValidationError(f"{label}: write a value (null for none).",
+                                      field_errors={"value": "required"})
+            value = parse_query(values["value"], label)
+            loaded = screen.documents[index]  # the version on screen now
+            edited = await asyncio.to_thread(with_value, loaded, row.path[1:], value)
+            try:
+                return await self.edits.save(database, collection, loaded, edited)
+            except DocumentConflict as conflict:
+                if conflict.current is None:
+                    raise
+                # What is stored now goes on screen; saving again puts the value over it.
+                screen.replace_document(index, conflict.current)
+                raise DocumentConflict(f"{conflict.detail} The stored version is shown now: "
+                                       "save again to set your value on it.") from None
+
+        def saved(result: SaveResult | None) -> None:
+            if result is None:
+                return
+            if not result.written:
+                screen.say("No change; nothing written.")
+                return
+            screen.replace_document(index, result.document)
+            screen.say(f"Saved {label}.")
+
+        screen.app.push_screen(FieldsModal(
+            f"Edit {label} ({row.type})", [Field("value", "value",
+                                                 value=value_text(screen.outline.value(row.path)))],
+            save, note="Extended JSON or the shell's forms: 5, \"text\", NumberLong(5), "
+                       "ISODate(\"2024-01-31\"), ObjectId(\"…\"). E edits the whole document."),
+            saved)
 
     async def _edit(self, index: int, shown: dict) -> None:
         screen = self.screen

@@ -85,6 +85,23 @@ def to_editor_text(document: dict) -> str:
     return json.dumps(_to_json(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def value_text(value: Any) -> str:
+    """One value as the field editor shows it: Extended JSON on one line, types kept."""
+    return json.dumps(_to_json(value), ensure_ascii=False, allow_nan=False)
+
+
+def with_value(document: dict, path: tuple[str | int, ...] | list[str | int], value: Any) -> dict:
+    """A copy of ``document`` with the value at ``path`` (names and array indexes) replaced."""
+    import copy
+
+    result = copy.deepcopy(document)
+    target: Any = result
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return result
+
+
 def _hook():
     from bson import json_util
 
