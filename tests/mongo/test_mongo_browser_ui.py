@@ -416,3 +416,16 @@ async def test_a_field_is_edited_in_place_from_the_tree(tmp_path, mongo_server, 
         await settle(pilot)
         assert database.docs.find_one({"_id": 1}) == {"_id": 1, "name": "grace", "visits": 5,
                                                       "tags": ["a"]}
+
+
+async def test_an_empty_result_says_so(tmp_path, mongo_server, database):
+    database.docs.insert_one({"_id": 1, "n": 1})
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        await pilot.press("slash")
+        screen.query_one("#filter", Input).value = "{n: 2}"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "No document matches the filter." in screen_text(app)
+        assert screen.query_one(DataGrid).row_count == 0

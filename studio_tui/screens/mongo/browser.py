@@ -264,6 +264,10 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self._count_line()
         if first and self.estimate is None:
             self.load_estimate()
+        if first and not page.documents:
+            self._hint = False
+            self.say("No document matches the filter." if self.find_query.filter
+                     else "This collection is empty: N inserts documents.")
         if self._hint:
             self._hint = False
             self.say(f"{self.database}.{self.collection.name} · / query · e edit · N new · "
