@@ -136,3 +136,12 @@ async def test_natural_order_pages_with_skip(mongo_service, raw_db, mongo_db_nam
     assert not page.keyset and page.next.skip == 10
     seen, _ = await all_pages(mongo_service, mongo_db_name, "nat", FindQuery(sort={"$natural": 1}), 10)
     assert sorted(doc["_id"] for doc in seen) == list(range(25))
+
+
+async def test_an_exact_count_is_stopped_on_the_server_at_its_limit(mongo_service, raw_db,
+                                                                  mongo_db_name):
+    from studio_tui.services.errors import ServerError
+
+    await raw_db.many.insert_many([{"n": i} for i in range(30_000)])
+    with pytest.raises(ServerError, match="stopped on the server"):
+        await mongo_service.count(mongo_db_name, "many", {"n": {"$gte": 0}}, max_time_ms=1)
