@@ -429,3 +429,20 @@ async def test_an_empty_result_says_so(tmp_path, mongo_server, database):
         await settle(pilot)
         assert "No document matches the filter." in screen_text(app)
         assert screen.query_one(DataGrid).row_count == 0
+
+
+async def test_odd_field_names_show_quoted_and_round_trip(tmp_path, mongo_server, database):
+    odd = {"_id": 1, "a.b": 1, "$price": 2, "": 3, "sp ace": {"$inner": 4}}
+    database.docs.update_one({"_id": 1}, [{"$replaceWith": {"$literal": odd}}], upsert=True)
+    editor = editor_script(tmp_path, "path.write_text(text.replace('4', '5'))\n")
+    app = await open_browser(tmp_path, mongo_server, database, EDITOR=editor)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        grid = screen.query_one(DataGrid)
+        assert [c.name for c in grid.columns] == ["_id", '"a.b"', '"$price"', '""', '"sp ace"']
+        await pilot.press("e")
+        await settle(pilot)
+        assert database.docs.find_one({"_id": 1}) == {**odd, "sp ace": {"$inner": 5}}
+        await pilot.press("v", "down", "down")
+        await pilot.press("y")
+        assert app.clipboard == '["a.b"]: 1'
