@@ -225,7 +225,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         text = event.text
         try:
             self.find_query = parse_find(text.filter, text.projection, text.sort, text.skip,
-                                    text.limit)
+                                         text.limit)
         except QuerySyntaxError as error:
             self.show_error(error)
             self.query_one(QueryBar).point_at(error.field, error.column)
