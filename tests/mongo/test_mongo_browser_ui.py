@@ -446,3 +446,16 @@ async def test_odd_field_names_show_quoted_and_round_trip(tmp_path, mongo_server
         await pilot.press("v", "down", "down")
         await pilot.press("y")
         assert app.clipboard == '["a.b"]: 1'
+
+
+async def test_the_tree_tells_a_collections_and_a_databases_stats(tmp_path, mongo_server,
+                                                                 database):
+    database.docs.insert_many([{"_id": n, "text": "x" * 50} for n in range(12)])
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run_command(pilot, "open docs")
+        await settle(pilot)
+        assert f"{database.name}.docs: collection · 12 documents" in screen_text(app)
+        await pilot.press("up")  # the database
+        await settle(pilot)
+        assert f"{database.name}: 1 collection(s) · 12 documents" in screen_text(app)

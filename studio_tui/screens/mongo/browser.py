@@ -4,6 +4,7 @@ never waits for a count; esc cancels a running find on the server."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 
 from textual import on, work
@@ -35,7 +36,12 @@ from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.state import UiState
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
 from studio_tui.widgets.data_grid import DataGrid, GridColumn
-from studio_tui.widgets.mongo.collection_tree import CollectionTree, format_count
+from studio_tui.widgets.mongo.collection_tree import (
+    CollectionTree,
+    describe_collection,
+    describe_database,
+    format_count,
+)
 from studio_tui.widgets.mongo.document_tree import DocumentTree
 from studio_tui.widgets.mongo.query_bar import QueryBar, QueryText
 
@@ -185,6 +191,26 @@ class MongoBrowserScreen(DatabaseScreen[None]):
                 self.remember(error)  # a missing figure is not worth the status line
                 continue
             tree.set_stats(database, info.name, stats)
+
+    @on(CollectionTree.Highlighted)
+    def _tree_highlighted(self, event: CollectionTree.Highlighted) -> None:
+        node = event.node
+        if isinstance(node, CollectionInfo):
+            tree = self.query_one(CollectionTree)
+            self.say(describe_collection(node, tree.stats.get((node.database, node.name))))
+        elif isinstance(node, DatabaseInfo):
+            self.describe_database(node.name)
+
+    @work(group="mongo-db-stats", exclusive=True, exit_on_error=False, description="dbStats")
+    async def describe_database(self, name: str) -> None:
+        await asyncio.sleep(0.1)  # the cursor may be passing over it
+        try:
+            stats = await self.service.database_stats(name)
+        except StudioError as error:
+            self.remember(error)
+            return
+        if isinstance(self.query_one(CollectionTree).highlighted, DatabaseInfo):
+            self.say(describe_database(name, stats))
 
     @on(CollectionTree.CollectionChosen)
     def _collection_chosen(self, event: CollectionTree.CollectionChosen) -> None:

@@ -10,10 +10,36 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from studio_tui.services.mongo.models import CollectionInfo, CollectionStats, DatabaseInfo
+from studio_tui.services.mongo.models import (
+    CollectionInfo,
+    CollectionStats,
+    DatabaseInfo,
+    DatabaseStats,
+)
 from studio_tui.widgets.redis.key_list import format_bytes
 
 Node = DatabaseInfo | CollectionInfo
+
+
+def describe_collection(info: CollectionInfo, stats: CollectionStats | None) -> str:
+    """One line about a collection, for the status line."""
+    kind = {"view": f"view on {info.view_on}", "timeseries": "time-series collection"}.get(
+        info.type, "capped collection" if info.capped else "collection")
+    if stats is None:
+        return f"{info.database}.{info.name}: {kind}"
+    if stats.documents is None:
+        return f"{info.database}.{info.name}: {kind}{' · ' + stats.note if stats.note else ''}"
+    return (f"{info.database}.{info.name}: {kind} · {stats.documents:,} documents · "
+            f"{format_bytes(stats.size)} data, {format_bytes(stats.average_size)} average · "
+            f"{format_bytes(stats.storage_size)} on disk · {stats.indexes} index(es), "
+            f"{format_bytes(stats.index_size)}")
+
+
+def describe_database(name: str, stats: DatabaseStats) -> str:
+    views = f", {stats.views} view(s)" if stats.views else ""
+    return (f"{name}: {stats.collections} collection(s){views} · {format_count(stats.documents)} "
+            f"documents · {format_bytes(stats.data_size)} data · {format_bytes(stats.storage_size)} "
+            f"on disk · {stats.indexes} index(es), {format_bytes(stats.index_size)}")
 
 
 def format_count(count: int | None) -> str:
@@ -44,6 +70,7 @@ class CollectionTree(Tree[Node]):
         self.guide_depth = 2
         self._databases: dict[str, TreeNode[Node]] = {}
         self._collections: dict[tuple[str, str], TreeNode[Node]] = {}
+        self.stats: dict[tuple[str, str], CollectionStats] = {}
 
     def set_databases(self, databases: list[DatabaseInfo]) -> None:
         self.clear()
@@ -78,9 +105,12 @@ class CollectionTree(Tree[Node]):
         return Text.assemble(info.name, (marker, "italic cyan"), (figures, "dim"))
 
     def set_stats(self, database: str, collection: str, stats: CollectionStats) -> None:
+        self.stats[(database, collection)] = stats
         node = self._collections.get((database, collection))
         if node is not None and isinstance(node.data, CollectionInfo):
             node.set_label(self._collection_label(node.data, stats))
+            if node is self.cursor_node:  # what the status line says of it is complete now
+                self.post_message(self.Highlighted(node.data))
 
     def select_collection(self, database: str, collection: str) -> None:
         node = self._collections.get((database, collection))
@@ -92,6 +122,17 @@ class CollectionTree(Tree[Node]):
     def highlighted(self) -> Node | None:
         node = self.cursor_node
         return None if node is None else node.data
+
+    @dataclass
+    class Highlighted(Message, bubble=True):
+        node: Node | None
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, CollectionTree.Highlighted)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Node]) -> None:
+        event.stop()
+        self.post_message(self.Highlighted(event.node.data))
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[Node]) -> None:
         event.stop()
