@@ -87,7 +87,15 @@ class MongoService:
         """Every database the user may see (``authorizedDatabases`` for users without the
         listDatabases privilege), system databases last."""
         async def listing(client) -> list[dict]:
-            reply = await client.admin.command("listDatabases", authorizedDatabases=True)
+            from pymongo.errors import OperationFailure
+
+            try:
+                reply = await client.admin.command("listDatabases", authorizedDatabases=True)
+            except OperationFailure as exc:
+                if exc.code == 13:  # not allowed: the caller opens the URL's database alone
+                    raise
+                # Servers before 4.0.5 do not know the option.
+                reply = await client.admin.command("listDatabases")
             return reply.get("databases", [])
 
         found = [DatabaseInfo(item["name"], _int(item.get("sizeOnDisk")), bool(item.get("empty")))
