@@ -23,7 +23,10 @@ from ui import QUIET_SETTINGS, run_command, screen_text, settle, studio_app
 
 
 def db_url(server_url: str, database: str) -> str:
-    return server_url.replace("/?", f"/{database}?")
+    """The server's URL naming ``database``; with credentials, the users are in admin (a URL's
+    database is otherwise where the driver authenticates)."""
+    url = server_url.replace("/?", f"/{database}?")
+    return url + "&authSource=admin" if "@" in url else url
 
 
 @pytest.fixture
@@ -459,3 +462,23 @@ async def test_the_tree_tells_a_collections_and_a_databases_stats(tmp_path, mong
         await pilot.press("up")  # the database
         await settle(pilot)
         assert f"{database.name}: 1 collection(s) · 12 documents" in screen_text(app)
+
+
+async def test_a_server_with_authentication_is_browsed_and_its_password_never_shown(
+        tmp_path, mongo_auth_server):
+    from urllib.parse import urlsplit
+
+    password = urlsplit(mongo_auth_server.url).password
+    assert password
+    client = MongoClient(mongo_auth_server.url)
+    client.authdb.things.insert_many([{"_id": n} for n in range(3)])
+    try:
+        app = await open_browser(tmp_path, mongo_auth_server, client.authdb)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await browse(pilot)
+            assert screen.query_one(DataGrid).row_count == 3
+            assert password not in screen_text(app)
+            assert password not in str(screen.query_one("#breadcrumb").content)
+    finally:
+        client.drop_database("authdb")
+        client.close()
