@@ -145,3 +145,21 @@ async def test_an_exact_count_is_stopped_on_the_server_at_its_limit(mongo_servic
     await raw_db.many.insert_many([{"n": i} for i in range(30_000)])
     with pytest.raises(ServerError, match="stopped on the server"):
         await mongo_service.count(mongo_db_name, "many", {"n": {"$gte": 0}}, max_time_ms=1)
+
+
+async def test_an_unsorted_view_keeps_its_own_order_and_pages_with_skip(mongo_service, raw_db,
+                                                                        mongo_db_name):
+    await raw_db.base.insert_many([{"_id": i, "n": 30 - i} for i in range(30)])
+    await raw_db.create_collection("by_n", viewOn="base", pipeline=[{"$sort": {"n": 1}}])
+    first = await mongo_service.find_page(mongo_db_name, "by_n", FindQuery(), page_size=10,
+                                          view=True)
+    assert [doc["n"] for doc in first.documents] == list(range(1, 11))  # the view's order
+    assert not first.keyset and first.next.skip == 10
+    seen = list(first.documents)
+    after = first.next
+    while after is not None:
+        page = await mongo_service.find_page(mongo_db_name, "by_n", FindQuery(), after,
+                                             shown=len(seen), page_size=10, view=True)
+        seen.extend(page.documents)
+        after = page.next
+    assert [doc["n"] for doc in seen] == list(range(1, 31))

@@ -280,7 +280,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         try:
             page = await self.service.find_page(
                 self.database, self.collection.name, self.find_query, None if first else self.next,
-                shown=len(self.documents))
+                shown=len(self.documents), view=self.collection.type == "view")
         except StudioError as error:
             self.show_error(error)
             self._count_line()

@@ -159,17 +159,20 @@ class MongoService:
     # -- finds ----------------------------------------------------------------------------------
     async def find_page(self, database: str, collection: str, query: FindQuery,
                         after: PageCursor | None = None, *, shown: int = 0,
-                        page_size: int = PAGE_SIZE) -> DocumentPage:
+                        page_size: int = PAGE_SIZE, view: bool = False) -> DocumentPage:
         """One page of ``query``. ``after`` is the previous page's ``next``; ``shown`` how many
         documents the pages before held (for the query's own limit). The first page never waits
-        for a count."""
+        for a count. An unsorted query on a ``view`` keeps the view's own order and pages with
+        skip: sorting a view's output by ``_id`` would run its whole pipeline first."""
         limit = page_size
         if query.limit:
             limit = min(limit, query.limit - shown)
             if limit <= 0:
                 return DocumentPage([], None)
-        sort = paging.effective_sort(query.sort)
-        keyset = paging.keyset_supported(sort) and (after is None or after.skip is None)
+        natural = view and not query.sort
+        sort = [] if natural else paging.effective_sort(query.sort)
+        keyset = not natural and paging.keyset_supported(sort) and \
+            (after is None or after.skip is None)
         skip = query.skip if after is None or after.skip is None else after.skip
         if after is not None and after.after is not None:
             skip = 0
@@ -190,7 +193,8 @@ class MongoService:
             documents: list[dict] = []
             for filter_ in filters:  # the next only when the one before ran short
                 wanted = limit - len(documents)
-                cursor = target.find(filter_, projection, sort=sort, skip=skip, limit=wanted,
+                cursor = target.find(filter_, projection, sort=sort or None, skip=skip,
+                                     limit=wanted,
                                      batch_size=wanted, comment=operation_comment())
                 documents.extend(await cursor.to_list(wanted))
                 if len(documents) >= limit:
