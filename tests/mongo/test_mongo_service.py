@@ -152,14 +152,14 @@ async def test_an_unsorted_view_keeps_its_own_order_and_pages_with_skip(mongo_se
     await raw_db.base.insert_many([{"_id": i, "n": 30 - i} for i in range(30)])
     await raw_db.create_collection("by_n", viewOn="base", pipeline=[{"$sort": {"n": 1}}])
     first = await mongo_service.find_page(mongo_db_name, "by_n", FindQuery(), page_size=10,
-                                          view=True)
+                                          own_order=True)
     assert [doc["n"] for doc in first.documents] == list(range(1, 11))  # the view's order
     assert not first.keyset and first.next.skip == 10
     seen = list(first.documents)
     after = first.next
     while after is not None:
         page = await mongo_service.find_page(mongo_db_name, "by_n", FindQuery(), after,
-                                             shown=len(seen), page_size=10, view=True)
+                                             shown=len(seen), page_size=10, own_order=True)
         seen.extend(page.documents)
         after = page.next
     assert [doc["n"] for doc in seen] == list(range(1, 31))

@@ -280,7 +280,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         try:
             page = await self.service.find_page(
                 self.database, self.collection.name, self.find_query, None if first else self.next,
-                shown=len(self.documents), view=self.collection.type == "view")
+                shown=len(self.documents),
+                own_order=self.collection.type in ("view", "timeseries"))
         except StudioError as error:
             self.show_error(error)
             self._count_line()

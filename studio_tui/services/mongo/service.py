@@ -159,17 +159,18 @@ class MongoService:
     # -- finds ----------------------------------------------------------------------------------
     async def find_page(self, database: str, collection: str, query: FindQuery,
                         after: PageCursor | None = None, *, shown: int = 0,
-                        page_size: int = PAGE_SIZE, view: bool = False) -> DocumentPage:
+                        page_size: int = PAGE_SIZE, own_order: bool = False) -> DocumentPage:
         """One page of ``query``. ``after`` is the previous page's ``next``; ``shown`` how many
         documents the pages before held (for the query's own limit). The first page never waits
-        for a count. An unsorted query on a ``view`` keeps the view's own order and pages with
-        skip: sorting a view's output by ``_id`` would run its whole pipeline first."""
+        for a count. With ``own_order`` (views and time series) an unsorted query keeps the
+        collection's own order and pages with skip: sorting a view's output by ``_id`` runs its
+        whole pipeline first, and a time series has no ``_id`` index to sort with."""
         limit = page_size
         if query.limit:
             limit = min(limit, query.limit - shown)
             if limit <= 0:
                 return DocumentPage([], None)
-        natural = view and not query.sort
+        natural = own_order and not query.sort
         sort = [] if natural else paging.effective_sort(query.sort)
         keyset = not natural and paging.keyset_supported(sort) and \
             (after is None or after.skip is None)
