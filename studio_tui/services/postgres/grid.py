@@ -40,7 +40,7 @@ RELKINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materiali
 CTID_KINDS = ("r", "m")  # heap relations, whose ctid is a row's address
 
 _RELATION = """
-SELECT c.oid, c.relkind, c.reltuples::bigint AS reltuples
+SELECT c.oid, c.relkind::text AS relkind, c.reltuples::bigint AS reltuples
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relname = $2
 """
@@ -158,7 +158,7 @@ def where_clause(shape: RelationShape, conditions: Sequence[Condition], params: 
 def _after(shape: RelationShape, sort: Sort | None, cursor: PageCursor, params: Params) -> str:
     """The keyset condition for rows after ``cursor`` in the grid's order."""
     if shape.paging is Paging.CTID:
-        tiebreak = f"ctid > {params.add(cursor.ctid)}::tid"
+        tiebreak = f"ctid > {params.add(cursor.ctid)}::text::tid"
     else:
         key_columns = [shape.column(name) for name in shape.key]
         names = ", ".join(quote_ident(c.name) for c in key_columns)
@@ -212,7 +212,7 @@ def page_query(shape: RelationShape, *, sort: Sort | None = None,
 
 def row_from_record(shape: RelationShape, record: Any) -> Row:
     values = tuple(record[f"c{i}"] for i in range(len(shape.columns)))
-    keys = record.keys()
+    keys = set(record.keys())
     sizes = tuple(record[f"s{i}"] if f"s{i}" in keys else None
                   for i in range(len(shape.columns)))
     return Row(values, sizes, record["_ctid"] if "_ctid" in keys else None)
@@ -357,6 +357,6 @@ def row_match(shape: RelationShape, row: Row, params: Params) -> str:
             f"{quote_ident(name)} = {params.typed(row.values[index[name]], shape.column(name))}"
             for name in shape.key)
     if row.ctid is not None:
-        return f"ctid = {params.add(row.ctid)}::tid"
+        return f"ctid = {params.add(row.ctid)}::text::tid"
     raise ValidationError(f"{shape.schema}.{shape.name} has no key, so its rows cannot be "
                           "fetched one by one.")
