@@ -258,8 +258,21 @@ class SqlSession:
             timeout = seconds * len(statements) + DECISION_WINDOW + 5
             return await self.manager.run(self.database_id, "run SQL", execute, write=True,
                                           timeout=timeout)
-        return await self.manager.run(self.database_id, "run SQL (read only)", execute,
-                                      long=True)
+        try:
+            return await self.manager.run(self.database_id, "run SQL (read only)", execute,
+                                          long=True)
+        except ReadOnlyError as error:
+            raise await self._read_only_mode(error) from None
+
+    async def _read_only_mode(self, error: ReadOnlyError) -> ReadOnlyError:
+        """The server refused a write in the editor's READ ONLY transaction: on an entry
+        that takes writes, say that write mode is what is missing."""
+        entry = await self._entry()
+        if entry.read_only or self.write_mode:
+            return error
+        reason = error.detail.split(": ", 1)[-1]
+        return ReadOnlyError(f"The editor is in read-only mode ({reason.rstrip('.')}). Switch "
+                             "write mode on (ctrl+w) to write.", database=entry.name)
 
     async def explain(self, statement: str, *, analyze: bool = False) -> Plan:
         """The plan of one statement (FORMAT JSON). ANALYZE runs it, in a transaction that is
@@ -277,9 +290,12 @@ class SqlSession:
                 await transaction.rollback()
             return parse_plan(document, analyze)
 
-        return await self.manager.run(self.database_id, "EXPLAIN ANALYZE" if analyze
-                                      else "EXPLAIN", plan, long=True, write=analyze
-                                      and self.write_mode)
+        try:
+            return await self.manager.run(self.database_id, "EXPLAIN ANALYZE" if analyze
+                                          else "EXPLAIN", plan, long=True,
+                                          write=analyze and self.write_mode)
+        except ReadOnlyError as error:
+            raise await self._read_only_mode(error) from None
 
     async def export(self, statement: str, path: Path, fmt: str,
                      progress: Callable[[int], None] | None = None) -> int:
