@@ -95,7 +95,7 @@ class ServerScreen(DatabaseScreen[None]):
                  else f"Refreshing every {REFRESH_EVERY:g}s.")
 
     @work(group="pg-server-load", exclusive=True, exit_on_error=False, description="server")
-    async def load(self) -> None:
+    async def load(self, note: str = "") -> None:
         try:
             overview = await self.server.overview()
             backends = await self.server.activity()
@@ -104,10 +104,10 @@ class ServerScreen(DatabaseScreen[None]):
         except StudioError as error:
             self.show_error(error)
             return
-        self.show(overview, backends, locks, statements)
+        self.show(overview, backends, locks, statements, note)
 
     def show(self, overview: ServerOverview, backends: list[Backend], locks: list[LockInfo],
-             statements: StatementsReport) -> None:
+             statements: StatementsReport, note: str = "") -> None:
         """Draw everything read (a test draws fixed figures to take a stable snapshot)."""
         figures = Table.grid(padding=(0, 2))
         figures.add_column(style="bold")
@@ -146,8 +146,8 @@ class ServerScreen(DatabaseScreen[None]):
                        s.query.lower())
             for n, s in enumerate(statements.statements)])
         waiting = sum(1 for b in backends if b.blocked_by)
-        self.say(f"{len(backends)} sessions · {waiting} waiting on a lock · "
-                 f"{sum(1 for lock in locks if not lock.granted)} lock(s) not granted")
+        self.say(f"{note}{' · ' if note else ''}{len(backends)} sessions · {waiting} waiting on "
+                 f"a lock · {sum(1 for lock in locks if not lock.granted)} lock(s) not granted")
 
     def action_signal(self, action: str) -> None:
         self.query_one("#tabs", TabbedContent).active = "sessions"
@@ -174,5 +174,4 @@ class ServerScreen(DatabaseScreen[None]):
         except StudioError as error:
             self.show_error(error)
             return
-        self.say(f"Backend {pid}: {'query cancelled' if action == 'cancel' else 'terminated'}.")
-        self.load()
+        self.load(f"Backend {pid}: {'query cancelled' if action == 'cancel' else 'terminated'}")
