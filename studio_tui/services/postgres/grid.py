@@ -51,7 +51,11 @@ SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS shown,
        pg_get_expr(d.adbin, d.adrelid) AS default_expr, a.attidentity::text AS identity,
        a.attgenerated::text AS generated,
        coalesce(nullif(t.typbasetype, 0), t.oid)::regtype::text AS base,
-       t.typlen, t.typcategory::text AS category
+       t.typlen, t.typcategory::text AS category,
+       t.typcategory = 'S' OR EXISTS (
+           SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+           WHERE am.amname = 'btree' AND oc.opcdefault
+             AND oc.opcintype = coalesce(nullif(t.typbasetype, 0), t.oid)) AS sortable
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -188,6 +192,10 @@ def order_by(shape: RelationShape, sort: Sort | None) -> str:
         parts += [quote_ident(name) for name in shape.key]
     elif shape.paging is Paging.CTID:
         parts.append("ctid")
+    else:
+        # OFFSET pages need one order from query to query: every column that has one.
+        parts += [quote_ident(c.name) for c in shape.columns
+                  if c.sortable and (sort is None or c.name != sort.column)]
     return f" ORDER BY {', '.join(parts)}" if parts else ""
 
 
@@ -273,7 +281,7 @@ class GridService:
                        default=r["default_expr"], identity=r["identity"].strip("\x00"),
                        generated=bool(r["generated"].strip("\x00")),
                        cut=_cut_kind(r["base"], r["typlen"]),
-                       is_json=r["base"] in ("json", "jsonb"))
+                       is_json=r["base"] in ("json", "jsonb"), sortable=r["sortable"])
                 for r in await connection.fetch(_COLUMNS, relation["oid"]))
             key: tuple[str, ...] = ()
             source = ""

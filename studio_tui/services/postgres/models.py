@@ -26,6 +26,7 @@ class Column:
     generated: bool = False  # GENERATED ALWAYS AS (…) STORED
     cut: str = ""  # "text" or "bytes": cut short in the query; "" never
     is_json: bool = False
+    sortable: bool = True  # has a btree ordering (json, xml, point … have none)
 
     @property
     def insertable(self) -> bool:
@@ -66,8 +67,9 @@ class RelationShape:
         if self.paging is Paging.CTID:
             return ("No primary key or unique not-null index: pages follow the physical row "
                     "order (ctid); edits are off.")
-        return ("No primary key or unique not-null index: pages by OFFSET (deep pages are "
-                "slower, rows may shift between pages); edits are off.")
+        return ("No primary key or unique not-null index: pages by OFFSET, ordered by every "
+                "sortable column (deep pages are slower, rows may shift between pages); edits "
+                "are off.")
 
     @property
     def edit_refusal(self) -> str | None:
