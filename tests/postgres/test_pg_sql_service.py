@@ -17,7 +17,6 @@ from pg_grid_data import HOSTILE_COLUMN, HOSTILE_SCHEMA, HOSTILE_TABLE, create_g
 from studio_tui.services.errors import (
     NotFoundError,
     ReadOnlyError,
-    ServerError,
     ValidationError,
 )
 from studio_tui.services.postgres import sql as sql_module
@@ -202,7 +201,6 @@ async def test_completion_offers_keywords_schemas_tables_and_columns(session):
     assert "name" not in found  # no table named yet
     _, found = names.complete("select * from people where na")
     assert "name" in found
-    _, found = names.complete("select p.na", )
     _, found = names.complete("select * from public.")
     assert "people" in found and "pairs" in found
     _, found = names.complete("select public.people.")
