@@ -45,9 +45,9 @@ def _app(tmp_path: Path, url: str, *, read_only: bool = False):
     return app
 
 
-async def app_for(tmp_path: Path, url: str, *, read_only: bool = False):
+async def app_for(tmp_path: Path, url: str, *, read_only: bool = False, **env: str):
     await seed(tmp_path, {"Acme": {"shop": [("shop", url)]}})
-    app = studio_app(tmp_path, QUIET_SETTINGS)
+    app = studio_app(tmp_path, QUIET_SETTINGS, **env)
     app.read_only_entry = read_only
     return app
 
@@ -323,6 +323,29 @@ async def test_export_writes_the_whole_result(tmp_path, db_url):
         await settle(pilot)
         assert "Exported 1,000 rows" in screen_text(app)
         assert target.read_text().splitlines()[:3] == ["id", "1", "2"]
+
+
+async def test_a_long_statement_comes_back_from_the_editor_and_history_is_kept(tmp_path,
+                                                                             db_url):
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\ncase "$1" in *.sql) ;; *) exit 1;; esac\n'
+                      'printf "select count(*)\\nfrom people" > "$1"\n')
+    editor.chmod(0o755)
+    app = await app_for(tmp_path, db_url, EDITOR=str(editor))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, sql_editor)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert screen.query_one("#sql", TextArea).text == "select count(*)\nfrom people"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert screen.query_one("#results", DataGrid).row(0) == ("1000",)
+    app = studio_app(tmp_path, QUIET_SETTINGS)  # a new session on the same database
+    app.read_only_entry = False
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, sql_editor)
+        await pilot.press("ctrl+up")
+        assert screen.query_one("#sql", TextArea).text == "select count(*)\nfrom people"
 
 
 # -- the server view ----------------------------------------------------------------------------
