@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 
 from studio_tui.services.errors import ConflictError, ValidationError
 from studio_tui.services.postgres.grid import (
-    CUT_BYTES,
-    CUT_CHARS,
     GridService,
     Params,
+    and_where,
+    cut_expressions,
     row_from_record,
     row_match,
     select_list,
@@ -40,23 +40,21 @@ def _refuse(shape: RelationShape) -> None:
 
 
 def _unchanged(shape: RelationShape, row: Row, params: Params) -> str:
-    """The row's key, and every value as the user saw it."""
+    """The row's key, and every value as the user saw it: SQL of quoted names and $n
+    placeholders (Params) only."""
     checks = [row_match(shape, row, params)]
     for index, column in enumerate(shape.columns):
-        name = quote_ident(column.name)
         if column.name in shape.key:
             continue
         if row.sizes[index] is not None:  # fetched cut short: compare the same cut, and size
-            if column.cut == "bytes":
-                preview = f"'\\x' || encode(substring({name} FROM 1 FOR {CUT_BYTES}), 'hex')"
-                size = f"octet_length({name})"
-            else:
-                preview = f"left({name}::text, {CUT_CHARS})"
-                size = f"octet_length({name}::text)"
-            checks.append(f"{preview} IS NOT DISTINCT FROM {params.add(row.values[index])}")
-            checks.append(f"{size} IS NOT DISTINCT FROM {params.add(row.sizes[index])}::bigint")
+            preview, size = cut_expressions(column)
+            seen, seen_size = params.add(row.values[index]), params.add(row.sizes[index])
+            checks.append(f"{preview} IS NOT DISTINCT FROM {seen}")  # sql-splice: placeholder
+            checks.append(f"{size} IS NOT DISTINCT FROM {seen_size}::bigint")  # sql-splice: same
         else:
-            checks.append(f"{name}::text IS NOT DISTINCT FROM {params.add(row.values[index])}")
+            seen = params.add(row.values[index])
+            checks.append(f"{quote_ident(column.name)}::text "
+                          f"IS NOT DISTINCT FROM {seen}")  # sql-splice: a placeholder
     return " AND ".join(checks)
 
 
@@ -70,7 +68,8 @@ class RowEdits:
     def __init__(self, grid: GridService) -> None:
         self.grid = grid
 
-    async def update(self, shape: RelationShape, row: Row, changes: Mapping[str, str | None]) -> Row:
+    async def update(self, shape: RelationShape, row: Row,
+                     changes: Mapping[str, str | None]) -> Row:
         """Set columns of one row to new values (text, or None for NULL); returns the row as
         stored."""
         _refuse(shape)
@@ -83,9 +82,11 @@ class RowEdits:
             column = shape.column(name)
             if column.generated or column.identity == "a":
                 raise ValidationError(f"{name} is filled by the server (generated or identity "
-                                      "ALWAYS) and cannot be set.", field_errors={name: "generated"})
-        sql = (f"UPDATE {qualified(shape.schema, shape.name)} SET {sets} "
-               f"WHERE {_unchanged(shape, row, params)} RETURNING {select_list(shape)}")
+                                      "ALWAYS) and cannot be set.",
+                                      field_errors={name: "generated"})
+        unchanged = _unchanged(shape, row, params)
+        sql = (f"UPDATE {qualified(shape.schema, shape.name)} SET {sets}"  # sql-splice: names, $n
+               f"{and_where([unchanged])} RETURNING {select_list(shape)}")
 
         async def apply(connection) -> Row:
             records = await connection.fetch(sql, *params.values)
@@ -110,10 +111,11 @@ class RowEdits:
             placeholders.append(params.typed(value, column))
         table = qualified(shape.schema, shape.name)
         if names:
-            sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(placeholders)})"
+            sql = (f"INSERT INTO {table} ({', '.join(names)}) "  # sql-splice: names and $n
+                   f"VALUES ({', '.join(placeholders)})")
         else:
-            sql = f"INSERT INTO {table} DEFAULT VALUES"
-        sql += f" RETURNING {select_list(shape)}"
+            sql = f"INSERT INTO {table} DEFAULT VALUES"  # sql-splice: a qualified name
+        sql += f" RETURNING {select_list(shape)}"  # sql-splice: quoted names
 
         async def apply(connection) -> Row:
             return row_from_record(shape, await connection.fetchrow(sql, *params.values))
@@ -128,7 +130,8 @@ class RowEdits:
             raise ValidationError("No rows are marked.")
         params = Params()
         matches = " OR ".join(f"({_unchanged(shape, row, params)})" for row in rows)
-        sql = f"DELETE FROM {qualified(shape.schema, shape.name)} WHERE {matches}"
+        sql = (f"DELETE FROM {qualified(shape.schema, shape.name)}"
+               f"{and_where([matches])}")  # sql-splice: names and placeholders
 
         async def apply(connection) -> int:
             async with connection.transaction():

@@ -114,6 +114,17 @@ def parse_list(text: str) -> list[str]:
     return values
 
 
+def cut_expressions(column: Column) -> tuple[str, str]:
+    """SQL for the part of a long value the grid shows, and for its full size. The edits check
+    a row against the same two, so a value cut short is compared as it was seen."""
+    name = quote_ident(column.name)
+    if column.cut == "bytes":
+        preview = (f"'\\x' || encode(substring({name} "  # sql-splice: a quoted name
+                   f"FROM 1 FOR {CUT_BYTES}), 'hex')")
+        return preview, f"octet_length({name})"
+    return f"left({name}::text, {CUT_CHARS})", f"octet_length({name}::text)"
+
+
 def select_list(shape: RelationShape, *, keep_whole: Sequence[str] = ()) -> str:
     """One preview expression per column (``c0``…) and one size per column that may be cut
     (``s0``…), then the ctid when rows are paged by it. Key columns and ``keep_whole`` (the sort
@@ -121,22 +132,19 @@ def select_list(shape: RelationShape, *, keep_whole: Sequence[str] = ()) -> str:
     whole = set(shape.key) | set(keep_whole)
     parts = []
     for index, column in enumerate(shape.columns):
-        name = quote_ident(column.name)
         if column.name in whole or not column.cut:
-            parts.append(f"{name}::text AS c{index}")
-        elif column.cut == "bytes":
-            parts.append(f"'\\x' || encode(substring({name} FROM 1 FOR {CUT_BYTES}), 'hex') "
-                         f"AS c{index}")
-            parts.append(f"octet_length({name})::bigint AS s{index}")
+            parts.append(f"{quote_ident(column.name)}::text AS c{index}")
         else:
-            parts.append(f"left({name}::text, {CUT_CHARS}) AS c{index}")
-            parts.append(f"octet_length({name}::text)::bigint AS s{index}")
+            preview, size = cut_expressions(column)
+            parts.append(f"{preview} AS c{index}")
+            parts.append(f"{size}::bigint AS s{index}")
     if shape.paging is Paging.CTID:
         parts.append("ctid::text AS _ctid")
     return ", ".join(parts)
 
 
-def where_clause(shape: RelationShape, conditions: Sequence[Condition], params: Params) -> list[str]:
+def where_clause(shape: RelationShape, conditions: Sequence[Condition],
+                 params: Params) -> list[str]:
     """The filter as SQL conditions (joined by AND by the caller)."""
     out = []
     for condition in conditions:
@@ -172,15 +180,19 @@ def _after(shape: RelationShape, sort: Sort | None, cursor: PageCursor, params: 
         return tiebreak
     column = shape.column(sort.column)
     name = quote_ident(column.name)
+    # NULLs come last ascending, first descending. Every piece below is a quoted name or a
+    # $n placeholder (Params): no value enters the text.
     if cursor.sort_value is None:
-        # NULLs come last ascending, first descending.
         if sort.descending:
-            return f"(({name} IS NULL AND {tiebreak}) OR {name} IS NOT NULL)"
-        return f"({name} IS NULL AND {tiebreak})"
+            return (f"(({name} IS NULL AND {tiebreak})"  # sql-splice: names and placeholders
+                    f" OR {name} IS NOT NULL)")
+        return f"({name} IS NULL AND {tiebreak})"  # sql-splice: names and placeholders
     value = params.typed(cursor.sort_value, column)
     beyond = "<" if sort.descending else ">"
-    nulls_after = "" if sort.descending else f" OR {name} IS NULL"
-    return f"({name} {beyond} {value} OR ({name} = {value} AND {tiebreak}){nulls_after})"
+    nulls_after = "" if sort.descending else \
+        f" OR {name} IS NULL"  # sql-splice: a quoted name
+    return (f"({name} {beyond} {value} OR ({name} = {value} AND {tiebreak})"
+            f"{nulls_after})")  # sql-splice: names and placeholders
 
 
 def order_by(shape: RelationShape, sort: Sort | None) -> str:
@@ -196,7 +208,9 @@ def order_by(shape: RelationShape, sort: Sort | None) -> str:
         # OFFSET pages need one order from query to query: every column that has one.
         parts += [quote_ident(c.name) for c in shape.columns
                   if c.sortable and (sort is None or c.name != sort.column)]
-    return f" ORDER BY {', '.join(parts)}" if parts else ""
+    if not parts:
+        return ""
+    return f" ORDER BY {', '.join(parts)}"  # sql-splice: quoted names only
 
 
 def page_query(shape: RelationShape, *, sort: Sort | None = None,
@@ -207,15 +221,21 @@ def page_query(shape: RelationShape, *, sort: Sort | None = None,
     where = where_clause(shape, conditions, params)
     if after is not None and shape.paging is not Paging.OFFSET:
         where.append(_after(shape, sort, after, params))
-    sql = (f"SELECT {select_list(shape, keep_whole=[sort.column] if sort else [])} "
-           f"FROM {qualified(shape.schema, shape.name)}")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += order_by(shape, sort)
-    sql += f" LIMIT {params.add(limit)}"
+    columns = select_list(shape, keep_whole=[sort.column] if sort else [])
+    # Composed from quoted names and $n placeholders (Params) only: the values are bound.
+    sql = (f"SELECT {columns} "  # sql-splice: names and placeholders
+           f"FROM {qualified(shape.schema, shape.name)}{and_where(where)}"
+           f"{order_by(shape, sort)} LIMIT {params.add(limit)}")
     if after is not None and shape.paging is Paging.OFFSET:
-        sql += f" OFFSET {params.add(after.offset)}"
+        sql += f" OFFSET {params.add(after.offset)}"  # sql-splice: a placeholder
     return sql, params.values
+
+
+def and_where(conditions: Sequence[str]) -> str:
+    """`` WHERE a AND b`` from conditions made of quoted names and placeholders; "" for none."""
+    if not conditions:
+        return ""
+    return " WHERE " + " AND ".join(conditions)  # sql-splice: names and placeholders
 
 
 def row_from_record(shape: RelationShape, record: Any) -> Row:
@@ -331,9 +351,8 @@ class GridService:
         ``timeout``)."""
         params = Params()
         where = where_clause(shape, conditions, params)
-        sql = f"SELECT count(*) FROM {qualified(shape.schema, shape.name)}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = (f"SELECT count(*) FROM {qualified(shape.schema, shape.name)}"
+               f"{and_where(where)}")  # sql-splice: names and placeholders
 
         async def count(connection) -> int:
             return int(await connection.fetchval(sql, *params.values))
@@ -344,8 +363,10 @@ class GridService:
         """The whole value of one cell that the grid shows cut short."""
         column = shape.column(column_name)
         params = Params()
+        match = row_match(shape, row, params)
         sql = (f"SELECT {quote_ident(column.name)}::text FROM "
-               f"{qualified(shape.schema, shape.name)} WHERE {row_match(shape, row, params)}")
+               f"{qualified(shape.schema, shape.name)}"
+               f"{and_where([match])}")  # sql-splice: names and placeholders
 
         async def fetch(connection) -> tuple[bool, str | None]:
             record = await connection.fetchrow(sql, *params.values)

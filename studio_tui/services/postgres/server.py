@@ -15,6 +15,8 @@ from studio_tui.services.postgres.models import (
 )
 
 QUERY_CHARS = 300
+CANCEL_SQL = "SELECT pg_cancel_backend($1)"
+TERMINATE_SQL = "SELECT pg_terminate_backend($1)"
 
 _ACTIVITY = f"""
 SELECT pid, coalesce(usename, '') AS usename, coalesce(datname, '') AS datname,
@@ -136,16 +138,17 @@ class ServerService:
         """``cancel`` the backend's running query, or ``terminate`` its session."""
         if action not in ("cancel", "terminate"):
             raise ValidationError(f"Unknown action {action!r}: cancel or terminate.")
-        function = "pg_cancel_backend" if action == "cancel" else "pg_terminate_backend"
+        function, sql = (("pg_cancel_backend", CANCEL_SQL) if action == "cancel"
+                         else ("pg_terminate_backend", TERMINATE_SQL))
 
         async def signal(connection) -> bool | None:
             exists = await connection.fetchval(
                 "SELECT true FROM pg_stat_activity WHERE pid = $1", pid)
             if not exists:
                 return None
-            return await connection.fetchval(f"SELECT {function}($1)", pid)
+            return await connection.fetchval(sql, pid)
 
-        done = await self._run(f"{function}", signal, write=True)
+        done = await self._run(function, signal, write=True)
         if done is None:
             raise NotFoundError(f"There is no backend {pid} any more.")
         if not done:

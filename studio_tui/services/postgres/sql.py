@@ -367,7 +367,8 @@ async def _run_one(connection, text: str) -> ResultSet:
     records = await cursor.fetch(MAX_RESULT_ROWS + 1)
     truncated = len(records) > MAX_RESULT_ROWS
     rows = [tuple(format_value(v) for v in record) for record in records[:MAX_RESULT_ROWS]]
-    status = f"SELECT {len(rows):,}{'+' if truncated else ''}"
+    # PostgreSQL's own tag, as a status line: not SQL that is run.
+    status = f"SELECT {len(rows):,}{'+' if truncated else ''}"  # sql-splice: a status, not SQL
     return ResultSet(tuple(a.name for a in attributes), rows, status, truncated, text)
 
 
@@ -426,7 +427,8 @@ class CompletionNames:
                 columns.setdefault((schema, relation), []).append(column)
         return cls(sorted(schemas), {s: sorted(r) for s, r in relations.items()}, columns)
 
-    def complete(self, before: str, search_path: tuple[str, ...] = ("public",)) -> tuple[str, list[str]]:
+    def complete(self, before: str,
+                 search_path: tuple[str, ...] = ("public",)) -> tuple[str, list[str]]:
         """(the word being completed, the candidates) for the text before the cursor."""
         match = _WORD_BEFORE.search(before)
         qualifier, word = (match.group(1), match.group(2)) if match else ("", "")
