@@ -137,7 +137,7 @@ async def paging(url: str, rounds: int) -> dict[str, tuple[float, float]]:
     from studio_tui.services.manager import ConnectionManager
     from studio_tui.services.platform.sqlite_store import SqliteCatalogStore
     from studio_tui.services.postgres.grid import GridService
-    from studio_tui.services.postgres.models import PageCursor, Paging, Sort
+    from studio_tui.services.postgres.data_models import PageCursor, Paging, Sort
     from studio_tui.services.vault import KeyMaterial, Vault
 
     results = {}

@@ -12,7 +12,7 @@ from pg_grid_data import HOSTILE_COLUMN, HOSTILE_SCHEMA, HOSTILE_TABLE, create_g
 from studio_tui.services.errors import ConflictError, ReadOnlyError, ServerError, ValidationError
 from studio_tui.services.postgres.edits import RowEdits
 from studio_tui.services.postgres.grid import CUT_CHARS, GridService, page_query
-from studio_tui.services.postgres.models import Condition, Paging, Sort
+from studio_tui.services.postgres.data_models import Condition, Paging, Sort
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from studio_tui.dialogs.postgres.value import RowDetailModal, ValueModal
 from studio_tui.screens.postgres.grid import GridScreen
 from studio_tui.screens.postgres.server import ServerScreen
 from studio_tui.screens.postgres.sql_editor import SqlEditorScreen
-from studio_tui.services.postgres.models import (
+from studio_tui.services.postgres.data_models import (
     Backend,
     LockInfo,
     ServerOverview,

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
 from studio_tui.dialogs.base import Dialog
-from studio_tui.services.postgres.models import OPERATORS, Condition
+from studio_tui.services.postgres.data_models import OPERATORS, Condition
 from studio_tui.widgets.ordered_input import OrderedInput
 
 NO_VALUE = ("IS NULL", "IS NOT NULL")

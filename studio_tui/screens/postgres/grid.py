@@ -20,7 +20,7 @@ from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.errors import StudioError
 from studio_tui.services.postgres.edits import NULL_TEXT, RowEdits, typed_value
 from studio_tui.services.postgres.grid import GridService, pretty
-from studio_tui.services.postgres.models import (
+from studio_tui.services.postgres.data_models import (
     Condition,
     PageCursor,
     RelationShape,

@@ -16,7 +16,7 @@ from textual.widgets import Header, Static, TabbedContent, TabPane
 from studio_tui.dialogs.confirm import ConfirmModal
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.errors import StudioError
-from studio_tui.services.postgres.models import (
+from studio_tui.services.postgres.data_models import (
     Backend,
     LockInfo,
     ServerOverview,

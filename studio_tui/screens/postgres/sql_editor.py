@@ -21,7 +21,7 @@ from studio_tui.external_editor import EditorNotStarted, edit_in_editor, keep_un
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.errors import StudioError
 from studio_tui.services.postgres import sql as sql_service
-from studio_tui.services.postgres.models import ResultSet
+from studio_tui.services.postgres.data_models import ResultSet
 from studio_tui.services.postgres.sql import (
     CompletionNames,
     SqlHistory,

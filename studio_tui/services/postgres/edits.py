@@ -23,7 +23,7 @@ from studio_tui.services.postgres.grid import (
     select_list,
 )
 from studio_tui.services.postgres.identifiers import qualified, quote_ident
-from studio_tui.services.postgres.models import RelationShape, Row
+from studio_tui.services.postgres.data_models import RelationShape, Row
 
 NULL_TEXT = "\\N"  # typed for NULL, as COPY writes it
 

@@ -19,7 +19,7 @@ from typing import Any
 from studio_tui.services.errors import NotFoundError, ValidationError
 from studio_tui.services.manager import ConnectionManager
 from studio_tui.services.postgres.identifiers import qualified, quote_ident
-from studio_tui.services.postgres.models import (
+from studio_tui.services.postgres.data_models import (
     OPERATORS,
     Column,
     Condition,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from studio_tui.services.errors import NotFoundError, ServerError, ValidationError
 from studio_tui.services.manager import ConnectionManager
-from studio_tui.services.postgres.models import (
+from studio_tui.services.postgres.data_models import (
     Backend,
     LockInfo,
     ServerOverview,

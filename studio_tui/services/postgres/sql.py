@@ -27,7 +27,7 @@ from typing import Any
 
 from studio_tui.services.errors import ReadOnlyError, StudioError, ValidationError
 from studio_tui.services.manager import ConnectionManager
-from studio_tui.services.postgres.models import Plan, PlanNode, ResultSet
+from studio_tui.services.postgres.data_models import Plan, PlanNode, ResultSet
 from studio_tui.services.tiers import TIER_LIMITS
 
 MAX_RESULT_ROWS = 10_000  # kept per statement; export streams all of them
@@ -280,7 +280,7 @@ class SqlSession:
         refuse_transaction_control(statement)
         seconds, statement_timeout = await self._limits()
         options = "ANALYZE, BUFFERS, FORMAT JSON" if analyze else "FORMAT JSON"
-        sql = f"EXPLAIN ({options}) {statement}"
+        sql = f"EXPLAIN ({options}) {statement}"  # sql-splice: the user's own statement
 
         async def plan(connection) -> Plan:
             transaction = await self._begin(connection, not self.write_mode, statement_timeout)

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from studio_tui.services.postgres.models import Plan, PlanNode
+from studio_tui.services.postgres.data_models import Plan, PlanNode
 
 
 def node_label(node: PlanNode, plan: Plan) -> Text:

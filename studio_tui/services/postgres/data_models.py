@@ -1,5 +1,6 @@
-"""What the PostgreSQL data services hand to the UI: plain, frozen dataclasses, no driver objects.
-Every value is text, as PostgreSQL prints it (``col::text``), or None for NULL."""
+"""What the PostgreSQL data grid, SQL editor and server view services hand to the UI: plain,
+frozen dataclasses, no driver objects. Every value is text, as PostgreSQL prints it
+(``col::text``), or None for NULL."""
 
 from __future__ import annotations
 
