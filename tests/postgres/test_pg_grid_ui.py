@@ -283,6 +283,15 @@ async def test_write_mode_commits_when_asked_and_read_only_entries_refuse_it(tmp
         assert "write mode is refused" in screen_text(app) and not screen.session.write_mode
 
 
+async def test_typing_in_the_editor_types_even_keys_bound_elsewhere(tmp_path, db_url):
+    app = await app_for(tmp_path, db_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_screen(pilot, sql_editor)
+        await pilot.press(*"select 'q?H!'", "backspace")
+        assert screen.query_one("#sql", TextArea).text == "select 'q?H!"
+        assert app.screen is screen
+
+
 async def test_esc_cancels_a_running_statement_on_the_server(tmp_path, db_url):
     app = await app_for(tmp_path, db_url)
     async with app.run_test(size=(120, 40)) as pilot:
