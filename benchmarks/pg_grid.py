@@ -6,7 +6,8 @@ running app, in a fresh process.
 
 Paging: the first page, then the page after row 900,000 (keyset: after that key; OFFSET: OFFSET
 900000) of `bench_rows` (bigint primary key, four columns), 200 rows each, median of ``rounds``.
-The goal is a deep keyset page within 2x of the first.
+The goal is a deep keyset page within 2x of the first. Then every row is exported to CSV
+through the SQL editor's streamed export (a server-side cursor), with the growth of the peak RSS.
 
 The app runs in a real tmux pty at 120x40 in a fresh process each round (keys sent with
 send-keys, the screen read with capture-pane every 5 ms). It shows a one-row list standing for
@@ -168,6 +169,20 @@ async def paging(url: str, rounds: int) -> dict[str, tuple[float, float]]:
                         assert len(page.rows) == 200 and far_page.rows[0].values[0] == \
                             str(DEEP + 1), far_page.rows[0]
                     results[name] = (statistics.median(first[1:]), statistics.median(far[1:]))
+                # Export: every row through a server-side cursor, memory flat.
+                import resource
+
+                from studio_tui.services.postgres.sql import SqlSession
+
+                target = Path(folder) / "export.csv"
+                peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                started = time.perf_counter()
+                count = await SqlSession(manager, entry.id).export(
+                    "select * from bench_rows order by id", target, "csv")
+                seconds = time.perf_counter() - started
+                peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                results["export"] = (count, seconds, (peak_after - peak_before) / 1024,
+                                     target.stat().st_size / 1e6)
     return results
 
 
@@ -225,6 +240,9 @@ def main() -> None:
         opens = open_grid(server.url, min(args.rounds, 3))
     finally:
         server.stop()
+    count, seconds, grown, megabytes = pages.pop("export")
+    print(f"export: {count:,} rows to CSV ({megabytes:.0f} MB) in {seconds:.1f}s "
+          f"({count / seconds:,.0f} rows/s), peak RSS grew by {grown:.1f} MB")
     print(f"{'paging':<8} {'first page':>12} {'page after row 900,000':>24} {'ratio':>7}")
     for name, (first, deep) in pages.items():
         print(f"{name:<8} {first:>9.1f} ms {deep:>21.1f} ms {deep / first:>6.1f}x")

@@ -29,7 +29,7 @@ from studio_tui.services.postgres.data_models import (
 )
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
 from studio_tui.widgets.data_grid import DataGrid, GridColumn
-from studio_tui.widgets.redis.key_list import format_bytes
+from studio_tui.widgets.sizes import format_bytes
 
 if TYPE_CHECKING:
     from studio_tui.services.platform.models import DatabaseEntry

@@ -25,7 +25,7 @@ from studio_tui.services.postgres.data_models import (
 from studio_tui.services.postgres.server import ServerService, blocking_chains
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
-from studio_tui.widgets.redis.key_list import format_bytes
+from studio_tui.widgets.sizes import format_bytes
 
 if TYPE_CHECKING:
     from studio_tui.services.platform.models import DatabaseEntry
