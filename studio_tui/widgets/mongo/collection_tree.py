@@ -16,7 +16,7 @@ from studio_tui.services.mongo.models import (
     DatabaseInfo,
     DatabaseStats,
 )
-from studio_tui.widgets.redis.key_list import format_bytes
+from studio_tui.widgets.sizes import format_bytes
 
 Node = DatabaseInfo | CollectionInfo
 
