@@ -186,7 +186,8 @@ async def export_documents(scope: MongoScope, destination: str, *, fmt: str = "j
                            overwrite: bool = False, batch: int = BATCH) -> AsyncIterator[Progress]:
     """Write the collection (or ``query``'s result) to ``destination``, yielding progress
     after every batch. The file is written under a ``.part`` name and renamed at the end, so a
-    failed or cancelled export leaves no half file behind."""
+    failed or cancelled export leaves no half file behind. Iterate it inside
+    ``contextlib.aclosing`` so that stopping early closes the server's cursor at once."""
     if fmt not in FORMATS:
         raise ValidationError(f"Unknown format {fmt!r}: jsonl or csv.", field_errors={"format": fmt})
     if fmt == "csv" and not columns:
@@ -275,7 +276,7 @@ def _lines(stream: IO[bytes], decoder: json.JSONDecoder) -> Iterator[tuple[int, 
         except UnicodeDecodeError as exc:
             yield number, _Rejected(f"not UTF-8 ({exc.reason} at byte {exc.start + 1})"), read
             continue
-        except (ValueError, TypeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - JSON, or Extended JSON (bson's own errors)
             yield number, _Rejected(_reason(exc)), read
             continue
         yield number, value, read
@@ -342,7 +343,7 @@ def _array(stream: IO[bytes], decoder: json.JSONDecoder) -> Iterator[tuple[int, 
                 yield line + buffer.count("\n", position, exc.pos), _Rejected(
                     f"not JSON: {exc.msg}; the rest of the array was not read"), read
                 return
-            except (ValueError, TypeError) as exc:
+            except Exception as exc:  # noqa: BLE001 - bson's errors for bad Extended JSON
                 # Valid JSON but not valid Extended JSON: find its end, then go on.
                 end = _skip_value(buffer, position)
                 if end is None and not eof and more():
