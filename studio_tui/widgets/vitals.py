@@ -16,6 +16,16 @@ HISTORY = 150  # samples kept: five minutes at one every two seconds
 BAR_WIDTH = 24
 
 
+def format_bytes(size: int | None) -> str:
+    if size is None:
+        return "-"
+    for unit in ("B", "K", "M", "G"):
+        if size < 1024 or unit == "G":
+            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
+        size /= 1024
+    return f"{size:.1f}G"
+
+
 def bar(value: float, largest: float, width: int = BAR_WIDTH) -> Text:
     filled = 0 if largest <= 0 else max(1 if value else 0, round(width * value / largest))
     return Text("█" * filled + "·" * (width - filled), style="cyan")
