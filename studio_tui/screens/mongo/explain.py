@@ -89,7 +89,7 @@ class ExplainScreen(MongoToolScreen[None]):
     def __init__(self, entry, where: str, database: str, collection: str,
                  query: FindQuery | None = None, *, pipeline: list[dict] | None = None) -> None:
         super().__init__(entry, where, database, collection)
-        self.query = query or FindQuery()
+        self.find_query = query or FindQuery()
         self.pipeline = pipeline
         self.report: explain.ExplainReport | None = None
 
@@ -107,15 +107,15 @@ class ExplainScreen(MongoToolScreen[None]):
         if self.pipeline is not None:
             stages = ", ".join(next(iter(stage), "?") for stage in self.pipeline)
             return f"aggregate [{stages}]"
-        parts = [f"find {compact(self.query.filter, 70)}"]
-        if self.query.sort:
-            parts.append(f"sort {compact(self.query.sort, 40)}")
-        if self.query.projection:
-            parts.append(f"projection {compact(self.query.projection, 40)}")
-        if self.query.skip:
-            parts.append(f"skip {self.query.skip}")
-        if self.query.limit:
-            parts.append(f"limit {self.query.limit}")
+        parts = [f"find {compact(self.find_query.filter, 70)}"]
+        if self.find_query.sort:
+            parts.append(f"sort {compact(self.find_query.sort, 40)}")
+        if self.find_query.projection:
+            parts.append(f"projection {compact(self.find_query.projection, 40)}")
+        if self.find_query.skip:
+            parts.append(f"skip {self.find_query.skip}")
+        if self.find_query.limit:
+            parts.append(f"limit {self.find_query.limit}")
         return " · ".join(parts)
 
     def on_mount(self) -> None:
@@ -139,7 +139,7 @@ class ExplainScreen(MongoToolScreen[None]):
             if self.pipeline is not None:
                 report = await explain.explain_aggregate(self.scope, self.pipeline)
             else:
-                report = await explain.explain_find(self.scope, self.query)
+                report = await explain.explain_find(self.scope, self.find_query)
         except StudioError as error:
             self.show_error(error)
             return

@@ -28,12 +28,12 @@ class SchemaScreen(MongoToolScreen[str | None]):
     TOOL = "schema"
     BINDINGS = [
         Binding("s", "resample", "Sample again", id="mongo.schema.sample"),
-        Binding("n", "sample_size", "Sample size", id="mongo.schema.size"),
+        Binding("n", "choose_size", "Sample size", id="mongo.schema.size"),
     ]
 
     def __init__(self, entry, where: str, database: str, collection: str) -> None:
         super().__init__(entry, where, database, collection)
-        self.size = schema.DEFAULT_SAMPLE
+        self.sample_size = schema.DEFAULT_SAMPLE
         self.sample: schema.SchemaSample | None = None
         self.paths: dict[str, tuple[str, ...]] = {}
 
@@ -59,7 +59,7 @@ class SchemaScreen(MongoToolScreen[str | None]):
     def action_resample(self) -> None:
         self.load()
 
-    def action_sample_size(self) -> None:
+    def action_choose_size(self) -> None:
         async def submit(values: dict[str, str]) -> int:
             try:
                 size = int(values["size"].replace(",", "").replace("_", ""))
@@ -72,19 +72,19 @@ class SchemaScreen(MongoToolScreen[str | None]):
             return size
 
         self.app.push_screen(FieldsModal("Sample size", [Field("size", "Documents",
-                                                                str(self.size))], submit),
+                                                                str(self.sample_size))], submit),
                              self._size_chosen)
 
     def _size_chosen(self, size: int | None) -> None:
         if size:
-            self.size = size
+            self.sample_size = size
             self.load()
 
     @work(group="mongo-schema", exclusive=True, exit_on_error=False, description="$sample")
     async def load(self) -> None:
-        self.say(f"Sampling {self.size:,} documents… (esc stops)")
+        self.say(f"Sampling {self.sample_size:,} documents… (esc stops)")
         try:
-            sample = await schema.sample_schema(self.scope, self.size)
+            sample = await schema.sample_schema(self.scope, self.sample_size)
         except StudioError as error:
             self.show_error(error)
             return
