@@ -1,5 +1,5 @@
 """Edits a few lines of text (a pipeline stage, a batch of operations) in a text area, or in
-$EDITOR with ctrl+e; ``check`` reads the text on save, and when it refuses, the reason is shown
+$EDITOR with ctrl+o; ``check`` reads the text on save, and when it refuses, the reason is shown
 and everything typed stays."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class TextEditorModal(Dialog[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal.cancel"),
                 Binding("ctrl+s", "save", "Save", id="modal.save"),
-                Binding("ctrl+e", "external", "$EDITOR", id="modal.external_editor")]
+                Binding("ctrl+o", "external", "$EDITOR", id="modal.external_editor")]
 
     def __init__(self, title: str, text: str, check: Callable[[str], Any], *,
                  hint: str = "", suffix: str = ".json") -> None:
@@ -45,7 +45,7 @@ class TextEditorModal(Dialog[str | None]):
             yield Label(self._title, id="title", markup=False)
             yield TextArea(self._text, id="text", soft_wrap=True, tab_behavior="indent",
                            show_line_numbers=True)
-            yield Static(self._hint or "ctrl+s saves · ctrl+e opens $EDITOR · esc cancels",
+            yield Static(self._hint or "ctrl+s saves · ctrl+o opens $EDITOR · esc cancels",
                          id="hint", markup=False)
             yield Static("", id="error", markup=False)
             with Horizontal(id="buttons"):

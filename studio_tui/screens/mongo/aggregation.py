@@ -1,5 +1,5 @@
 """The aggregation pipeline editor: the pipeline as a list of stages (a adds one after the
-highlighted stage, e or Enter edits it — ctrl+e in the editor hands it to $EDITOR —, shift+up and
+highlighted stage, e or Enter edits it — ctrl+o in the editor hands it to $EDITOR —, shift+up and
 shift+down move it, space turns it off and on, x deletes it); p previews the documents coming
 out of the highlighted stage (l sets how many), R runs the whole pipeline (a `$out` or `$merge`
 is confirmed first, and refused on read-only entries), X explains it, s saves it and o opens a
@@ -27,7 +27,7 @@ from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
 
 NEW_STAGE = "{$match: {}}"
 STAGE_HINT = ("One stage, in the query bar's syntax: {$match: {status: 'paid'}}, "
-              "{$group: {_id: '$customer', n: {$sum: 1}}}… ctrl+s saves · ctrl+e $EDITOR")
+              "{$group: {_id: '$customer', n: {$sum: 1}}}… ctrl+s saves · ctrl+o $EDITOR")
 
 
 class AggregationScreen(MongoToolScreen[None]):
@@ -192,8 +192,10 @@ class AggregationScreen(MongoToolScreen[None]):
                                                        f"document(s){more}")
         lines = [f"{n:>4}  {compact(document, 400)}"
                  for n, document in enumerate(result.documents, start=1)]
+        # One line per document, cut at the edge: e edits nothing here, it is a preview.
         self.query_one("#documents", Static).update(
-            "\n".join(lines) if lines else "No documents.")
+            Text("\n".join(lines), no_wrap=True, overflow="ellipsis") if lines
+            else "No documents.")
 
     @work(group="mongo-aggregate", exclusive=True, exit_on_error=False, description="preview")
     async def preview(self, index: int) -> None:

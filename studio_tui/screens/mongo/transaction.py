@@ -1,6 +1,6 @@
 """A batch of writes to one collection applied in one multi-document transaction, all or
-nothing. The batch is typed here (or in $EDITOR with ctrl+e) as a list of bulk-write operations;
-p previews what each would match now, ctrl+s applies them all after a confirm. A failure aborts
+nothing. The batch is typed here (or in $EDITOR with ctrl+o) as a list of bulk-write operations;
+ctrl+r previews what each would match now, ctrl+s applies them all after a confirm. A failure aborts
 the transaction and keeps the text. A standalone server, which has no transactions, is told
 apart when the screen opens."""
 
@@ -24,9 +24,9 @@ class TransactionScreen(MongoToolScreen[None]):
     CSS_PATH = "../../styles/mongo_tools.tcss"
     TOOL = "transaction"
     BINDINGS = [
-        Binding("ctrl+p", "preview", "Preview", id="mongo.tx.preview"),
+        Binding("ctrl+r", "preview", "Preview", id="mongo.tx.preview"),
         Binding("ctrl+s", "apply", "Apply all", id="mongo.tx.apply"),
-        Binding("ctrl+e", "external", "$EDITOR", id="mongo.tx.editor"),
+        Binding("ctrl+o", "external", "$EDITOR", id="mongo.tx.editor"),
     ]
     WRITE_ACTIONS = frozenset({("apply", None)})
 
@@ -64,7 +64,7 @@ class TransactionScreen(MongoToolScreen[None]):
             return
         self.supported = True
         support.update(f"One transaction on the {found.label}: insertOne, updateOne, "
-                       "updateMany, replaceOne, deleteOne, deleteMany. ctrl+p previews, ctrl+s "
+                       "updateMany, replaceOne, deleteOne, deleteMany. ctrl+r previews, ctrl+s "
                        "applies all or nothing.")
 
     def action_external(self) -> None:

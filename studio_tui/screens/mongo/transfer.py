@@ -48,7 +48,9 @@ class _TransferScreen(MongoToolScreen[None]):
 
     def progress_to(self, progress: transfer.Progress, text: str) -> None:
         bar = self.query_one(ProgressBar)
-        if progress.total:
+        if progress.finished:
+            bar.update(total=1, progress=1)
+        elif progress.total:
             bar.update(total=progress.total,
                        progress=progress.bytes if progress.total_is_bytes else progress.done)
         else:
