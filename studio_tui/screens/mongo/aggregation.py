@@ -143,6 +143,7 @@ class AggregationScreen(MongoToolScreen[None]):
             stage = self.pipeline.stages[index]
             stage.enabled = not stage.enabled
             self.show_stages(index)
+            self.preview(index)  # the output shown must be the pipeline's as it now is
 
     def action_move(self, step: int) -> None:
         index = self.current
@@ -151,6 +152,7 @@ class AggregationScreen(MongoToolScreen[None]):
             return
         stages[index], stages[index + step] = stages[index + step], stages[index]
         self.show_stages(index + step)
+        self.preview(index + step)
 
     def action_delete(self) -> None:
         index = self.current
@@ -164,6 +166,8 @@ class AggregationScreen(MongoToolScreen[None]):
     def _deleted(self, index: int) -> None:
         del self.pipeline.stages[index]
         self.show_stages(index)
+        if self.pipeline.stages:
+            self.preview(min(index, len(self.pipeline.stages) - 1))
 
     # -- previews and runs ------------------------------------------------------------------------
     def action_preview(self) -> None:
