@@ -314,3 +314,18 @@ async def test_read_only_entries_refuse_every_tool_write(readonly_scope, raw_db,
         assert await audit_outcomes(catalog, operation) == ["denied"], operation
     # Reading is still allowed.
     assert (await indexes.list_indexes(readonly_scope)).indexes
+
+
+def test_explain_figures_find_their_stage_when_the_trees_differ():
+    # The test server leaves the SORT out of its execution stages; mongod's classic engine
+    # mirrors the plan. Either way the numbers land on the stage they belong to.
+    reply = {"queryPlanner": {"winningPlan": {
+        "stage": "SORT", "sortPattern": {"b": 1}, "inputStage": {
+            "stage": "FETCH", "inputStage": {"stage": "IXSCAN", "indexName": "a_1"}}}},
+        "executionStats": {"nReturned": 49, "totalKeysExamined": 49, "totalDocsExamined": 49,
+                           "executionStages": {"stage": "FETCH", "nReturned": 49, "inputStage": {
+                               "stage": "IXSCAN", "nReturned": 49, "keysExamined": 49}}}}
+    report = explain.read_explain(reply, "find")
+    nodes = {node.stage: node for _, node in report.root.walk()}
+    assert nodes["SORT"].returned is None and nodes["FETCH"].returned == 49
+    assert nodes["IXSCAN"].keys_examined == 49 and nodes["IXSCAN"].costly

@@ -122,10 +122,10 @@ def _detail(stage: dict) -> tuple[str, str]:
 
 def _node(stage: dict, figures: dict | None) -> PlanNode:
     """A plan stage (from the winning plan: names and details) with the numbers of the same
-    stage in the execution stages, when they are given in the same shape."""
-    figures = figures if isinstance(figures, dict) and figures.get("stage") == stage.get("stage") \
-        else None
-    numbers = figures or stage
+    stage in the execution stages. Where the two trees differ (a server that leaves a stage out
+    of one of them), the numbers are handed down until a stage of the same name takes them."""
+    matched = isinstance(figures, dict) and figures.get("stage") == stage.get("stage")
+    numbers = figures if matched else stage
     index, detail = _detail(stage)
     node = PlanNode(
         stage=str(stage.get("stage", "?")), detail=detail, index=index,
@@ -133,22 +133,30 @@ def _node(stage: dict, figures: dict | None) -> PlanNode:
         keys_examined=_number(numbers.get("keysExamined")),
         docs_examined=_number(numbers.get("docsExamined")),
         millis=_number(numbers.get("executionTimeMillisEstimate")))
+
+    def below(key: str) -> Any:
+        if matched:
+            return figures.get(key)
+        return figures  # not this stage's: maybe one further down
+
     for key in _CHILD_KEYS:
         if isinstance(stage.get(key), dict):
-            node.children.append(_node(stage[key], (figures or {}).get(key)))
+            node.children.append(_node(stage[key], below(key)))
     for key in _CHILDREN_KEYS:
-        below = (figures or {}).get(key) or []
+        given = below(key) if matched else None
+        given = given if isinstance(given, list) else []
         for position, child in enumerate(stage.get(key) or ()):
             if isinstance(child, dict):
-                node.children.append(_node(child, below[position] if position < len(below) else None))
+                node.children.append(_node(child, given[position] if position < len(given) else None))
     # A sharded plan: one subtree per shard.
     shards = stage.get("shards")
     if isinstance(shards, list):
-        below = (figures or {}).get("shards") or []
+        executed_shards = (figures.get("shards") if matched else None) or []
         for position, shard in enumerate(shards):
             plan = shard.get("winningPlan") or {}
             plan = plan.get("queryPlan", plan)
-            executed = below[position].get("executionStages") if position < len(below) else None
+            executed = executed_shards[position].get("executionStages") \
+                if position < len(executed_shards) else None
             child = _node(plan, executed) if plan else PlanNode("SHARD")
             child.detail = " · ".join(p for p in (f"shard {shard.get('shardName', '?')}",
                                                     child.detail) if p)
