@@ -329,3 +329,12 @@ def test_explain_figures_find_their_stage_when_the_trees_differ():
     nodes = {node.stage: node for _, node in report.root.walk()}
     assert nodes["SORT"].returned is None and nodes["FETCH"].returned == 49
     assert nodes["IXSCAN"].keys_examined == 49 and nodes["IXSCAN"].costly
+
+
+def test_transactions_need_a_replica_set_or_mongos_with_sessions():
+    assert not server.Topology("standalone", session_timeout_minutes=30).supports_transactions
+    assert not server.Topology("replica set", set_name="rs").supports_transactions  # no sessions
+    assert server.Topology("replica set", set_name="rs",
+                           session_timeout_minutes=30).supports_transactions
+    assert server.Topology("mongos", session_timeout_minutes=30).supports_transactions
+    assert server.Topology("mongos").label == "mongos"

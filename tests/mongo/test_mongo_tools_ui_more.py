@@ -293,3 +293,26 @@ async def test_read_only_entries_cannot_apply_a_transaction(tmp_path, mongo_serv
         assert "read-only" in str(screen.status_line.content)
     with MongoClient(mongo_server.url) as client:
         assert client[DATABASE][COLLECTION].count_documents({"status": "new"}) == 14
+
+
+async def test_esc_stops_a_running_pipeline_on_the_server(tmp_path, mongo_server):
+    with MongoClient(mongo_server.url) as client:
+        client.drop_database("slowdb")
+        client.slowdb.big.insert_many([{"n": n, "k": n % 50} for n in range(3000)])
+    app = await seeded_app(tmp_path, mongo_server.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_tool(pilot, lambda entry: AggregationScreen(entry, WHERE, "slowdb",
+                                                                        "big"))
+        # A self-join of every document with every other: seconds of work on the server.
+        screen.pipeline.stages[0].text = ("{$lookup: {from: 'big', let: {k: '$k'}, pipeline: "
+                                          "[{$match: {$expr: {$eq: ['$k', '$$k']}}}], as: 'same'}}")
+        await pilot.press("R")
+        await pilot.pause(0.3)
+        assert screen.running("mongo-aggregate")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and "Stopped" in str(screen.status_line.content)
+    with MongoClient(mongo_server.url) as client:
+        ops = client.admin.command("currentOp").get("inprog", [])
+        assert not [op for op in ops if (op.get("command") or {}).get("aggregate") == "big"]
+        client.drop_database("slowdb")
