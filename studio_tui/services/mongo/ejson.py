@@ -201,7 +201,7 @@ def _scalar(value: Any) -> str:
     if isinstance(value, DatetimeMS):
         return f"Date({int(value)})"
     if isinstance(value, Decimal128):
-        return f'Decimal128("{value}")'
+        return str(value)  # the tree view names the type; a cell reads better without it
     if isinstance(value, Binary):
         if value.subtype in (3, 4) and len(value) == 16:
             import uuid

@@ -68,6 +68,7 @@ class PageCursor:
 
     after: tuple[Any, ...] | None = None
     skip: int | None = None
+    arrays: bool = False  # an array was seen at a sort key: only the array-safe filter will do
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,9 @@ class SaveResult:
     document: dict[str, Any] | None = None
 
 
+OUTLINE_MORE = "…more"  # in a "more" row's path: (…parent, OUTLINE_MORE, next child's position)
+
+
 @dataclass(frozen=True, slots=True)
 class OutlineRow:
     """One line of a document's tree view."""
@@ -105,8 +109,13 @@ class OutlineRow:
 
 
 class DocumentOutline(Protocol):
-    """A document as tree rows, expanded lazily: widgets use this without seeing BSON."""
+    """Documents as tree rows, expanded lazily: widgets use this without seeing BSON."""
 
-    def children(self, path: tuple[str | int, ...], depth: int) -> list[OutlineRow]: ...
+    documents: list[Any]
+
+    def root(self, index: int) -> OutlineRow: ...
+
+    def children(self, path: tuple[str | int, ...], depth: int,
+                 start: int = 0) -> list[OutlineRow]: ...
 
     def text(self, path: tuple[str | int, ...]) -> str: ...

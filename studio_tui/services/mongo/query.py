@@ -434,3 +434,29 @@ def _explain(problem: str) -> str:
     if problem.startswith("Unexpected end of input"):
         return "unexpected end of text (a missing } or ]?)"
     return problem[0].lower() + problem[1:]
+
+
+def _whole_number(text: str, what: str) -> int:
+    text = text.strip()
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise QuerySyntaxError(detail=f"{what}: a whole number of documents, 0 or more",
+                               field_errors={what: "a whole number"}, field=what)
+    return int(text)
+
+
+def parse_find(filter_text: str = "", projection: str = "", sort: str = "", skip: str = "",
+               limit: str = ""):
+    """The query bar's fields as a ``FindQuery``; errors name the field and point into it."""
+    from studio_tui.services.mongo.models import FindQuery
+
+    sort_value = parse_query(sort, "sort") or None
+    for name, direction in (sort_value or {}).items():
+        if direction not in (1, -1) and not (isinstance(direction, dict) and "$meta" in direction):
+            raise QuerySyntaxError(detail=f"sort: {name} must be 1 (ascending) or -1 (descending)",
+                                   field_errors={"sort": "1 or -1"}, field="sort")
+    return FindQuery(filter=parse_query(filter_text, "filter"),
+                     projection=parse_query(projection, "projection") or None,
+                     sort=sort_value, skip=_whole_number(skip, "skip"),
+                     limit=_whole_number(limit, "limit"))
