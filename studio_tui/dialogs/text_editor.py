@@ -43,7 +43,7 @@ class TextEditorModal(Dialog[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self._title, id="title", markup=False)
-            yield TextArea(self._text, id="text", soft_wrap=True, tab_behavior="indent",
+            yield TextArea(self._text, id="text", soft_wrap=True, tab_behavior="focus",
                            show_line_numbers=True)
             yield Static(self._hint or "ctrl+s saves · ctrl+o opens $EDITOR · esc cancels",
                          id="hint", markup=False)

@@ -338,3 +338,12 @@ def test_transactions_need_a_replica_set_or_mongos_with_sessions():
                            session_timeout_minutes=30).supports_transactions
     assert server.Topology("mongos", session_timeout_minutes=30).supports_transactions
     assert server.Topology("mongos").label == "mongos"
+
+
+async def test_a_collection_scan_returning_everything_is_not_called_wasteful(scope, raw_db):
+    await _fill(raw_db, 10)
+    everything = await explain.explain_find(scope, FindQuery())
+    assert everything.collection_scan and not everything.wasteful
+    assert "would not save reads" in everything.verdict
+    some = await explain.explain_find(scope, FindQuery(filter={"n": 3}))
+    assert some.collection_scan and some.wasteful

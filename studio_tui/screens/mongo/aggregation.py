@@ -68,6 +68,7 @@ class AggregationScreen(MongoToolScreen[None]):
     def on_mount(self) -> None:
         self.show_stages()
         self.query_one(CatalogTable).focus_table()
+        self.preview(0)  # the collection's first documents: what the first stage works on
 
     @property
     def store(self) -> aggregation.PipelineStore:

@@ -74,7 +74,7 @@ def summary(report: explain.ExplainReport) -> Table:
     grid.add_row("Time", "-" if report.millis is None else f"{report.millis:,} ms")
     grid.add_row("Indexes", ", ".join(report.indexes) or "none")
     grid.add_row("Engine", "slot-based (SBE)" if report.engine == "sbe" else "classic")
-    style = "bold red" if report.collection_scan else "bold green"
+    style = "bold red" if report.wasteful else "bold green"
     grid.add_row("Verdict", Text(report.verdict, style=style))
     for note in report.notes:
         grid.add_row("Note", note)

@@ -39,14 +39,16 @@ class TransactionScreen(MongoToolScreen[None]):
         yield Breadcrumb(self.crumb)
         yield Static("Checking whether the server runs transactions…", id="support",
                      classes="caption", markup=False)
-        yield TextArea(transaction.EXAMPLE, id="batch", show_line_numbers=True,
+        yield TextArea(transaction.TEMPLATE, id="batch", show_line_numbers=True,
                        tab_behavior="indent")
         yield CatalogTable("#", "Operation", "Effect now", id="preview")
         yield StatusLine()
         yield StudioFooter()
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor((transaction.TEMPLATE.count("\n") - 2, 2))  # inside the brackets
         self.detect()
 
     @property

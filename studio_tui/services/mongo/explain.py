@@ -56,6 +56,15 @@ class ExplainReport:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def wasteful(self) -> bool:
+        """More was read than returned: a better index would help."""
+        if self.collection_scan:
+            return not (self.docs_examined is not None and self.returned is not None
+                        and self.docs_examined <= self.returned)
+        return bool(self.docs_examined and self.returned is not None
+                    and self.docs_examined > 2 * max(1, self.returned))
+
+    @property
     def collection_scan(self) -> bool:
         return self.root is not None and any(n.stage == "COLLSCAN" for _, n in self.root.walk())
 
@@ -67,6 +76,9 @@ class ExplainReport:
         examined = self.docs_examined
         returned = self.returned
         if self.collection_scan:
+            if examined is not None and returned is not None and examined <= returned:
+                return (f"Collection scan, and every document examined ({examined:,}) was "
+                        "returned: an index would not save reads here.")
             where = f" ({examined:,} documents examined for {returned:,} returned)" \
                 if examined is not None and returned is not None else ""
             return f"Collection scan: no index is used{where}."

@@ -24,10 +24,14 @@ OPERATIONS = {
 }
 OPTIONS = {"upsert", "collation", "hint", "arrayFilters"}
 MAX_OPERATIONS = 1000
-EXAMPLE = """[
-  {insertOne: {document: {name: "new"}}},
-  {updateOne: {filter: {name: "new"}, update: {$set: {seen: true}}}},
-  {deleteMany: {filter: {obsolete: true}}}
+# What the screen starts with: the forms, as comments, around an empty batch.
+TEMPLATE = """// One transaction: every operation is applied, in order, or none is.
+//   {insertOne: {document: {…}}}
+//   {updateOne: {filter: {…}, update: {$set: {…}}}}     (updateMany alike; upsert: true)
+//   {replaceOne: {filter: {…}, replacement: {…}}}
+//   {deleteOne: {filter: {…}}}                          (deleteMany alike)
+[
+
 ]
 """
 
