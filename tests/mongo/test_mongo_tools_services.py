@@ -33,6 +33,7 @@ async def test_topology_vitals_members_and_operations(scope):
     second = await server.vitals(scope)
     assert second.counters["command"] > first.counters["command"] >= 1
     assert second.ops_per_second(first) > 0 and first.ops_per_second(None) == 0
+    assert second.rates(first)["command"] > 0 and set(second.rates(first)) == set(server.OPCOUNTERS)
     assert second.connections_current >= 1
     listed = await server.members(scope)
     assert [m.state for m in listed.members] == ["PRIMARY"] and listed.members[0].is_self

@@ -94,6 +94,7 @@ def test_server_view_snapshot(snap_compare, tmp_path, mongo_server, size):
                              ("#memory", "resident       -")):
             screen.query_one(f"{vital} Sparkline", Sparkline).data = [1, 3, 2, 4, 3]
             screen.query_one(f"{vital} .vital-label", Static).update(label)
+        screen.query_one("#counters", Static).update("per second: insert 0 · query 0 · …")
         screen.query_one("#topology", Static).update(
             "MongoDB 8.2 · replica set secantus · primary (host) · transactions supported")
         screen.status_line.update("replica set secantus · operations running")

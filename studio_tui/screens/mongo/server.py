@@ -47,6 +47,7 @@ class ServerScreen(MongoToolScreen[None]):
                 yield VitalSparkline("connections", lambda value: f"{value:,.0f}",
                                      id="connections")
                 yield VitalSparkline("resident", lambda value: f"{value:,.0f} MB", id="memory")
+                yield Static("", id="counters", classes="caption")
             with TabPane("Operations", id="operations"):
                 yield Static("", id="ops-note", classes="caption")
                 yield CatalogTable("Opid", "Op", "Namespace", "Secs", "Client", "Command",
@@ -76,6 +77,11 @@ class ServerScreen(MongoToolScreen[None]):
         except StudioError:
             return  # load() shows what is wrong; the next tick retries
         self.query_one("#ops", VitalSparkline).add(figures.ops_per_second(self.previous))
+        rates = figures.rates(self.previous)
+        if rates:
+            self.query_one("#counters", Static).update(
+                "per second: " + " · ".join(f"{name} {rate:,.0f}" for name, rate in rates.items())
+                + f" · up {figures.uptime_seconds:,}s")
         self.previous = figures
         self.query_one("#connections", VitalSparkline).add(figures.connections_current)
         if figures.resident_mb is not None:

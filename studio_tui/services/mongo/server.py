@@ -55,6 +55,14 @@ class Vitals:
     uptime_seconds: int
     version: str
 
+    def rates(self, earlier: "Vitals | None") -> dict[str, float]:
+        """Each opcounter per second since ``earlier`` (empty on the first sample)."""
+        if earlier is None or self.at <= earlier.at:
+            return {}
+        seconds = self.at - earlier.at
+        return {name: max(0.0, (self.counters[name] - earlier.counters.get(name, 0)) / seconds)
+                for name in self.counters}
+
     def ops_per_second(self, earlier: "Vitals | None") -> float:
         """All operations per second since ``earlier`` (0 on the first sample)."""
         if earlier is None or self.at <= earlier.at:
