@@ -39,11 +39,23 @@ def app_for(tmp_path: Path, url: str):
     return studio_app(home, QUIET_SETTINGS)
 
 
-async def seeded_app(tmp_path: Path, url: str):
-    """For pilot tests (``async def``)."""
+async def seeded_app(tmp_path: Path, url: str, **env: str):
+    """For pilot tests (``async def``); ``env`` adds to the app's environment ($EDITOR…)."""
     home = tmp_path / "home"
     await seed(home, {"Acme": {"shop": [("docs", url)]}})
-    return studio_app(home, QUIET_SETTINGS)
+    return studio_app(home, QUIET_SETTINGS, **env)
+
+
+def editor_writing(tmp_path: Path, text: str) -> str:
+    """An $EDITOR that replaces the file's text with ``text``."""
+    import stat
+    import sys
+
+    editor = tmp_path / "editor.py"
+    editor.write_text(f"#!{sys.executable}\nimport pathlib, sys\n"
+                      f"pathlib.Path(sys.argv[1]).write_text({text!r})\n")
+    editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
+    return str(editor)
 
 
 async def open_tool(pilot, make: Callable, *, read_only: bool = False):

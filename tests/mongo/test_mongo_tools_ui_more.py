@@ -14,6 +14,7 @@ from mongo_tool_ui import (
     DATABASE,
     WHERE,
     app_for,
+    editor_writing,
     fill,
     open_tool,
     seeded_app,
@@ -96,7 +97,7 @@ async def test_pipeline_editing_previews_runs_saves_and_explains(tmp_path, mongo
         assert app.screen.report is not None
 
 
-async def test_a_pipeline_with_out_is_confirmed_and_refused_on_read_only(tmp_path, mongo_server):
+async def test_a_pipeline_with_out_is_refused_on_read_only(tmp_path, mongo_server):
     fill(mongo_server.url)
     app = await seeded_app(tmp_path, mongo_server.url)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -105,12 +106,27 @@ async def test_a_pipeline_with_out_is_confirmed_and_refused_on_read_only(tmp_pat
         await _write_stage(pilot, "{$out: 'copied'}")
         await pilot.press("R")
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmModal)
-        await pilot.click("#confirm")
-        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmModal)  # nothing to confirm: it is refused
         assert "read-only" in str(screen.status_line.content)
     with MongoClient(mongo_server.url) as client:
         assert "copied" not in client[DATABASE].list_collection_names()
+
+
+async def test_a_pipeline_with_out_is_confirmed_then_written(tmp_path, mongo_server):
+    fill(mongo_server.url)
+    app = await seeded_app(tmp_path, mongo_server.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_tool(pilot, _aggregation)
+        await pilot.press("a")
+        await _write_stage(pilot, "{$out: 'copied'}")
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and "copied" in screen_text(app)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert "output was written" in str(screen.status_line.content)
+    with MongoClient(mongo_server.url) as client:
+        assert client[DATABASE].copied.count_documents({}) == 40
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -316,3 +332,27 @@ async def test_esc_stops_a_running_pipeline_on_the_server(tmp_path, mongo_server
         ops = client.admin.command("currentOp").get("inprog", [])
         assert not [op for op in ops if (op.get("command") or {}).get("aggregate") == "big"]
         client.drop_database("slowdb")
+
+
+async def test_stages_and_batches_are_edited_in_the_editor(tmp_path, mongo_server):
+    fill(mongo_server.url)
+    app = await seeded_app(tmp_path, mongo_server.url,
+                           EDITOR=editor_writing(tmp_path, "{$limit: 3}"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_tool(pilot, _aggregation)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("ctrl+o")  # the stage goes to $EDITOR and comes back saved
+        await settle(pilot)
+        assert app.screen is screen and screen.pipeline.stages[0].text == "{$limit: 3}"
+        assert "3 document(s)" in screen_text(app)
+    batch = "[{deleteOne: {filter: {_id: 3}}}]"
+    app = await seeded_app(tmp_path / "tx", mongo_server.url,
+                           EDITOR=editor_writing(tmp_path, batch))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_tool(pilot, lambda entry: TransactionScreen(entry, WHERE, DATABASE,
+                                                                        COLLECTION))
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert screen.query_one(TextArea).text == batch
+        assert "deletes 1 document" in screen_text(app)

@@ -221,7 +221,8 @@ class AggregationScreen(MongoToolScreen[None]):
         except StudioError as error:
             self.show_error(error)
             return
-        if aggregation.writes(parsed):
+        if aggregation.writes(parsed) and not self.entry.read_only:
+            # (On a read-only entry there is nothing to confirm: the service refuses it.)
             last = parsed[-1]
             target = next(iter(last.values()))
             self.app.push_screen(

@@ -74,8 +74,11 @@ class ServerScreen(MongoToolScreen[None]):
     async def sample_vitals(self) -> None:
         try:
             figures = await server.vitals(self.scope)
-        except StudioError:
-            return  # load() shows what is wrong; the next tick retries
+        except StudioError as error:
+            if self.previous is None:  # e.g. a managed tier that refuses serverStatus
+                self.query_one("#counters", Static).update(
+                    f"serverStatus unavailable: {error.detail}")
+            return  # the next tick retries
         self.query_one("#ops", VitalSparkline).add(figures.ops_per_second(self.previous))
         rates = figures.rates(self.previous)
         if rates:
