@@ -3,6 +3,7 @@ loop doing the same work (canonical Extended JSON lines to a file), both on the 
 started MongoDB-wire server with the same documents, in one run.
 
     flock /tmp/studio-heavy.lock python benchmarks/mongo_export.py [--docs 100000] [--rounds 2]
+        [--export-only]
 
 Prints: export documents/s for both and their ratio (goal >= 0.7); RSS during the service's
 export, sampled after every batch (goal: flat, i.e. no growth with the documents written);
@@ -188,6 +189,16 @@ async def ui_export(url: str) -> dict:
             "lag_max_ms": max(lags) * 1000 if lags else 0.0}
 
 
+def _same_file(first: Path, second: Path) -> bool:
+    with first.open("rb") as one, second.open("rb") as other:
+        while True:
+            a, b = one.read(1 << 20), other.read(1 << 20)
+            if a != b:
+                return False
+            if not a:
+                return True
+
+
 def ui_in_fresh_process(url: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--ui-child", url], capture_output=True,
                          text=True, check=True, env={**os.environ, "PYTHONPATH": str(
@@ -195,7 +206,7 @@ def ui_in_fresh_process(url: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-async def main_async(docs: int, rounds: int) -> None:
+async def main_async(docs: int, rounds: int, export_only: bool = False) -> None:
     server = realservers.start_mongo()
     try:
         loaded = time.perf_counter()
@@ -208,11 +219,13 @@ async def main_async(docs: int, rounds: int) -> None:
                 for _ in range(rounds):  # alternated, best of each: the machine is shared
                     raws.append(await raw_export(server.url, raw_file, raw_lags))
                     apps.append(await service_export(scope, app_file))
-            async with bench_scope(server.url, "imported") as scope:
-                imported = await service_import(scope, app_file)
-            same = raw_file.read_bytes() == app_file.read_bytes()
+            imported = None
+            if not export_only:
+                async with bench_scope(server.url, "imported") as scope:
+                    imported = await service_import(scope, app_file)
+            same = _same_file(raw_file, app_file)
             size_mb = app_file.stat().st_size / 2**20
-        ui = ui_in_fresh_process(server.url)
+        ui = None if export_only else ui_in_fresh_process(server.url)
     finally:
         server.stop()
 
@@ -233,6 +246,8 @@ async def main_async(docs: int, rounds: int) -> None:
     print(f"event-loop lag while exporting (service): p99 {best['lag_p99_ms']:.1f} ms, max "
           f"{best['lag_max_ms']:.1f} ms (goal p99 <= 50 ms); the raw loop, which never yields "
           f"between documents of a batch: p99 {p99(raw_lags):.1f} ms")
+    if imported is None or ui is None:
+        return
     print(f"import of that file: {imported['docs'] / imported['elapsed']:,.0f} docs/s "
           f"({imported['docs']:,} inserted, {imported['rejected']} rejected), RSS "
           f"{imported['rss'][0]:.0f} -> {max(imported['rss']):.0f} MB, loop lag p99 "
@@ -246,12 +261,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--export-only", action="store_true",
+                        help="skip the import and the app (for a run on 1M documents)")
     parser.add_argument("--ui-child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ui_child:
         print(json.dumps(asyncio.run(ui_export(args.ui_child))))
         return
-    asyncio.run(main_async(args.docs, args.rounds))
+    asyncio.run(main_async(args.docs, args.rounds, args.export_only))
 
 
 if __name__ == "__main__":
