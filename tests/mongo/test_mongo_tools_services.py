@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from bson import Int64, ObjectId
+from bson import Int64
 
 from mongo_tool_fixtures import audit_outcomes, readonly_scope, scope  # noqa: F401
 from studio_tui.services.errors import NotFoundError, ReadOnlyError, ValidationError

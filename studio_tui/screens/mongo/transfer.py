@@ -29,6 +29,11 @@ COLUMN_SAMPLE = 200  # documents sampled to offer CSV columns
 FORMATS = [("JSON Lines (canonical Extended JSON)", "jsonl"), ("CSV (chosen columns)", "csv")]
 
 
+def _file_name(collection: str) -> str:
+    """A collection name as a file name: no folder separators, no leading dot."""
+    return "".join("_" if c in "/\\\0" else c for c in collection).lstrip(".") or "export"
+
+
 def _rate(done: int, started: float) -> str:
     elapsed = time.monotonic() - started
     return f"{done / elapsed:,.0f}/s" if elapsed > 0.5 else ""
@@ -77,7 +82,8 @@ class ExportScreen(_TransferScreen):
         with Vertical(id="form"):
             with Horizontal(classes="row"):
                 yield Label("File")
-                yield OrderedInput(str(Path.cwd() / f"{self.collection}.jsonl"), id="path")
+                yield OrderedInput(str(Path.cwd() / f"{_file_name(self.collection)}.jsonl"),
+                                   id="path")
             with Horizontal(classes="row"):
                 yield Label("Format")
                 yield Select(FORMATS, value="jsonl", allow_blank=False, id="format")

@@ -5,7 +5,6 @@ both writes (refused on read-only entries)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,7 +198,3 @@ async def drop_index(scope: MongoScope, name: str) -> None:
             raise
 
     await scope.run(f"dropIndex {scope.namespace} {name}", drop, write=True)
-
-
-def describe_for_drop(index: IndexInfo) -> str:
-    return json.dumps(dict(index.keys), default=str)

@@ -218,7 +218,8 @@ async def export_documents(scope: MongoScope, destination: str, *, fmt: str = "j
             writer = _Writer(stream, fmt, columns)
             yield progress
             while True:
-                documents = await scope.run(f"export {scope.namespace}", next_batch)
+                # Long work the user started: a selective filter may scan a while per batch.
+                documents = await scope.run(f"export {scope.namespace}", next_batch, long=True)
                 if not documents:
                     break
                 for start in range(0, len(documents), ENCODE_SLICE):
