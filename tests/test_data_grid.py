@@ -128,3 +128,19 @@ async def test_long_and_wide_text_is_cut_to_the_column_with_an_ellipsis():
         # Both rows put the next column at the same place, wide characters or not.
         from rich.cells import cell_len
         assert cell_len(first[:first.index("end")]) == cell_len(second[:second.index("end")])
+
+
+async def test_columns_added_later_keep_the_rows_and_show_missing_cells_as_null():
+    app = GridApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        grid = app.query_one(DataGrid)
+        grid.set_columns([GridColumn("id"), GridColumn("name")])
+        grid.append_rows([("1", "ann"), ("2", "bob")])
+        grid.add_columns([GridColumn("joined")])
+        grid.append_rows([("9", "late", "2024-01-01")])
+        await pilot.pause()
+        assert grid.row_count == 3 and [c.name for c in grid.columns] == ["id", "name", "joined"]
+        lines = _lines(grid)
+        assert "joined" in lines[0]
+        assert lines[1].split() == ["1", "ann", "NULL"]  # no cell for the new column
+        assert lines[3].split() == ["9", "late", "2024-01-01"]

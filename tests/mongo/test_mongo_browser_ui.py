@@ -90,6 +90,21 @@ async def test_query_bar_filters_sorts_remembers_and_points_at_mistakes(tmp_path
         await pilot.press("number_sign")
         await settle(pilot)
         assert "5 shown of 5 (exact)" in screen_text(app)
+        # < and > sort by the column under the cursor.
+        await pilot.press("right", "less_than_sign")
+        await settle(pilot)
+        assert screen.query_one("#sort", Input).value == "{n: 1}"
+        assert [grid.row(i)[1] for i in range(2)] == ["25", "26"]
+        await pilot.press("greater_than_sign")
+        await settle(pilot)
+        assert screen.query_one("#sort", Input).value == "{n: -1}"
+        assert [grid.row(i)[1] for i in range(2)] == ["29", "28"]
+        # y copies the document; in the tree, the field under the cursor with its path.
+        await pilot.press("y")
+        assert '"_id": 29' in app.clipboard
+        await pilot.press("v", "down", "down", "y")
+        assert app.clipboard == "n: 29"
+        await pilot.press("v")
         # A mistake: the message names the field and the column, and nothing is lost.
         await pilot.press("slash")
         screen.query_one("#filter", Input).value = "{n: {$gte: }}"
@@ -97,8 +112,11 @@ async def test_query_bar_filters_sorts_remembers_and_points_at_mistakes(tmp_path
         await settle(pilot)
         assert "filter: unexpected \"}\" at column 12" in screen_text(app)
         assert screen.query_one("#filter", Input).value == "{n: {$gte: }}"
+        assert screen.focused is screen.query_one("#filter", Input)
+        assert screen.query_one("#filter", Input).cursor_position == 11  # on the mistake
         assert grid.row_count == 5
         # History: up brings back the last query that ran.
+        await pilot.press("slash")
         screen.query_one("#filter", Input).value = ""
         await pilot.press("up")
         assert screen.query_one("#filter", Input).value == "{n: {$gte: 25}}"
@@ -164,6 +182,7 @@ async def test_edit_in_editor_conflict_keeps_the_edit_and_reopens_it(tmp_path, m
         await pilot.press("e")
         await settle(pilot)
         assert isinstance(app.screen, DocumentConflictModal)
+        assert "(1 difference, at your line 3)" in screen_text(app)  # name and visits, together
         assert database.docs.find_one({"_id": 1}) == {"_id": 1, "name": "ada!", "visits": 99}
         kept = list((tmp_path / "data" / "unsaved").glob("*.json"))
         assert len(kept) == 1 and '"ada!!"' in kept[0].read_text()
@@ -221,6 +240,15 @@ async def test_insert_many_duplicate_and_delete_one(tmp_path, mongo_server, data
         await pilot.click("#confirm")
         await settle(pilot)
         assert database.docs.count_documents({}) == 3
+        # space marks rows; d then deletes the marked ones together.
+        await pilot.press("g", "space", "space")
+        await pilot.press("d")
+        await settle(pilot)
+        assert "Delete the 2 marked document(s)?" in screen_text(app)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert database.docs.count_documents({}) == 1
+        assert screen.query_one(DataGrid).row_count == 1
 
 
 async def test_update_many_and_delete_many_show_counts_first(tmp_path, mongo_server, database):
@@ -275,10 +303,12 @@ async def test_create_and_drop_a_collection_from_the_tree(tmp_path, mongo_server
         await pilot.click("#save")
         await settle(pilot)
         assert "cannot contain $" in screen_text(app)
-        modal.query_one("#collection", Input).value = "fresh"
-        await pilot.click("#save")
+        collection_field = modal.query_one("#collection", Input)
+        collection_field.value = "fresh"
+        collection_field.focus()
+        await pilot.press("enter")
         await settle(pilot)
-        assert "fresh" in database.list_collection_names()
+        assert "fresh" in database.list_collection_names(), screen_text(app)
         screen = app.screen
         assert isinstance(screen, MongoBrowserScreen)
         from studio_tui.widgets.mongo.collection_tree import CollectionTree
@@ -300,7 +330,7 @@ async def test_a_read_only_entry_refuses_every_write_key(tmp_path, mongo_server,
                              EDITOR="/bin/false")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await browse(pilot)
-        for key in ("e", "N", "C", "d", "U", "D"):
+        for key in ("e", "E", "N", "C", "d", "U", "D"):
             await pilot.press(key)
             await settle(pilot)
             assert app.screen is screen, key
@@ -308,15 +338,111 @@ async def test_a_read_only_entry_refuses_every_write_key(tmp_path, mongo_server,
         assert database.docs.find_one({"_id": 1}) == {"_id": 1, "n": 1}
 
 
-async def test_tool_keys_say_when_a_tool_is_missing(tmp_path, mongo_server, database):
+async def test_tool_keys_say_when_a_tool_is_missing(tmp_path, mongo_server, database,
+                                                     monkeypatch):
+    from studio_tui.screens.mongo import browser
+
+    monkeypatch.setitem(browser.TOOLS, "aggregation",
+                        "studio_tui.screens.mongo.no_such_tool:AggregationScreen")
     database.docs.insert_one({"_id": 1})
     app = await open_browser(tmp_path, mongo_server, database)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await browse(pilot)
-        import importlib.util
-
-        if importlib.util.find_spec("studio_tui.screens.mongo.aggregation") is not None:
-            pytest.skip("the aggregation screen exists in this build")
         await pilot.press("a")
-        assert "not available" in screen_text(app)
+        assert "The aggregation screen is not available" in screen_text(app)
         assert app.screen is screen
+
+
+async def test_the_schema_tools_filter_lands_in_the_query_bar_and_runs(tmp_path, mongo_server,
+                                                                      database):
+    database.docs.insert_many([{"_id": n, "kind": "a" if n % 2 else "b"} for n in range(6)])
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        screen._schema_filter("{kind: 'a'}")
+        await settle(pilot)
+        assert screen.query_one("#filter", Input).value == "{kind: 'a'}"
+        assert screen.query_one(DataGrid).row_count == 3
+
+
+async def test_a_view_is_browsed_but_not_written(tmp_path, mongo_server, database):
+    database.people.insert_many([{"_id": n, "age": n * 10} for n in range(6)])
+    database.create_collection("adults", viewOn="people", pipeline=[{"$match": {"age": {"$gte": 30}}}])
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)  # the view sorts first: "adults"
+        assert screen.collection.type == "view"
+        assert screen.query_one(DataGrid).row_count == 3
+        for key in ("e", "N", "d", "D"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.screen is screen
+            assert "A view is read-only" in screen_text(app), key
+        assert database.people.count_documents({}) == 6
+
+
+async def test_a_field_is_edited_in_place_from_the_tree(tmp_path, mongo_server, database):
+    from bson.int64 import Int64
+
+    database.docs.insert_one({"_id": 1, "name": "ada", "visits": 3, "tags": ["a"]})
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        await pilot.press("v", "down", "down", "down")  # _id, name, visits
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FieldsModal) and "Edit visits (Int32)" in screen_text(app)
+        assert form.query_one("#value", Input).value == "3"
+        form.query_one("#value", Input).value = "NumberLong(4)"
+        await pilot.press("enter")
+        await settle(pilot)
+        stored = database.docs.find_one({"_id": 1})
+        assert stored == {"_id": 1, "name": "ada", "visits": 4, "tags": ["a"]}
+        assert type(stored["visits"]) is Int64 and list(stored) == ["_id", "name", "visits", "tags"]
+        assert "Saved visits." in screen_text(app)
+        # Someone else changes the document: the form says so and keeps what was typed.
+        database.docs.update_one({"_id": 1}, {"$set": {"name": "grace"}})
+        await pilot.press("e")
+        await settle(pilot)
+        app.screen.query_one("#value", Input).value = "5"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FieldsModal) and "changed since you opened it" in screen_text(app)
+        assert app.screen.query_one("#value", Input).value == "5"
+        assert database.docs.find_one({"_id": 1})["visits"] == 4
+        # Saving again sets the value on the version stored now.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert database.docs.find_one({"_id": 1}) == {"_id": 1, "name": "grace", "visits": 5,
+                                                      "tags": ["a"]}
+
+
+async def test_an_empty_result_says_so(tmp_path, mongo_server, database):
+    database.docs.insert_one({"_id": 1, "n": 1})
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        await pilot.press("slash")
+        screen.query_one("#filter", Input).value = "{n: 2}"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "No document matches the filter." in screen_text(app)
+        assert screen.query_one(DataGrid).row_count == 0
+
+
+async def test_odd_field_names_show_quoted_and_round_trip(tmp_path, mongo_server, database):
+    odd = {"_id": 1, "a.b": 1, "$price": 2, "": 3, "sp ace": {"$inner": 4}}
+    database.docs.update_one({"_id": 1}, [{"$replaceWith": {"$literal": odd}}], upsert=True)
+    editor = editor_script(tmp_path, "path.write_text(text.replace('4', '5'))\n")
+    app = await open_browser(tmp_path, mongo_server, database, EDITOR=editor)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        grid = screen.query_one(DataGrid)
+        assert [c.name for c in grid.columns] == ["_id", '"a.b"', '"$price"', '""', '"sp ace"']
+        await pilot.press("e")
+        await settle(pilot)
+        assert database.docs.find_one({"_id": 1}) == {**odd, "sp ace": {"$inner": 5}}
+        await pilot.press("v", "down", "down")
+        await pilot.press("y")
+        assert app.clipboard == '["a.b"]: 1'

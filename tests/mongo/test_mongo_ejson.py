@@ -98,6 +98,8 @@ def test_editor_accepts_shell_forms_too():
 def test_many_documents_from_an_array_or_one_object():
     assert from_editor_many('[{"a": 1}, {b: 2}]') == [{"a": 1}, {"b": 2}]
     assert from_editor_many('{"a": 1}') == [{"a": 1}]
+    assert from_editor_many("// the insert template's comment\n[{a: 1}, {b: 2}]") == [
+        {"a": 1}, {"b": 2}]
     with pytest.raises(ValidationError, match="item 2"):
         from_editor_many('[{"a": 1}, 3]')
     with pytest.raises(ValidationError, match="empty"):

@@ -127,3 +127,21 @@ def test_collection_names_follow_mongodbs_rules():
                          ("a\0b", "NUL"), ("c" * 253, "255 bytes")]:
         with pytest.raises(ValidationError, match=message):
             check_collection_name("db", bad)
+
+
+async def test_natural_order_pages_with_skip(mongo_service, raw_db, mongo_db_name):
+    await raw_db.nat.insert_many([{"_id": i} for i in range(25)])
+    page = await mongo_service.find_page(mongo_db_name, "nat", FindQuery(sort={"$natural": 1}),
+                                         page_size=10)
+    assert not page.keyset and page.next.skip == 10
+    seen, _ = await all_pages(mongo_service, mongo_db_name, "nat", FindQuery(sort={"$natural": 1}), 10)
+    assert sorted(doc["_id"] for doc in seen) == list(range(25))
+
+
+async def test_an_exact_count_is_stopped_on_the_server_at_its_limit(mongo_service, raw_db,
+                                                                  mongo_db_name):
+    from studio_tui.services.errors import ServerError
+
+    await raw_db.many.insert_many([{"n": i} for i in range(30_000)])
+    with pytest.raises(ServerError, match="stopped on the server"):
+        await mongo_service.count(mongo_db_name, "many", {"n": {"$gte": 0}}, max_time_ms=1)

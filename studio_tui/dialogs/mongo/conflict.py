@@ -3,12 +3,17 @@ was written; the edit is kept and reopens with the next edit (``e``)."""
 
 from __future__ import annotations
 
+import difflib
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static, TextArea
 
 from studio_tui.dialogs.base import Dialog
+
+
+NEAR_TOP = 8  # lines
 
 
 class DocumentConflictModal(Dialog[None]):
@@ -48,6 +53,23 @@ class DocumentConflictModal(Dialog[None]):
 
     def on_mount(self) -> None:
         self.query_one("#close", Button).focus()
+        if self._stored is None:
+            return
+        # Both sides open at the first line that differs: in a big document it may be far down.
+        mine, stored = self._mine.splitlines(), self._stored.splitlines()
+        changes = [opcode for opcode in difflib.SequenceMatcher(
+            None, mine, stored, autojunk=False).get_opcodes() if opcode[0] != "equal"]
+        if not changes:
+            return
+        _, mine_line, _, stored_line, _ = changes[0]
+        for name, line in (("#mine", mine_line), ("#stored", stored_line)):
+            if line > NEAR_TOP:  # near the top, the document's start stays in view
+                self.query_one(name, TextArea).move_cursor((line, 0), center=True)
+        lines = ", ".join(str(opcode[1] + 1) for opcode in changes[:8])
+        more = " …" if len(changes) > 8 else ""
+        self.query_one("#title", Label).update(
+            f"Not saved: the document changed meanwhile ({len(changes)} difference"
+            f"{'s' if len(changes) != 1 else ''}, at your line {lines}{more})")
 
     def on_button_pressed(self) -> None:
         self.dismiss(None)

@@ -14,8 +14,10 @@ from textual.widgets import Header, Input, Static
 
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.screens.mongo.document_actions import DocumentActions
-from studio_tui.services.errors import StudioError
+from studio_tui.services.errors import PermissionDeniedError, StudioError
+from studio_tui.services.mongo.ejson import field_name, to_editor_text
 from studio_tui.services.mongo.models import (
+    OUTLINE_MORE,
     CollectionInfo,
     DatabaseInfo,
     FindQuery,
@@ -27,7 +29,7 @@ from studio_tui.services.mongo.outline import (
     document_cells,
     document_columns,
 )
-from studio_tui.services.mongo.query import parse_find
+from studio_tui.services.mongo.query import QuerySyntaxError, parse_find
 from studio_tui.services.mongo.service import MongoService
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.state import UiState
@@ -40,7 +42,7 @@ from studio_tui.widgets.mongo.query_bar import QueryBar, QueryText
 HISTORY_SIZE = 30
 STATS_AT_ONCE = 50  # collections of an opened database whose stats are fetched
 
-# key → (module:class, what it needs); opened by import path, "not available" when missing
+# The tools screens, by import path: opened when asked for, "not available" when missing.
 TOOLS = {
     "aggregation": "studio_tui.screens.mongo.aggregation:AggregationScreen",
     "explain": "studio_tui.screens.mongo.explain:ExplainScreen",
@@ -62,8 +64,10 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         Binding("r", "run", "Run", show=False, id="mongo.run"),
         Binding("v", "toggle_view", "Table/tree", id="mongo.view"),
         Binding("tab", "switch_pane", "Pane", show=False, id="mongo.switch_pane"),
+        Binding("z", "widen", "Wide documents", show=False, id="mongo.widen"),
         Binding("number_sign", "exact_count", "Count", show=False, id="mongo.count"),
         Binding("e", "documents('edit')", "Edit", id="mongo.edit"),
+        Binding("E", "documents('editor')", "$EDITOR", show=False, id="mongo.editor"),
         Binding("N", "documents('insert')", "New", id="mongo.new"),
         Binding("C", "documents('duplicate')", "Duplicate", show=False, id="mongo.duplicate"),
         Binding("d", "documents('delete')", "Delete", id="mongo.delete"),
@@ -71,6 +75,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         Binding("D", "documents('delete_many')", "Delete many", show=False,
                 id="mongo.delete_many"),
         Binding("y", "copy", "Copy", show=False, id="mongo.copy"),
+        Binding("less_than_sign", "sort(1)", "Sort up", show=False, id="mongo.sort_up"),
+        Binding("greater_than_sign", "sort(-1)", "Sort down", show=False, id="mongo.sort_down"),
         Binding("a", "tool('aggregation')", "Aggregate", id="mongo.aggregation"),
         Binding("x", "tool('explain')", "Explain", show=False, id="mongo.explain"),
         Binding("I", "tool('indexes')", "Indexes", show=False, id="mongo.indexes"),
@@ -82,8 +88,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
     ]
     # In the tree, N, d create and drop collections and databases (DocumentActions decides).
     WRITE_ACTIONS = frozenset(
-        [("documents", name) for name in ("edit", "insert", "duplicate", "delete", "update",
-                                          "delete_many")]
+        [("documents", name) for name in ("edit", "editor", "insert", "duplicate", "delete",
+                                          "update", "delete_many")]
         + [("tool", "import"), ("tool", "transaction")])
 
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
@@ -100,6 +106,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.view = "table"
         self.unsaved: dict[tuple, tuple[str, dict]] = {}  # edits not saved: (text, loaded doc)
         self._hint = False  # the next page's arrival shows the keys on the status line
+        self._sorted_column = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -131,11 +138,16 @@ class MongoBrowserScreen(DatabaseScreen[None]):
     async def load_databases(self) -> None:
         tree = self.query_one(CollectionTree)
         try:
-            databases = await self.service.databases()
             default = await self.service.default_database()
         except StudioError as error:
             self.show_error(error)
             return
+        try:
+            databases = await self.service.databases()
+        except PermissionDeniedError as error:
+            # A user limited to one database may not list them: the URL's one still opens.
+            self.remember(error)
+            databases = []
         if default and default not in [info.name for info in databases]:
             databases.insert(0, DatabaseInfo(default, None, True))
         tree.set_databases(databases)
@@ -187,20 +199,23 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.find_query = FindQuery()
         self.estimate = self.exact = None
         self._hint = True
-        self.run_query(record=False)
-        self.load_estimate()
+        self._sorted_column = 0
+        self.run_query()  # the estimate follows the first page, never delays it
         self._documents_widget().focus()
 
     # -- the query and its pages ----------------------------------------------------------------
     def action_query(self) -> None:
         if self.collection is None:
-            self.say("Choose a collection first (enter in the tree).")
-            return
+            highlighted = self.query_one(CollectionTree).highlighted
+            if not isinstance(highlighted, CollectionInfo):
+                self.say("Choose a collection first (enter in the tree).")
+                return
+            self.open_collection(highlighted)  # the one under the cursor: query it
         self.query_one(QueryBar).focus_filter()
 
     def action_run(self) -> None:
         if self.collection is not None:
-            self.run_query(record=False)
+            self.run_query()
 
     @on(QueryBar.Submitted)
     def _query_submitted(self, event: QueryBar.Submitted) -> None:
@@ -210,16 +225,20 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         text = event.text
         try:
             self.find_query = parse_find(text.filter, text.projection, text.sort, text.skip,
-                                    text.limit)
+                                         text.limit)
+        except QuerySyntaxError as error:
+            self.show_error(error)
+            self.query_one(QueryBar).point_at(error.field, error.column)
+            return
         except StudioError as error:
             self.show_error(error)
             return
         self._remember_query(text)
         self.exact = None
-        self.run_query(record=True)
+        self.run_query()
         self._documents_widget().focus()
 
-    def run_query(self, *, record: bool) -> None:  # noqa: ARG002 (recorded by the caller)
+    def run_query(self) -> None:
         self.documents.clear()
         self.columns = []
         self.next = None
@@ -243,6 +262,12 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self._add_documents(page.documents)
         self.next = page.next
         self._count_line()
+        if first and self.estimate is None:
+            self.load_estimate()
+        if first and not page.documents:
+            self._hint = False
+            self.say("No document matches the filter." if self.find_query.filter
+                     else "This collection is empty: N inserts documents.")
         if self._hint:
             self._hint = False
             self.say(f"{self.database}.{self.collection.name} · / query · e edit · N new · "
@@ -256,6 +281,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         if columns != self.columns:
             if not self.columns:
                 grid.set_columns(GridColumn(column_title(name)) for name in columns)
+                if self._sorted_column < len(columns):
+                    grid.cursor_column = self._sorted_column
             else:
                 grid.add_columns(GridColumn(column_title(name))
                                  for name in columns[len(self.columns):])
@@ -267,8 +294,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
     def replace_document(self, index: int, document: dict) -> None:
         self.documents[index] = document
         self.query_one(DataGrid).replace_row(index, document_cells(document, self.columns))
-        self.query_one(DocumentTree).show(self.outline)
-        self.query_one(DocumentTree).select_document(index)
+        self.query_one(DocumentTree).reload()
 
     def remove_document(self, index: int) -> None:
         del self.documents[index]
@@ -350,6 +376,21 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         row = self.query_one(DocumentTree).current
         return None if row is None else int(row.path[0])
 
+    def field_under_cursor(self):
+        """The tree view's row under the cursor when it is a value (not a document, an object,
+        an array or a "more" row): what e edits in a form."""
+        if self.view != "tree":
+            return None
+        row = self.query_one(DocumentTree).current
+        if row is None or not row.depth or row.expandable or OUTLINE_MORE in row.path \
+                or row.type in ("Object", "Array"):
+            return None
+        return row
+
+    def marked_indexes(self) -> list[int]:
+        """Rows marked with space in the table (none in the tree view)."""
+        return sorted(self.query_one(DataGrid).marked_rows) if self.view == "table" else []
+
     def action_toggle_view(self) -> None:
         index = self.selected_index()
         grid, tree = self.query_one(DataGrid), self.query_one(DocumentTree)
@@ -366,18 +407,43 @@ class MongoBrowserScreen(DatabaseScreen[None]):
     def _row_opened(self, event: DataGrid.Selected) -> None:
         self.action_toggle_view()
 
+    def action_widen(self) -> None:
+        """Hide or show the collection tree: the documents get the whole width."""
+        tree = self.query_one(CollectionTree)
+        tree.display = not tree.display
+        if not tree.display and self.focused is tree:
+            self._documents_widget().focus()
+
     def action_switch_pane(self) -> None:
         tree = self.query_one(CollectionTree)
         (self._documents_widget() if self.focused is tree else tree).focus()
 
     def action_copy(self) -> None:
+        """The document (table), or the field under the cursor with its path (tree)."""
         index = self.selected_index()
         if index is None:
             return
-        from studio_tui.services.mongo.ejson import to_editor_text
-
+        row = self.query_one(DocumentTree).current if self.view == "tree" else None
+        if row is not None and row.depth and row.path[-2:-1] != (OUTLINE_MORE,):
+            self.app.copy_to_clipboard(self.outline.text(row.path))
+            self.say("Field copied with its path.")
+            return
         self.app.copy_to_clipboard(to_editor_text(self.documents[index]))
         self.say("Document copied as Extended JSON.")
+
+    def action_sort(self, direction: int) -> None:
+        """Sort by the table column under the cursor (< ascending, > descending)."""
+        grid = self.query_one(DataGrid)
+        if self.view != "table" or not self.columns or self.collection is None:
+            self.say("Sorting by a column works in the table view.")
+            return
+        name = self.columns[grid.cursor_column]
+        self._sorted_column = grid.cursor_column  # the cursor stays on it for the new rows
+        bar = self.query_one(QueryBar)
+        text = bar.text
+        bar.set_text(QueryText(text.filter, text.projection, f"{{{field_name(name)}: {direction}}}",
+                               text.skip, text.limit))
+        bar.post_message(QueryBar.Submitted(bar.text))
 
     # -- history -------------------------------------------------------------------------------
     def _history_key(self) -> str:

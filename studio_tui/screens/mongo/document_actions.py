@@ -13,8 +13,16 @@ from studio_tui.dialogs.mongo.conflict import DocumentConflictModal
 from studio_tui.external_editor import EditorNotStarted, edit_in_editor, keep_unsaved_copy
 from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.mongo.edits import DocumentConflict, MongoEdits
-from studio_tui.services.mongo.ejson import compact, from_editor_many, from_editor_text, to_editor_text
-from studio_tui.services.mongo.models import CollectionInfo, DatabaseInfo
+from studio_tui.services.mongo.ejson import (
+    compact,
+    field_path,
+    from_editor_many,
+    from_editor_text,
+    to_editor_text,
+    value_text,
+    with_value,
+)
+from studio_tui.services.mongo.models import CollectionInfo, DatabaseInfo, SaveResult
 from studio_tui.services.mongo.query import parse_query
 from studio_tui.widgets.mongo.collection_tree import CollectionTree
 
@@ -44,7 +52,7 @@ class DocumentActions:
         if screen.collection is None:
             screen.say("Choose a collection first (enter in the tree).")
             return
-        if screen.collection.type == "view" and name != "edit":
+        if screen.collection.type == "view":
             screen.say("A view is read-only: write to the collection it is defined on.")
             return
         getattr(self, name)()
@@ -77,12 +85,62 @@ class DocumentActions:
 
     # -- one document -----------------------------------------------------------------------------
     def edit(self) -> None:
-        if self.screen.collection.type == "view":
-            self.screen.say("A view is read-only: edit the document in its collection.")
-            return
+        """In the tree, on a value: that field in a form; anywhere else: the document."""
+        row = self.screen.field_under_cursor()
+        if row is None:
+            self.editor()
+        elif self.screen.find_query.projection:
+            self.screen.say("With a projection the document is partial: E edits it whole.")
+        else:
+            self._edit_field(row)
+
+    def editor(self) -> None:
         selected = self._selected()
         if selected is not None:
             self._start(self._edit(*selected), "edit document")
+
+    def _edit_field(self, row) -> None:
+        screen = self.screen
+        database, collection = self._namespace
+        index = int(row.path[0])
+        document = screen.documents[index]
+        if "_id" not in document:
+            screen.say("This document has no _id, so it cannot be found again to change it.")
+            return
+        label = field_path(list(row.path[1:]))
+
+        async def save(values: dict[str, str]) -> SaveResult:
+            if not values["value"].strip():
+                raise ValidationError(f"{label}: write a value (null for none).",
+                                      field_errors={"value": "required"})
+            value = parse_query(values["value"], label)
+            loaded = screen.documents[index]  # the version on screen now
+            edited = await asyncio.to_thread(with_value, loaded, row.path[1:], value)
+            try:
+                return await self.edits.save(database, collection, loaded, edited)
+            except DocumentConflict as conflict:
+                if conflict.current is None:
+                    raise
+                # What is stored now goes on screen; saving again puts the value over it.
+                screen.replace_document(index, conflict.current)
+                raise DocumentConflict(f"{conflict.detail} The stored version is shown now: "
+                                       "save again to set your value on it.") from None
+
+        def saved(result: SaveResult | None) -> None:
+            if result is None:
+                return
+            if not result.written:
+                screen.say("No change; nothing written.")
+                return
+            screen.replace_document(index, result.document)
+            screen.say(f"Saved {label}.")
+
+        screen.app.push_screen(FieldsModal(
+            f"Edit {label} ({row.type})", [Field("value", "value",
+                                                 value=value_text(screen.outline.value(row.path)))],
+            save, note="Extended JSON or the shell's forms: 5, \"text\", NumberLong(5), "
+                       "ISODate(\"2024-01-31\"), ObjectId(\"…\"). E edits the whole document."),
+            saved)
 
     async def _edit(self, index: int, shown: dict) -> None:
         screen = self.screen
@@ -159,7 +217,7 @@ class DocumentActions:
                           title=error.title, severity="error", timeout=15, markup=False)
             return
         screen.say(f"Inserted {len(ids):,} document(s).")
-        screen.run_query(record=False)
+        screen.run_query()
 
     def duplicate(self) -> None:
         selected = self._selected()
@@ -175,9 +233,13 @@ class DocumentActions:
             self.screen.show_error(error)
             return
         self.screen.say(f"Duplicated as {compact(new_id, 60)}.")
-        self.screen.run_query(record=False)
+        self.screen.run_query()
 
     def delete(self) -> None:
+        marked = self.screen.marked_indexes()
+        if marked:
+            self._delete_marked(marked)
+            return
         selected = self._selected()
         if selected is None:
             return
@@ -191,6 +253,30 @@ class DocumentActions:
         self.screen.app.push_screen(ConfirmModal(
             "Delete this document?", f"{'.'.join(self._namespace)}\n_id: {label}\n"
             f"{compact(document, 200)}"), confirmed)
+
+    def _delete_marked(self, indexes: list[int]) -> None:
+        documents = [self.screen.documents[index] for index in indexes]
+        if any("_id" not in document for document in documents):
+            self.screen.say("Marked documents without _id (see the projection) cannot be deleted.")
+            return
+        ids = [document["_id"] for document in documents]
+        shown = "\n".join(f"  {compact(document, 66)}" for document in documents[:SAMPLE_SIZE])
+        more = f"\n  … and {len(ids) - SAMPLE_SIZE:,} more" if len(ids) > SAMPLE_SIZE else ""
+
+        async def delete() -> None:
+            database, collection = self._namespace
+            try:
+                deleted = await self.edits.delete_many(database, collection, {"_id": {"$in": ids}})
+            except StudioError as error:
+                self.screen.show_error(error)
+                return
+            self.screen.say(f"Deleted {deleted:,} of {len(ids):,} marked document(s).")
+            self.screen.run_query()
+
+        self.screen.app.push_screen(ConfirmModal(
+            f"Delete the {len(ids):,} marked document(s)?",
+            f"{'.'.join(self._namespace)}\n{shown}{more}"),
+            lambda yes: yes and self._start(delete(), "delete marked documents"))
 
     async def _delete(self, index: int, document: dict) -> None:
         database, collection = self._namespace
@@ -245,7 +331,7 @@ class DocumentActions:
             self.screen.show_error(error)
             return
         self.screen.say(f"{matched:,} matched, {modified:,} modified.")
-        self.screen.run_query(record=False)
+        self.screen.run_query()
 
     def delete_many(self) -> None:
         self._start(self._delete_many_preview(), "count documents to delete")
@@ -279,7 +365,7 @@ class DocumentActions:
             self.screen.show_error(error)
             return
         self.screen.say(f"Deleted {deleted:,} document(s).")
-        self.screen.run_query(record=False)
+        self.screen.run_query()
         self.screen.load_estimate()
 
     # -- collections and databases ----------------------------------------------------------------

@@ -128,7 +128,11 @@ class MongoEdits:
             current = await self.run("replace document", replace)
         except ServerError as err:
             if "WriteConflict" in err.detail or "code 112" in err.detail:
-                current = await self.service.document(database, collection, id_)
+                current = await self._current(database, collection, id_)
+            elif transactions and ("code 20)" in err.detail or "Transaction numbers" in err.detail):
+                # The server refused transactions after all: the $$ROOT guard from now on.
+                self.service.forget_transactions()
+                return await self.save(database, collection, loaded, edited)
             else:
                 raise
         if current is not None:
@@ -138,6 +142,12 @@ class MongoEdits:
             raise DocumentConflict("The document changed since you opened it. Nothing was "
                                    "written; your edit is kept.", current=current)
         return SaveResult(True, edited)
+
+    async def _current(self, database: str, collection: str, id_: Any) -> dict:
+        try:
+            return await self.service.document(database, collection, id_)
+        except NotFoundError:
+            return {}
 
     async def _raw(self, client, database: str, collection: str, id_: Any, session) -> bytes | None:
         from bson.raw_bson import RawBSONDocument

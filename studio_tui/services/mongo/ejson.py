@@ -85,6 +85,23 @@ def to_editor_text(document: dict) -> str:
     return json.dumps(_to_json(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+def value_text(value: Any) -> str:
+    """One value as the field editor shows it: Extended JSON on one line, types kept."""
+    return json.dumps(_to_json(value), ensure_ascii=False, allow_nan=False)
+
+
+def with_value(document: dict, path: tuple[str | int, ...] | list[str | int], value: Any) -> dict:
+    """A copy of ``document`` with the value at ``path`` (names and array indexes) replaced."""
+    import copy
+
+    result = copy.deepcopy(document)
+    target: Any = result
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return result
+
+
 def _hook():
     from bson import json_util
 
@@ -115,9 +132,6 @@ def from_editor_text(text: str, what: str = "document") -> dict:
 
 def from_editor_many(text: str) -> list[dict]:
     """One document, or a JSON array of documents (a paste for insert-many)."""
-    stripped = text.lstrip()
-    if not stripped.startswith("["):
-        return [from_editor_text(text)]
     try:
         value = json.loads(text, object_pairs_hook=_hook())
     except json.JSONDecodeError as err:
@@ -129,6 +143,11 @@ def from_editor_many(text: str) -> list[dict]:
             raise _error(text, err.pos, "documents", err.msg[0].lower() + err.msg[1:]) from None
     except (TypeError, ValueError, OverflowError) as err:
         raise ValidationError(detail=f"documents: {err}", field_errors={"documents": str(err)}) from None
+    if isinstance(value, dict):
+        return [value]
+    if not isinstance(value, list):
+        raise ValidationError(detail="documents: write a document {…} or an array of them [{…}]",
+                              field_errors={"documents": "an object or an array"})
     bad = [index for index, item in enumerate(value) if not isinstance(item, dict)]
     if bad:
         raise ValidationError(

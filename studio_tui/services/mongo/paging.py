@@ -84,6 +84,8 @@ def value_at(document: dict, path: str) -> Any:
 def effective_sort(sort: dict[str, Any] | None) -> list[tuple[str, Any]]:
     """The user's sort with an ``_id`` tiebreak, so that every document has one place."""
     keys = list((sort or {}).items())
+    if any(name == "$natural" for name, _ in keys):
+        return keys  # storage order: nothing may be combined with it
     if not any(name == "_id" for name, _ in keys):
         keys.append(("_id", 1))
     return keys

@@ -46,8 +46,10 @@ class MongoService:
         self.database_id = database_id
         self._topology: str | None = None  # "replicaset", "sharded" or "standalone"
 
-    async def run(self, operation: str, fn, *, write: bool = False, long: bool = False) -> Any:
-        return await self.manager.run(self.database_id, operation, fn, write=write, long=long)
+    async def run(self, operation: str, fn, *, write: bool = False, long: bool = False,
+                  timeout: float | None = None) -> Any:
+        return await self.manager.run(self.database_id, operation, fn, write=write, long=long,
+                                      timeout=timeout)
 
     def collection(self, client, database: str, collection: str):
         return client.get_database(database, codec_options=read_codec_options())[collection]
@@ -75,6 +77,10 @@ class MongoService:
                 return None
 
         return await self.run("default database", read)
+
+    def forget_transactions(self) -> None:
+        """The deployment refused a transaction: treat it as a standalone server."""
+        self._topology = "standalone"
 
     # -- databases and collections --------------------------------------------------------------
     async def databases(self) -> list[DatabaseInfo]:
@@ -221,7 +227,9 @@ class MongoService:
                 filter_ or {}, maxTimeMS=max_time_ms, comment=operation_comment())
 
         try:
-            return DocumentCount(int(await self.run("countDocuments", exact, long=True)), True)
+            # The server's own limit comes first, so its answer (not ours) says what happened.
+            return DocumentCount(int(await self.run("countDocuments", exact, long=True,
+                                                    timeout=max_time_ms / 1000 + 5)), True)
         except StudioError as err:
             if "exceeded" in err.detail.lower() or "time limit" in err.detail.lower():
                 raise ServerError(f"Counting took more than {max_time_ms / 1000:g}s and was "

@@ -78,6 +78,30 @@ class DocumentTree(ScrollView, can_focus=True):
         self.cursor = 0
         self.add_documents()
 
+    def reload(self) -> None:
+        """Rebuild the rows from the outline (a document was replaced), keeping the nodes that
+        were open and the cursor on the same field."""
+        if self.outline is None:
+            return
+        opened, current = self._open, self.current.path if self.current else None
+        rows: list[OutlineRow] = []
+        self._open = set()
+
+        def add(row: OutlineRow) -> None:
+            rows.append(row)
+            if row.expandable and row.path in opened:
+                self._open.add(row.path)
+                for child in self.outline.children(row.path, row.depth + 1):
+                    add(child)
+
+        self._documents = len(self.outline.documents)
+        for index in range(self._documents):
+            add(self.outline.root(index))
+        self._rows = rows
+        self._layout()
+        found = next((number for number, row in enumerate(rows) if row.path == current), None)
+        self.cursor = found if found is not None else max(0, min(self.cursor, len(rows) - 1))
+
     def add_documents(self) -> None:
         """Rows for the documents added to the outline since the last call."""
         if self.outline is None:

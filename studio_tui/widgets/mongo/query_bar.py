@@ -76,6 +76,14 @@ class QueryBar(Vertical):
         for name in FIELDS:
             self.query_one(f"#{name}", Input).value = getattr(text, name)
 
+    def point_at(self, field: str, column: int) -> None:
+        """Put the cursor where a mistake is: ``column`` (1-based) of ``field``."""
+        if field not in FIELDS:
+            return
+        widget = self.query_one(f"#{field}", Input)
+        widget.focus()
+        widget.cursor_position = max(0, min(len(widget.value), column - 1))
+
     def focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
