@@ -136,6 +136,7 @@ async def test_indexes_create_and_drop_from_the_screen(tmp_path, mongo_server):
         confirm = app.screen
         assert isinstance(confirm, ConfirmModal)
         confirm.query_one("#typed").value = "by_total"
+        await settle(pilot)  # the confirm button is enabled once the change is handled
         await pilot.click("#confirm")
         await settle(pilot)
         assert "by_total" not in table.all_keys
