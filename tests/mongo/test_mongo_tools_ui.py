@@ -124,7 +124,8 @@ async def test_indexes_create_and_drop_from_the_screen(tmp_path, mongo_server):
         form.query_one("#keys").value = "{total: -1}"
         form.query_one("#name").value = "by_total"
         form.query_one("#partial").value = "{status: 'paid'}"
-        await pilot.click("#save")
+        # Enter in the keys field (focused since the error): the error line moved the button.
+        await pilot.press("enter")
         await settle(pilot)
         assert "by_total" in table.all_keys
         with MongoClient(mongo_server.url) as client:
@@ -180,6 +181,17 @@ async def test_schema_enter_dismisses_with_a_filter(tmp_path, mongo_server):
         keys = table.all_keys
         assert "lines\x1fsku" in keys and "promo.code" in keys
         assert "50.0%" in screen_text(app)  # lines: every other order
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one("#size").value = "10"
+        await pilot.click("#save")
+        await settle(pilot)
+        assert "random sample of 10 document(s)" in screen_text(app)
+        keys = table.all_keys
+        if "lines\x1fsku" not in keys:  # ten random orders may all lack lines: sample again
+            await pilot.press("s")
+            await settle(pilot)
+            keys = table.all_keys
         table.table.move_cursor(row=keys.index("lines\x1fsku"))
         await pilot.press("enter")
         await settle(pilot)

@@ -356,3 +356,27 @@ async def test_stages_and_batches_are_edited_in_the_editor(tmp_path, mongo_serve
         await settle(pilot)
         assert screen.query_one(TextArea).text == batch
         assert "deletes 1 document" in screen_text(app)
+
+
+async def test_the_preview_limit_is_chosen(tmp_path, mongo_server):
+    fill(mongo_server.url)
+    app = await seeded_app(tmp_path, mongo_server.url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_tool(pilot, _aggregation)
+        assert "20 document(s) (first 20; more left)" in screen_text(app)
+        await pilot.press("l")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FieldsModal)
+        form.query_one("#limit", Input).value = "5000"
+        await pilot.click("#save")
+        await settle(pilot)
+        assert app.screen is form  # out of range: said, and kept
+        form.query_one("#limit", Input).value = "5"
+        await pilot.press("enter")  # in the field, which has the focus since the error
+        for _ in range(100):  # the new limit previews again by itself
+            await settle(pilot)
+            if "5 document(s) (first 5; more left)" in screen_text(app):
+                break
+            await pilot.pause(0.05)
+        assert "5 document(s) (first 5; more left)" in screen_text(app) and screen.limit == 5

@@ -189,7 +189,12 @@ class AggregationScreen(MongoToolScreen[None]):
 
         self.app.push_screen(FieldsModal("Documents shown", [Field("limit", "Documents",
                                                                    str(self.limit))], submit),
-                             lambda limit: setattr(self, "limit", limit or self.limit))
+                             self._limit_chosen)
+
+    def _limit_chosen(self, limit: int | None) -> None:
+        if limit:
+            self.limit = limit
+            self.action_preview()
 
     def _show(self, title: str, result: aggregation.AggregateResult) -> None:
         more = f" (first {len(result.documents)}; more left)" if result.more else ""
