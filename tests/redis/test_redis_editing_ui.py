@@ -381,10 +381,9 @@ def test_insight_snapshot(snap_compare, tmp_path: Path, server, client, tab):
         for timer in list(insight._timers):
             timer.stop()
         # Live figures change from run to run; blank them like a clock.
-        for spark in ("#ops-spark", "#memory-spark"):
-            insight.query_one(spark).data = [1, 2, 3, 2, 1]
-        insight.query_one("#ops-label", Static).update("ops/s        -")
-        insight.query_one("#memory-label", Static).update("memory       -")
+        for vital, label in (("#ops", "ops/s        -"), ("#memory-vital", "memory       -")):
+            insight.query_one(f"{vital} Sparkline").data = [1, 2, 3, 2, 1]
+            insight.query_one(f"{vital} .vital-label", Static).update(label)
         insight.query_one("#memory-stats", Static).update("(MEMORY STATS figures)")
         insight.query_one("#status", Static).update("Redis · used · slowlog · clients")
         await pilot.pause()

@@ -6,7 +6,6 @@ connected clients."""
 from __future__ import annotations
 
 import time
-from collections import deque
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -18,7 +17,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import (
     Header,
     Select,
-    Sparkline,
     Static,
     TabbedContent,
     TabPane,
@@ -44,6 +42,7 @@ from studio_tui.services.redis.keys import display_key
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
 from studio_tui.widgets.redis.key_list import format_bytes, format_ttl
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
+from studio_tui.widgets.vitals import VitalSparkline, bar
 from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
@@ -52,17 +51,10 @@ if TYPE_CHECKING:
 
 CLIENT_FIELDS = ("id", "addr", "name", "age", "idle", "db", "cmd")
 VITALS_EVERY = 2.0  # seconds between overview samples
-HISTORY = 150  # samples kept: five minutes at VITALS_EVERY
 RANDOM_SAMPLE = 10_000  # keys drawn by `s`
-BAR_WIDTH = 24
 MEMORY_FIGURES = ("peak.allocated", "total.allocated", "startup.allocated", "dataset.bytes",
                   "dataset.percentage", "overhead.total", "keys.count", "keys.bytes-per-key",
                   "fragmentation", "allocator.fragmentation.ratio", "clients.normal")
-
-
-def bar(value: int, largest: int, width: int = BAR_WIDTH) -> Text:
-    filled = 0 if largest <= 0 else max(1 if value else 0, round(width * value / largest))
-    return Text("█" * filled + "·" * (width - filled), style="cyan")
 
 
 def _memory_figure(name: str, value: object) -> str:
@@ -94,8 +86,6 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
 
     def __init__(self, entry: "DatabaseEntry", where: str, service: "RedisService") -> None:
         super().__init__(entry, where, service)
-        self.ops_history: deque[float] = deque(maxlen=HISTORY)
-        self.memory_history: deque[float] = deque(maxlen=HISTORY)
         self.sample: MemorySample | None = None
         self.node: str | None = None  # on a cluster, the node server-wide figures come from
 
@@ -107,12 +97,9 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
             yield Select([], prompt="node: first primary", id="node")
         with TabbedContent(id="tabs"):
             with TabPane("Overview", id="overview"):
-                with Horizontal(classes="vital"):
-                    yield Static("ops/s", id="ops-label", classes="vital-label")
-                    yield Sparkline([], id="ops-spark")
-                with Horizontal(classes="vital"):
-                    yield Static("memory", id="memory-label", classes="vital-label")
-                    yield Sparkline([], id="memory-spark")
+                yield VitalSparkline("ops/s", lambda value: f"{value:,.0f}", id="ops")
+                yield VitalSparkline("memory", lambda value: format_bytes(int(value)),
+                                     id="memory-vital")
                 yield Static("Keys per logical database (Enter opens one):", classes="caption")
                 yield CatalogTable("DB", "Keys", "With TTL", "Average TTL", id="keyspace-table")
             with TabPane("Memory", id="memory"):
@@ -173,8 +160,8 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
         if node == self.node:
             return
         self.node = node  # INFO, SLOWLOG, clients, MEMORY STATS and vitals now read this node
-        self.ops_history.clear()
-        self.memory_history.clear()
+        self.query_one("#ops", VitalSparkline).clear()
+        self.query_one("#memory-vital", VitalSparkline).clear()
         self.load()
         self.sample_vitals()
 
@@ -185,18 +172,8 @@ class RedisInsightScreen(DatabaseScreen[int | None]):
             figures = await vitals(self.service, self.node)
         except StudioError:
             return  # the status line already says what is wrong; the next tick retries
-        self.ops_history.append(figures.ops_per_sec)
-        self.memory_history.append(figures.used_memory)
-        self.query_one("#ops-spark", Sparkline).data = list(self.ops_history)
-        self.query_one("#memory-spark", Sparkline).data = list(self.memory_history)
-        # A sparkline scales to its own minimum and maximum, so the labels say what they are.
-        self.query_one("#ops-label", Static).update(
-            f"ops/s {figures.ops_per_sec:>10,}\n"
-            f"{min(self.ops_history):,.0f}–{max(self.ops_history):,.0f} /5m")
-        self.query_one("#memory-label", Static).update(
-            f"memory {format_bytes(figures.used_memory):>9}\n"
-            f"{format_bytes(int(min(self.memory_history)))}–"
-            f"{format_bytes(int(max(self.memory_history)))} /5m")
+        self.query_one("#ops", VitalSparkline).add(figures.ops_per_sec)
+        self.query_one("#memory-vital", VitalSparkline).add(figures.used_memory)
 
     @on(CatalogTable.RowChosen, "#keyspace-table")
     def _database_chosen(self, event: CatalogTable.RowChosen) -> None:
