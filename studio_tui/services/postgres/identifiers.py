@@ -10,7 +10,7 @@ from studio_tui.services.errors import ValidationError
 
 
 def quote_ident(name: str) -> str:
-    """``name`` as a quoted identifier: ``my "t"`` → ``"my ""t"""``."""
+    '''``name`` as a quoted identifier: ``my "t"`` → ``"my ""t"""``.'''
     if not isinstance(name, str) or not name:
         raise ValidationError("An identifier cannot be empty.")
     if "\x00" in name:
