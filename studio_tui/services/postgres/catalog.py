@@ -1,0 +1,390 @@
+"""The PostgreSQL catalog in a few bulk reads, never one round trip per object.
+
+1. ``names()``: every object's kind, schema and name in one query, so the tree paints at once.
+2. ``columns()``: every relation's columns in one query.
+3. ``details()``: row estimates, page-count sizes, RLS flags, constraints, indexes, policies,
+   triggers and view definitions, in one query.
+
+Exact on-disk sizes (``pg_total_relation_size`` and friends stat every file of a relation: the
+costly part at 10,000 tables) are read for one relation at a time, when it is shown
+(``exact_sizes``); functions' source, types' members and the like likewise (``*_detail``).
+
+The queries hold no values at all, and the few that take one (an oid) bind it. They run on a
+``CatalogSource``: directly over asyncpg, or through pg-meta's ``POST /query``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from studio_tui.services.errors import NotFoundError
+from studio_tui.services.postgres.models import (
+    CatalogNames,
+    CatalogObject,
+    Column,
+    Constraint,
+    ExtensionDetail,
+    FunctionDetail,
+    Index,
+    Policy,
+    PublicationDetail,
+    RelationDetail,
+    RoleDetail,
+    Sizes,
+    Trigger,
+    TypeDetail,
+)
+from studio_tui.services.postgres.source import CatalogSource
+
+Row = Mapping[str, Any]
+
+NAMES_SQL = """
+SELECT 'schema' AS kind, n.oid::int8 AS oid, n.nspname::text AS schema, n.nspname::text AS name,
+       0::int8 AS parent, ''::text AS extra
+  FROM pg_namespace n
+UNION ALL
+SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned' WHEN 'v' THEN 'view'
+                      WHEN 'm' THEN 'matview' WHEN 'f' THEN 'foreign' ELSE 'sequence' END,
+       c.oid::int8, n.nspname::text, c.relname::text, COALESCE(i.inhparent, 0)::int8, ''
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, p.oid::int8,
+       n.nspname::text, p.proname::text, 0, pg_get_function_identity_arguments(p.oid)
+  FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE p.prokind IN ('f', 'p')
+UNION ALL
+SELECT 'type', t.oid::int8, n.nspname::text, t.typname::text, 0,
+       CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' ELSE 'composite' END
+  FROM pg_type t
+  JOIN pg_namespace n ON n.oid = t.typnamespace
+  LEFT JOIN pg_class c ON c.oid = t.typrelid
+ WHERE t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c')
+UNION ALL
+SELECT 'policy', pol.oid::int8, n.nspname::text, pol.polname::text, pol.polrelid::int8, ''
+  FROM pg_policy pol
+  JOIN pg_class c ON c.oid = pol.polrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+UNION ALL
+SELECT 'trigger', tg.oid::int8, n.nspname::text, tg.tgname::text, tg.tgrelid::int8, ''
+  FROM pg_trigger tg
+  JOIN pg_class c ON c.oid = tg.tgrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT tg.tgisinternal
+UNION ALL
+SELECT 'extension', COALESCE(e.oid, 0)::int8, COALESCE(en.nspname, '')::text, a.name::text, 0,
+       COALESCE(a.installed_version, '')::text
+  FROM pg_available_extensions a
+  LEFT JOIN pg_extension e ON e.extname = a.name
+  LEFT JOIN pg_namespace en ON en.oid = e.extnamespace
+UNION ALL
+SELECT 'publication', p.oid::int8, '', p.pubname::text, 0, ''
+  FROM pg_publication p
+UNION ALL
+SELECT 'role', r.oid::int8, '', r.rolname::text, 0,
+       concat_ws(', ', CASE WHEN r.rolsuper THEN 'superuser' END,
+                 CASE WHEN r.rolcanlogin THEN 'login' END)
+  FROM pg_roles r
+UNION ALL
+SELECT 'database', 0, '', current_database()::text, 0, current_setting('server_version')
+"""
+
+COLUMNS_SQL = """
+SELECT a.attrelid::int8 AS relid, a.attnum::int4 AS position, a.attname::text AS name,
+       format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+       CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS "default",
+       CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' ELSE '' END
+           AS identity,
+       CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated,
+       ds.description AS comment
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  LEFT JOIN pg_description ds ON ds.objoid = a.attrelid
+       AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum
+ WHERE a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY a.attrelid, a.attnum
+"""
+
+# One row per relation, constraint, index, policy and trigger; ``data`` holds the kind's fields.
+# Sizes come from page counts (pg_class.relpages, as of the last VACUUM or ANALYZE): no file is
+# touched, so this stays fast at any number of relations.
+DETAILS_SQL = """
+WITH bs AS (SELECT current_setting('block_size')::int8 AS size)
+SELECT 'relation' AS what, c.oid::int8 AS relid, json_build_object(
+         'rows', CASE WHEN c.reltuples >= 0 THEN c.reltuples END,
+         'table', c.relpages::int8 * bs.size,
+         'toast', COALESCE(t.relpages, 0)::int8 * bs.size,
+         'indexes', COALESCE((SELECT sum(ic.relpages) FROM pg_index x
+                               JOIN pg_class ic ON ic.oid = x.indexrelid
+                              WHERE x.indrelid = c.oid), 0)::int8 * bs.size,
+         'rls', c.relrowsecurity, 'forced', c.relforcerowsecurity,
+         'comment', obj_description(c.oid, 'pg_class'),
+         'definition', CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
+         'bound', CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+         'key', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END) AS data
+  FROM pg_class c CROSS JOIN bs
+  LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+UNION ALL
+SELECT 'constraint', co.conrelid::int8, json_build_object(
+         'name', co.conname,
+         'type', CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'f' THEN 'foreign key'
+                   WHEN 'u' THEN 'unique' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion'
+                   WHEN 'n' THEN 'not null' ELSE 'trigger' END,
+         'definition', pg_get_constraintdef(co.oid))
+  FROM pg_constraint co
+ WHERE co.conrelid <> 0 AND co.contype <> 'n'
+UNION ALL
+SELECT 'index', x.indrelid::int8, json_build_object(
+         'name', ic.relname, 'definition', pg_get_indexdef(x.indexrelid),
+         'bytes', ic.relpages::int8 * bs.size, 'scans', s.idx_scan,
+         'primary', x.indisprimary, 'unique', x.indisunique)
+  FROM pg_index x CROSS JOIN bs
+  JOIN pg_class ic ON ic.oid = x.indexrelid
+  LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = x.indexrelid
+UNION ALL
+SELECT 'policy', pol.polrelid::int8, json_build_object(
+         'name', pol.polname,
+         'command', CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'
+                      WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+         'permissive', pol.polpermissive,
+         'roles', CASE WHEN pol.polroles = '{0}' THEN ARRAY['public']
+                       ELSE ARRAY(SELECT rolname FROM pg_roles WHERE oid = ANY (pol.polroles)
+                                  ORDER BY rolname) END,
+         'using', pg_get_expr(pol.polqual, pol.polrelid),
+         'check', pg_get_expr(pol.polwithcheck, pol.polrelid))
+  FROM pg_policy pol
+UNION ALL
+SELECT 'trigger', tg.tgrelid::int8, json_build_object(
+         'name', tg.tgname,
+         'type', tg.tgtype::int4,
+         'function', tg.tgfoid::regprocedure::text,
+         'enabled', tg.tgenabled <> 'D',
+         'definition', pg_get_triggerdef(tg.oid))
+  FROM pg_trigger tg
+ WHERE NOT tg.tgisinternal
+"""
+
+EXACT_SIZES_SQL = """
+SELECT pg_table_size(c.oid) - COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0)
+           AS table,
+       COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0) AS toast,
+       pg_indexes_size(c.oid) AS indexes
+  FROM pg_class c WHERE c.oid = $1::int8::oid
+"""
+
+FUNCTION_SQL = """
+SELECT format('%s.%s(%s) RETURNS %s', quote_ident(n.nspname), quote_ident(p.proname),
+              pg_get_function_arguments(p.oid),
+              COALESCE(pg_get_function_result(p.oid), 'void')) AS signature,
+       l.lanname::text AS language, pg_get_functiondef(p.oid) AS source,
+       obj_description(p.oid, 'pg_proc') AS comment
+  FROM pg_proc p
+  JOIN pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.oid = $1::int8::oid
+"""
+
+TYPE_SQL = """
+SELECT CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' ELSE 'composite' END AS flavour,
+       ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
+             ORDER BY e.enumsortorder) AS labels,
+       ARRAY(SELECT a.attname::text FROM pg_attribute a
+              WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum) AS attribute_names,
+       ARRAY(SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+              WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum) AS attribute_types,
+       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE '' END
+           AS base,
+       ARRAY(SELECT pg_get_constraintdef(co.oid) FROM pg_constraint co
+              WHERE co.contypid = t.oid ORDER BY co.conname) AS checks,
+       obj_description(t.oid, 'pg_type') AS comment
+  FROM pg_type t WHERE t.oid = $1::int8::oid
+"""
+
+PUBLICATION_SQL = """
+SELECT p.puballtables AS all_tables,
+       ARRAY_REMOVE(ARRAY[CASE WHEN p.pubinsert THEN 'insert' END,
+                          CASE WHEN p.pubupdate THEN 'update' END,
+                          CASE WHEN p.pubdelete THEN 'delete' END,
+                          CASE WHEN p.pubtruncate THEN 'truncate' END], NULL) AS actions,
+       ARRAY(SELECT format('%I.%I', pt.schemaname, pt.tablename) FROM pg_publication_tables pt
+              WHERE pt.pubname = p.pubname ORDER BY 1) AS tables
+  FROM pg_publication p WHERE p.oid = $1::int8::oid
+"""
+
+EXTENSION_SQL = """
+SELECT a.default_version::text AS default_version,
+       COALESCE(a.installed_version, '')::text AS installed_version,
+       COALESCE(n.nspname, '')::text AS schema, a.comment
+  FROM pg_available_extensions a
+  LEFT JOIN pg_extension e ON e.extname = a.name
+  LEFT JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE a.name = $1
+"""
+
+ROLE_SQL = """
+SELECT r.rolsuper AS superuser, r.rolcanlogin AS login, r.rolcreatedb AS create_db,
+       r.rolcreaterole AS create_role, r.rolreplication AS replication,
+       r.rolbypassrls AS bypass_rls, r.rolconnlimit AS connection_limit,
+       ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+              WHERE m.member = r.oid ORDER BY 1) AS member_of
+  FROM pg_roles r WHERE r.oid = $1::int8::oid
+"""
+
+_TRIGGER_EVENTS = ((4, "INSERT"), (8, "DELETE"), (16, "UPDATE"), (32, "TRUNCATE"))
+
+
+def _json(value: Any) -> dict:
+    # asyncpg hands json over as text; pg-meta (node-postgres) as an object already.
+    return json.loads(value) if isinstance(value, str) else dict(value)
+
+
+def _int(value: Any) -> int:
+    return int(value) if value is not None else 0
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in (value or ()))
+
+
+def trigger_timing(tgtype: int) -> tuple[str, tuple[str, ...], str]:
+    """(timing, events, level) from pg_trigger.tgtype's bits."""
+    timing = "INSTEAD OF" if tgtype & 64 else "BEFORE" if tgtype & 2 else "AFTER"
+    events = tuple(name for bit, name in _TRIGGER_EVENTS if tgtype & bit)
+    return timing, events, "ROW" if tgtype & 1 else "STATEMENT"
+
+
+def parse_names(rows: Sequence[Row]) -> CatalogNames:
+    names = CatalogNames(objects=[])
+    for row in rows:
+        if row["kind"] == "database":
+            names.database, names.server_version = row["name"], row["extra"]
+            continue
+        names.objects.append(CatalogObject(row["kind"], _int(row["oid"]), row["schema"] or "",
+                                           row["name"], _int(row["parent"]), row["extra"] or ""))
+    names.objects.sort(key=lambda o: (o.schema, o.kind, o.name, o.extra))
+    return names
+
+
+def parse_columns(rows: Sequence[Row]) -> dict[int, list[Column]]:
+    columns: dict[int, list[Column]] = {}
+    for row in rows:
+        columns.setdefault(_int(row["relid"]), []).append(Column(
+            position=_int(row["position"]), name=row["name"], type=row["type"],
+            not_null=bool(row["not_null"]), default=row["default"],
+            identity=row["identity"] or "", generated=row["generated"], comment=row["comment"]))
+    return columns
+
+
+def parse_details(rows: Sequence[Row]) -> dict[int, RelationDetail]:
+    details: dict[int, RelationDetail] = {}
+    pending: list[tuple[str, int, dict]] = []
+    for row in rows:
+        what, relid, data = row["what"], _int(row["relid"]), _json(row["data"])
+        if what != "relation":
+            pending.append((what, relid, data))
+            continue
+        rows_estimate = data.get("rows")
+        details[relid] = RelationDetail(
+            oid=relid, rows=None if rows_estimate is None else float(rows_estimate),
+            sizes=Sizes(_int(data["table"]), _int(data["toast"]), _int(data["indexes"])),
+            rls=bool(data["rls"]), rls_forced=bool(data["forced"]), comment=data["comment"],
+            definition=data["definition"], partition_bound=data["bound"],
+            partition_key=data["key"])
+    for what, relid, data in pending:
+        detail = details.get(relid)
+        if detail is None:
+            continue  # an index of an index, a constraint of something not shown
+        if what == "constraint":
+            detail.constraints.append(Constraint(data["name"], data["type"], data["definition"]))
+        elif what == "index":
+            scans = data.get("scans")
+            detail.indexes.append(Index(data["name"], data["definition"], _int(data["bytes"]),
+                                        None if scans is None else int(scans),
+                                        bool(data["primary"]), bool(data["unique"])))
+        elif what == "policy":
+            detail.policies.append(Policy(data["name"], data["command"],
+                                          bool(data["permissive"]), _strings(data["roles"]),
+                                          data["using"], data["check"]))
+        elif what == "trigger":
+            timing, events, level = trigger_timing(int(data["type"]))
+            detail.triggers.append(Trigger(data["name"], timing, events, level,
+                                           data["function"], bool(data["enabled"]),
+                                           data["definition"]))
+    for detail in details.values():
+        detail.constraints.sort(key=lambda c: (c.type != "primary key", c.name))
+        detail.indexes.sort(key=lambda i: (not i.primary, i.name))
+        detail.policies.sort(key=lambda p: p.name)
+        detail.triggers.sort(key=lambda t: t.name)
+    return details
+
+
+class PostgresCatalog:
+    """Reads one database's catalog through ``source``; the screen keeps what it read."""
+
+    def __init__(self, source: CatalogSource) -> None:
+        self.source = source
+
+    async def names(self) -> CatalogNames:
+        return parse_names(await self.source.fetch("catalog names", NAMES_SQL))
+
+    async def columns(self) -> dict[int, list[Column]]:
+        return parse_columns(await self.source.fetch("catalog columns", COLUMNS_SQL, long=True))
+
+    async def details(self) -> dict[int, RelationDetail]:
+        """Relation details without their columns (``columns``): merge the two."""
+        return parse_details(await self.source.fetch("catalog details", DETAILS_SQL, long=True))
+
+    async def everything(self) -> tuple[CatalogNames, dict[int, RelationDetail]]:
+        """Names and every relation's details, columns included: three round trips."""
+        names = await self.names()
+        columns = await self.columns()
+        details = await self.details()
+        for oid, detail in details.items():
+            detail.columns = columns.get(oid, [])
+        return names, details
+
+    async def _one(self, operation: str, sql: str, *params: Any) -> Row:
+        rows = await self.source.fetch(operation, sql, *params)
+        if not rows:
+            raise NotFoundError(f"It is no longer in the catalog ({operation}).")
+        return rows[0]
+
+    async def exact_sizes(self, oid: int) -> Sizes:
+        row = await self._one("relation sizes", EXACT_SIZES_SQL, oid)
+        return Sizes(_int(row["table"]), _int(row["toast"]), _int(row["indexes"]), exact=True)
+
+    async def function_detail(self, oid: int) -> FunctionDetail:
+        row = await self._one("function source", FUNCTION_SQL, oid)
+        return FunctionDetail(row["signature"], row["language"], row["source"], row["comment"])
+
+    async def type_detail(self, oid: int) -> TypeDetail:
+        row = await self._one("type detail", TYPE_SQL, oid)
+        return TypeDetail(row["flavour"], _strings(row["labels"]),
+                          tuple(zip(_strings(row["attribute_names"]),
+                                    _strings(row["attribute_types"]))),
+                          row["base"] or "", _strings(row["checks"]), row["comment"])
+
+    async def publication_detail(self, oid: int) -> PublicationDetail:
+        row = await self._one("publication detail", PUBLICATION_SQL, oid)
+        return PublicationDetail(bool(row["all_tables"]), _strings(row["actions"]),
+                                 _strings(row["tables"]))
+
+    async def extension_detail(self, name: str) -> ExtensionDetail:
+        row = await self._one("extension detail", EXTENSION_SQL, name)
+        return ExtensionDetail(row["default_version"] or "", row["installed_version"] or "",
+                               row["schema"] or "", row["comment"])
+
+    async def role_detail(self, oid: int) -> RoleDetail:
+        row = await self._one("role detail", ROLE_SQL, oid)
+        return RoleDetail(bool(row["superuser"]), bool(row["login"]), bool(row["create_db"]),
+                          bool(row["create_role"]), bool(row["replication"]),
+                          bool(row["bypass_rls"]), _int(row["connection_limit"]),
+                          _strings(row["member_of"]))

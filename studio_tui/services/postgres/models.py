@@ -1,0 +1,202 @@
+"""What the PostgreSQL object tree and its detail panes show, as plain dataclasses: the same
+whether the catalog was read directly or through pg-meta."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Object kinds, in the order the tree shows them under a schema.
+SCHEMA_KINDS: tuple[tuple[str, str], ...] = (
+    ("table", "Tables"),
+    ("view", "Views"),
+    ("matview", "Materialized views"),
+    ("foreign", "Foreign tables"),
+    ("sequence", "Sequences"),
+    ("function", "Functions"),
+    ("procedure", "Procedures"),
+    ("type", "Types"),
+    ("policy", "Policies"),
+    ("trigger", "Triggers"),
+)
+# Database-wide kinds, shown after the schemas.
+DATABASE_KINDS: tuple[tuple[str, str], ...] = (
+    ("extension", "Extensions"),
+    ("publication", "Publications"),
+    ("role", "Roles"),
+)
+# Relations whose rows can be browsed in the data grid.
+BROWSABLE = frozenset({"table", "partitioned", "view", "matview", "foreign"})
+RELATION_KINDS = frozenset({"table", "partitioned", "view", "matview", "foreign", "sequence"})
+SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
+
+
+def is_system_schema(name: str) -> bool:
+    return (name in SYSTEM_SCHEMAS or name.startswith("pg_temp_")
+            or name.startswith("pg_toast_temp_"))
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogObject:
+    """One named object. ``oid`` identifies it in the catalog; ``parent`` is the table a
+    partition, policy or trigger belongs to (its oid), else 0. ``extra`` depends on the kind:
+    a function's identity arguments, a type's flavour (enum, composite, domain), an extension's
+    installed version ('' when only available), a role's attributes."""
+
+    kind: str
+    oid: int
+    schema: str
+    name: str
+    parent: int = 0
+    extra: str = ""
+
+    @property
+    def label(self) -> str:
+        """The name as the tree shows it: exactly as stored, with a function's arguments."""
+        if self.kind in ("function", "procedure"):
+            return f"{self.name}({self.extra})"
+        return self.name
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What stays the same for the same object across two reads (oids may differ between
+        two databases with the same schema)."""
+        return (self.kind, self.schema, self.name, self.extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    position: int
+    name: str
+    type: str
+    not_null: bool
+    default: str | None = None
+    identity: str = ""  # "always", "by default" or ""
+    generated: str | None = None  # the expression of a stored generated column
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    name: str
+    type: str  # primary key, foreign key, unique, check, exclusion, not null, trigger
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    name: str
+    definition: str
+    bytes: int  # from the page count of the last VACUUM or ANALYZE
+    scans: int | None
+    primary: bool = False
+    unique: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    command: str  # ALL, SELECT, INSERT, UPDATE, DELETE
+    permissive: bool
+    roles: tuple[str, ...]
+    using: str | None
+    check: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    name: str
+    timing: str  # BEFORE, AFTER, INSTEAD OF
+    events: tuple[str, ...]
+    level: str  # ROW or STATEMENT
+    function: str
+    enabled: bool
+    definition: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """Bytes on disk: estimates from page counts, or exact when ``exact``."""
+
+    table: int
+    toast: int
+    indexes: int
+    exact: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.table + self.toast + self.indexes
+
+
+@dataclass(slots=True)
+class RelationDetail:
+    oid: int
+    rows: float | None  # the planner's estimate; None when never analyzed
+    sizes: Sizes
+    rls: bool = False
+    rls_forced: bool = False
+    comment: str | None = None
+    definition: str | None = None  # a view's or matview's query
+    partition_bound: str | None = None
+    partition_key: str | None = None
+    columns: list[Column] = field(default_factory=list)
+    constraints: list[Constraint] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
+    policies: list[Policy] = field(default_factory=list)
+    triggers: list[Trigger] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDetail:
+    signature: str  # schema.name(arguments) RETURNS …
+    language: str
+    source: str  # the whole CREATE OR REPLACE FUNCTION statement
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TypeDetail:
+    flavour: str  # enum, composite, domain
+    labels: tuple[str, ...] = ()  # an enum's labels
+    attributes: tuple[tuple[str, str], ...] = ()  # a composite's (name, type)
+    base: str = ""  # a domain's base type
+    constraints: tuple[str, ...] = ()  # a domain's CHECKs
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationDetail:
+    all_tables: bool
+    actions: tuple[str, ...]  # insert, update, delete, truncate
+    tables: tuple[str, ...]  # schema.name, quoted as needed
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionDetail:
+    default_version: str
+    installed_version: str
+    schema: str
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDetail:
+    superuser: bool
+    login: bool
+    create_db: bool
+    create_role: bool
+    replication: bool
+    bypass_rls: bool
+    connection_limit: int
+    member_of: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class CatalogNames:
+    """The first read: every object's name and kind, for the tree to paint at once."""
+
+    objects: list[CatalogObject]
+    server_version: str = ""
+    database: str = ""
+
+    def by_oid(self) -> dict[int, CatalogObject]:
+        return {o.oid: o for o in self.objects if o.kind in RELATION_KINDS}
