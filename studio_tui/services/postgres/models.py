@@ -3,6 +3,7 @@ whether the catalog was read directly or through pg-meta."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # Object kinds, in the order the tree shows them under a schema.
@@ -28,6 +29,21 @@ DATABASE_KINDS: tuple[tuple[str, str], ...] = (
 BROWSABLE = frozenset({"table", "partitioned", "view", "matview", "foreign"})
 RELATION_KINDS = frozenset({"table", "partitioned", "view", "matview", "foreign", "sequence"})
 SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def display_name(name: str) -> str:
+    """A name exactly as stored, on one line: only control characters (a newline is a valid
+    identifier character) are shown escaped, as \\n or \\x1b."""
+    if not _CONTROL.search(name):
+        return name
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], name)
+
+
+# The tree's group a kind is listed under.
+GROUP_OF = {"partitioned": "table"}
 
 
 def is_system_schema(name: str) -> bool:
@@ -200,3 +216,51 @@ class CatalogNames:
 
     def by_oid(self) -> dict[int, CatalogObject]:
         return {o.oid: o for o in self.objects if o.kind in RELATION_KINDS}
+
+    def index(self) -> "CatalogIndex":
+        return CatalogIndex.build(self)
+
+
+@dataclass(slots=True)
+class CatalogIndex:
+    """The names arranged as the tree shows them, built once per read (off the event loop)."""
+
+    names: CatalogNames
+    schemas: list[CatalogObject]
+    # (schema, group kind) → its objects, partitions left out (they hang under their parent)
+    groups: dict[tuple[str, str], list[CatalogObject]]
+    partitions: dict[int, list[CatalogObject]]  # parent oid → partitions
+    database_objects: dict[str, list[CatalogObject]]  # extension, publication, role
+    relations: dict[int, CatalogObject]
+
+    @classmethod
+    def build(cls, names: CatalogNames) -> "CatalogIndex":
+        schemas: list[CatalogObject] = []
+        groups: dict[tuple[str, str], list[CatalogObject]] = {}
+        partitions: dict[int, list[CatalogObject]] = {}
+        database: dict[str, list[CatalogObject]] = {kind: [] for kind, _ in DATABASE_KINDS}
+        relations: dict[int, CatalogObject] = {}
+        for obj in names.objects:
+            kind = obj.kind
+            if kind == "schema":
+                schemas.append(obj)
+            elif kind in database:
+                database[kind].append(obj)
+            else:
+                if kind in RELATION_KINDS:
+                    relations[obj.oid] = obj
+                if obj.parent and kind in ("table", "partitioned"):
+                    partitions.setdefault(obj.parent, []).append(obj)
+                else:
+                    groups.setdefault((obj.schema, GROUP_OF.get(kind, kind)), []).append(obj)
+        for objects in database.values():
+            objects.sort(key=lambda o: o.name)
+        schemas.sort(key=lambda o: (is_system_schema(o.name), o.name))
+        for objects in groups.values():
+            objects.sort(key=lambda o: (o.name, o.extra))
+        return cls(names, schemas, groups, partitions, database, relations)
+
+    def parent_name(self, obj: CatalogObject) -> str:
+        """The table a policy, trigger or partition belongs to ('' when none)."""
+        parent = self.relations.get(obj.parent)
+        return "" if parent is None else parent.name

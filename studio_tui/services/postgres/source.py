@@ -5,6 +5,7 @@ the same catalog code and the same screens serve both."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +25,9 @@ class CatalogSource(ABC):
 
     @abstractmethod
     async def fetch(self, operation: str, sql: str, *params: Any,
-                    long: bool = False) -> list[dict[str, Any]]:
-        """``sql``'s rows; ``params`` are bound as $1, $2 … and never spliced into it."""
+                    long: bool = False) -> Sequence[Mapping[str, Any]]:
+        """``sql``'s rows, each read by column name; ``params`` are bound as $1, $2 … and
+        never spliced into it."""
 
     @property
     def description(self) -> str:
@@ -39,9 +41,9 @@ class DirectSource(CatalogSource):
     mode = "direct"
 
     async def fetch(self, operation: str, sql: str, *params: Any,
-                    long: bool = False) -> list[dict[str, Any]]:
-        async def run(connection) -> list[dict[str, Any]]:
-            return [dict(record) for record in await connection.fetch(sql, *params)]
+                    long: bool = False) -> Sequence[Mapping[str, Any]]:
+        async def run(connection) -> Sequence[Mapping[str, Any]]:
+            return await connection.fetch(sql, *params)  # asyncpg Records read like mappings
 
         return await self.manager.run(self.entry.id, operation, run, long=long)
 
@@ -57,7 +59,8 @@ class OpenedSource:
 
 async def open_source(manager: ConnectionManager, entry: DatabaseEntry) -> OpenedSource:
     """pg-meta when the entry has it and it answers; otherwise the direct connection, saying
-    why (pg-meta down, or its settings refused) when the entry has pg-meta."""
+    why (pg-meta down, its key wrong, or its settings refused) when the entry has pg-meta.
+    When neither answers, pg-meta's problem is raised."""
     from studio_tui.services.postgres.meta import MetaSource, PgMetaSettings
 
     if not entry.meta_token:
@@ -69,11 +72,10 @@ async def open_source(manager: ConnectionManager, entry: DatabaseEntry) -> Opene
         return await _fall_back(manager, entry, refused, "pg-meta settings refused")
     try:
         await meta.fetch("pg-meta check", "SELECT 1 AS ok")
-    except StudioError as down:
+    except StudioError as failed:
         await meta.close()
-        if not down.is_outage:
-            raise
-        return await _fall_back(manager, entry, down, f"pg-meta at {settings.display} is down")
+        why = "is down" if failed.is_outage else f"failed ({failed.title})"
+        return await _fall_back(manager, entry, failed, f"pg-meta at {settings.display} {why}")
     return OpenedSource(meta)
 
 
