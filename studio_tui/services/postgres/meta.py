@@ -24,12 +24,12 @@ from studio_tui.services.errors import (
     AuthenticationError,
     ConnectionFailedError,
     OperationTimeoutError,
-    RefusedError,
     ServerError,
     StudioError,
     UnavailableError,
     ValidationError,
 )
+from studio_tui.services.drivers.base import classify_os_error
 from studio_tui.services.manager import ConnectionManager
 from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.postgres.source import CatalogSource
@@ -158,14 +158,15 @@ class MetaSource(CatalogSource):
                     long: bool = True) -> list[dict[str, Any]]:
         """One statement typed by the user (the SQL editor), ``params`` bound by pg-meta."""
         if self.entry.read_only:
-            # pg-meta's connection is not opened read-only: a SET before the statement makes
-            # the server refuse writes, as the direct pool's default_transaction_read_only
-            # does. Bound values need the extended protocol, which takes one statement only.
+            # pg-meta's connection is not opened read-only: SET TRANSACTION READ ONLY before
+            # the statement (one implicit transaction holds them both) makes the server refuse
+            # writes, as the direct pool's default_transaction_read_only does. Bound values
+            # need the extended protocol, which takes one statement only.
             if params:
                 raise ValidationError(
                     f"{self.entry.name} is read-only, and pg-meta cannot both bind values and "
                     "open a read-only session in one request: run it without parameters.")
-            sql = f"SET default_transaction_read_only = on;\n{sql}"  # sql-splice: user's statement
+            sql = f"SET TRANSACTION READ ONLY;\n{sql}"  # sql-splice: the user's own statement
         return await self.fetch("query", sql, *(params or []), long=long)
 
     async def _post(self, sql: str, params: list[Any], limit: float) -> list[dict[str, Any]]:
@@ -188,10 +189,9 @@ class MetaSource(CatalogSource):
         except httpx.TimeoutException:
             raise OperationTimeoutError(f"pg-meta at {where} did not answer in time.") from None
         except httpx.ConnectError as exc:
-            if "refused" in str(exc).lower():
-                raise RefusedError(f"pg-meta at {where} does not listen.") from None
-            raise ConnectionFailedError(f"Cannot reach pg-meta at {where}: {self._scrub(exc)}."
-                                        ) from None
+            error = classify_os_error(exc, f"pg-meta at {where}")
+            error.detail = self._scrub(error.detail)
+            raise error from None
         except httpx.HTTPError as exc:
             raise ConnectionFailedError(f"pg-meta at {where} failed: {self._scrub(exc)}."
                                         ) from None
