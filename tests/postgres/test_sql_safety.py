@@ -117,7 +117,7 @@ UNSAFE = [
 SAFE = [
     'sql = f"SELECT * FROM {qualified(schema, name)} WHERE id = $1"',
     'sql = f"SELECT {quote_ident(column)} FROM {quote_ident(t)}"',
-    """sql = f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM {qualified(s, t)}"""",
+    "sql = f\"SELECT {', '.join(quote_ident(c) for c in cs)} FROM {qualified(s, t)}\"",
     'sql = "SELECT * FROM t WHERE id = " + "$1"',
     'sql = f"{BASE_SQL} WHERE id = $1"',
     'sql = "SELECT {} FROM t".format(quote_ident(c))',
