@@ -30,7 +30,8 @@ def database_url(server_url: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
-async def _create_database(server_url: str, database: str, sql: str | None) -> None:
+async def _create_database(server_url: str, database: str, sql: str | None,
+                           vacuum: bool) -> None:
     import asyncpg
 
     from studio_tui.services.postgres.identifiers import quote_ident
@@ -45,13 +46,16 @@ async def _create_database(server_url: str, database: str, sql: str | None) -> N
         connection = await asyncpg.connect(database_url(server_url, database))
         try:
             await connection.execute(sql)
+            if vacuum:  # sizes and visibility maps settled now, not by autovacuum later
+                await connection.execute("VACUUM ANALYZE")
         finally:
             await connection.close()
 
 
-def create_database(server_url: str, database: str, sql: str | None = None) -> str:
+def create_database(server_url: str, database: str, sql: str | None = None, *,
+                    vacuum: bool = False) -> str:
     """A fresh database on the server, with ``sql`` run in it; its URL."""
-    asyncio.run(_create_database(server_url, database, sql))
+    asyncio.run(_create_database(server_url, database, sql, vacuum))
     return database_url(server_url, database)
 
 
@@ -59,6 +63,14 @@ def create_database(server_url: str, database: str, sql: str | None = None) -> s
 def catalog_db(postgres_server) -> str:
     """URL of a database holding tests/postgres/catalog_fixture.sql (read it, never change it)."""
     return create_database(postgres_server.url, "catalog_fixture", FIXTURE_SQL.read_text())
+
+
+@pytest.fixture(scope="session")
+def snapshot_db(postgres_server) -> str:
+    """The fixture schema in a database of its own that nothing but snapshots reads, vacuumed:
+    its sizes and index usage stay the same from run to run."""
+    return create_database(postgres_server.url, "catalog_snapshots", FIXTURE_SQL.read_text(),
+                           vacuum=True)
 
 
 # -- postgres-meta ------------------------------------------------------------------------------

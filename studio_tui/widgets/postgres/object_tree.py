@@ -23,6 +23,7 @@ from textual.strip import Strip
 
 from studio_tui.services.postgres.models import (
     DATABASE_KINDS,
+    GROUP_OF,
     SCHEMA_KINDS,
     CatalogIndex,
     CatalogObject,
@@ -365,6 +366,22 @@ class ObjectTree(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self.action_move(len(self._rows))
 
+    def _ancestors(self, index: CatalogIndex, obj: CatalogObject) -> set[tuple]:
+        """The keys to expand for ``obj`` to be on a row."""
+        if obj.kind in GROUP_LABELS and obj.kind in dict(DATABASE_KINDS):
+            keys = {("database", obj.kind)}
+            if obj.kind == "extension":
+                keys.add(("extensions", "Installed" if obj.extra else "Available"))
+            return keys
+        keys = {("schema", obj.schema), ("group", obj.schema, GROUP_OF.get(obj.kind, obj.kind))}
+        parent = index.relations.get(obj.parent) if obj.kind in ("table", "partitioned") \
+            else None
+        while parent is not None:
+            keys.add(("object", parent.kind, parent.oid, parent.name, parent.extra))
+            keys.add(("group", parent.schema, GROUP_OF.get(parent.kind, parent.kind)))
+            parent = index.relations.get(parent.parent)
+        return keys
+
     def select_object(self, kind: str, schema: str, name: str) -> bool:
         """Put the cursor on that object, expanding its schema and kind; False if absent."""
         index = self.index
@@ -372,8 +389,7 @@ class ObjectTree(ScrollView, can_focus=True):
             return False
         for obj in index.names.objects:
             if obj.kind == kind and obj.schema == schema and obj.name == name:
-                self._expanded.update({("schema", schema), ("group", schema, "table"
-                                       if kind == "partitioned" else kind)})
+                self._expanded.update(self._ancestors(index, obj))
                 self._rebuild()
                 for i, row in enumerate(self._rows):
                     if row.obj == obj:
