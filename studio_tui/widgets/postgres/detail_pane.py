@@ -278,6 +278,7 @@ def owned_view(obj: CatalogObject, parent: str, detail: RelationDetail | None) -
 def summary_view(title: str, lines: list[tuple[str, str]]) -> Group:
     table = _table("", "")
     table.show_header = False
+    table.expand = False
     for label, value in lines:
         table.add_row(_muted(label), value)
     return Group(Text(title, style="bold"), table)
