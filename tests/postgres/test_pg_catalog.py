@@ -335,3 +335,12 @@ def test_pg_meta_settings_never_show_the_key():
     assert json.loads(settings.to_text())["key"] == "a-secret-key-12345"
     with pytest.raises(StudioError):
         PgMetaSettings.parse("ftp://meta.invalid", "a-secret-key-12345")
+
+
+async def test_system_schemas_objects_are_read_only_when_asked_for(direct):
+    user = await direct.names()
+    assert {o.name for o in user.objects if o.kind == "schema"} >= {"pg_catalog", "shop"}
+    assert not [o for o in user.objects if o.kind != "schema" and is_system_schema(o.schema)]
+    everything = await direct.names(system=True)
+    assert ("table", "pg_catalog", "pg_class", "") in {o.key for o in everything.objects}
+    assert {o.key for o in user.objects} < {o.key for o in everything.objects}

@@ -130,7 +130,7 @@ class PostgresBrowserScreen(DatabaseScreen[None]):
                 if self.opened.problem is not None:
                     self.remember(self.opened.problem)
             assert self.reader is not None
-            self.index = await self.reader.index()
+            self.index = await self.reader.index(system=self.query_one(ObjectTree).show_system)
             self.database = self.index.names.database
             self.breadcrumb_line.update(self._crumb())
             tree.set_index(self.index)
@@ -296,10 +296,29 @@ class PostgresBrowserScreen(DatabaseScreen[None]):
     def action_toggle_system(self) -> None:
         tree = self.query_one(ObjectTree)
         tree.set_show_system(not tree.show_system)
+        if tree.show_system and self.index is not None and not self.index.names.system:
+            self.load_system_names()  # read only now that they are wanted
+        self._system_shown()
+
+    def _system_shown(self) -> None:
         self._show_status()
-        if self.query_one("#search", Input).value.strip():
-            self._search_changed(Input.Changed(self.query_one("#search", Input),
-                                               self.query_one("#search", Input).value))
+        search = self.query_one("#search", Input)
+        if search.value.strip():
+            self._search_changed(Input.Changed(search, search.value))
+
+    @work(group="pg-system", exclusive=True, exit_on_error=False,
+          description="read system schemas")
+    async def load_system_names(self) -> None:
+        if self.reader is None:
+            return
+        self.say("Reading the system schemas…")
+        try:
+            self.index = await self.reader.index(system=True)
+        except StudioError as error:
+            self.show_error(error)
+            return
+        self.query_one(ObjectTree).set_index(self.index)
+        self._system_shown()
 
     def action_back(self) -> None:
         search = self.query_one("#search", Input)

@@ -15,7 +15,6 @@ The queries hold no values at all, and the few that take one (an oid) bind it. T
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,7 +40,10 @@ from studio_tui.services.postgres.source import CatalogSource
 
 Row = Mapping[str, Any]
 
-NAMES_SQL = """
+# Objects in system schemas are read only when the user asks to see those schemas.
+USER_SCHEMAS_ONLY = ("AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                     "AND n.nspname !~ '^pg_(toast|temp_)'")
+_NAMES_TEMPLATE = """
 SELECT 'schema' AS kind, n.oid::int8 AS oid, n.nspname::text AS schema, n.nspname::text AS name,
        0::int8 AS parent, ''::text AS extra
   FROM pg_namespace n
@@ -52,31 +54,37 @@ SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned' WHEN 'v'
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid
- WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') /*schemas*/
 UNION ALL
 SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, p.oid::int8,
        n.nspname::text, p.proname::text, 0, pg_get_function_identity_arguments(p.oid)
   FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE p.prokind IN ('f', 'p')
+ WHERE p.prokind IN ('f', 'p') /*schemas*/
 UNION ALL
 SELECT 'type', t.oid::int8, n.nspname::text, t.typname::text, 0,
-       CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' ELSE 'composite' END
+       CASE t.typtype WHEN 'e' THEN 'enum' ELSE 'domain' END
   FROM pg_type t
   JOIN pg_namespace n ON n.oid = t.typnamespace
-  LEFT JOIN pg_class c ON c.oid = t.typrelid
- WHERE t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND c.relkind = 'c')
+ WHERE t.typtype IN ('e', 'd') /*schemas*/
+UNION ALL
+SELECT 'type', t.oid::int8, n.nspname::text, t.typname::text, 0, 'composite'
+  FROM pg_class c
+  JOIN pg_type t ON t.oid = c.reltype
+  JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE c.relkind = 'c' /*schemas*/
 UNION ALL
 SELECT 'policy', pol.oid::int8, n.nspname::text, pol.polname::text, pol.polrelid::int8, ''
   FROM pg_policy pol
   JOIN pg_class c ON c.oid = pol.polrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE true /*schemas*/
 UNION ALL
 SELECT 'trigger', tg.oid::int8, n.nspname::text, tg.tgname::text, tg.tgrelid::int8, ''
   FROM pg_trigger tg
   JOIN pg_class c ON c.oid = tg.tgrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE NOT tg.tgisinternal
+ WHERE NOT tg.tgisinternal /*schemas*/
 UNION ALL
 SELECT 'extension', COALESCE(e.oid, 0)::int8, COALESCE(en.nspname, '')::text, a.name::text, 0,
        COALESCE(a.installed_version, '')::text
@@ -94,6 +102,8 @@ SELECT 'role', r.oid::int8, '', r.rolname::text, 0,
 UNION ALL
 SELECT 'database', 0, '', current_database()::text, 0, current_setting('server_version')
 """
+NAMES_SQL = _NAMES_TEMPLATE.replace("/*schemas*/", USER_SCHEMAS_ONLY)
+ALL_NAMES_SQL = _NAMES_TEMPLATE.replace("/*schemas*/", "")
 
 COLUMNS_SQL = """
 SELECT a.attrelid::int8 AS relid, a.attnum::int4 AS position, a.attname::text AS name,
@@ -109,65 +119,62 @@ SELECT a.attrelid::int8 AS relid, a.attnum::int4 AS position, a.attname::text AS
   LEFT JOIN pg_description ds ON ds.objoid = a.attrelid
        AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum
  WHERE a.attnum > 0 AND NOT a.attisdropped
- ORDER BY a.attrelid, a.attnum
-"""
+"""  # ordered in Python: sorting 50,000 rows on the server costs more than the rest
 
-# One row per relation, constraint, index, policy and trigger; ``data`` holds the kind's fields.
+# One row per relation, constraint, index, policy and trigger, with typed columns whose meaning
+# depends on ``what`` (JSON per row would cost more to decode than the query takes):
+#   relation:   label comment, definition view query, extra partition bound, extra2 partition
+#               key, rows estimate, n1 table bytes, n2 TOAST bytes, b1 RLS, b2 RLS forced
+#   constraint: name, label type, definition
+#   index:      name, definition, n1 bytes, n2 scans, b1 primary, b2 unique
+#   policy:     name, label command, definition USING, extra WITH CHECK, b1 permissive, roles
+#   trigger:    name, label function, definition, n1 tgtype, b1 enabled
 # Sizes come from page counts (pg_class.relpages, as of the last VACUUM or ANALYZE): no file is
-# touched, so this stays fast at any number of relations.
+# touched, so this stays fast at any number of relations. TOAST tables' own indexes are left
+# out (a table's TOAST size already holds them).
 DETAILS_SQL = """
 WITH bs AS (SELECT current_setting('block_size')::int8 AS size)
-SELECT 'relation' AS what, c.oid::int8 AS relid, json_build_object(
-         'rows', CASE WHEN c.reltuples >= 0 THEN c.reltuples END,
-         'table', c.relpages::int8 * bs.size,
-         'toast', COALESCE(t.relpages, 0)::int8 * bs.size,
-         'indexes', COALESCE((SELECT sum(ic.relpages) FROM pg_index x
-                               JOIN pg_class ic ON ic.oid = x.indexrelid
-                              WHERE x.indrelid = c.oid), 0)::int8 * bs.size,
-         'rls', c.relrowsecurity, 'forced', c.relforcerowsecurity,
-         'comment', obj_description(c.oid, 'pg_class'),
-         'definition', CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
-         'bound', CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
-         'key', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END) AS data
+SELECT 'relation' AS what, c.oid::int8 AS relid, NULL::text AS name, ds.description AS label,
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition,
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS extra,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS extra2,
+       CASE WHEN c.reltuples >= 0 THEN c.reltuples END::float8 AS rows,
+       c.relpages::int8 * bs.size AS n1, COALESCE(t.relpages, 0)::int8 * bs.size AS n2,
+       c.relrowsecurity AS b1, c.relforcerowsecurity AS b2, NULL::text[] AS roles
   FROM pg_class c CROSS JOIN bs
   LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
+  LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass
+       AND ds.objsubid = 0
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
 UNION ALL
-SELECT 'constraint', co.conrelid::int8, json_build_object(
-         'name', co.conname,
-         'type', CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'f' THEN 'foreign key'
-                   WHEN 'u' THEN 'unique' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion'
-                   WHEN 'n' THEN 'not null' ELSE 'trigger' END,
-         'definition', pg_get_constraintdef(co.oid))
+SELECT 'constraint', co.conrelid::int8, co.conname::text,
+       CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'f' THEN 'foreign key'
+            WHEN 'u' THEN 'unique' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion'
+            ELSE 'trigger' END,
+       pg_get_constraintdef(co.oid), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM pg_constraint co
  WHERE co.conrelid <> 0 AND co.contype <> 'n'
 UNION ALL
-SELECT 'index', x.indrelid::int8, json_build_object(
-         'name', ic.relname, 'definition', pg_get_indexdef(x.indexrelid),
-         'bytes', ic.relpages::int8 * bs.size, 'scans', s.idx_scan,
-         'primary', x.indisprimary, 'unique', x.indisunique)
+SELECT 'index', x.indrelid::int8, ic.relname::text, NULL, pg_get_indexdef(x.indexrelid), NULL,
+       NULL, NULL, ic.relpages::int8 * bs.size, pg_stat_get_numscans(x.indexrelid),
+       x.indisprimary, x.indisunique, NULL
   FROM pg_index x CROSS JOIN bs
   JOIN pg_class ic ON ic.oid = x.indexrelid
-  LEFT JOIN pg_stat_all_indexes s ON s.indexrelid = x.indexrelid
+  JOIN pg_class t ON t.oid = x.indrelid AND t.relkind IN ('r', 'p', 'm')
 UNION ALL
-SELECT 'policy', pol.polrelid::int8, json_build_object(
-         'name', pol.polname,
-         'command', CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'
-                      WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-         'permissive', pol.polpermissive,
-         'roles', CASE WHEN pol.polroles = '{0}' THEN ARRAY['public']
-                       ELSE ARRAY(SELECT rolname FROM pg_roles WHERE oid = ANY (pol.polroles)
-                                  ORDER BY rolname) END,
-         'using', pg_get_expr(pol.polqual, pol.polrelid),
-         'check', pg_get_expr(pol.polwithcheck, pol.polrelid))
+SELECT 'policy', pol.polrelid::int8, pol.polname::text,
+       CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+            WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+       pg_get_expr(pol.polqual, pol.polrelid), pg_get_expr(pol.polwithcheck, pol.polrelid),
+       NULL, NULL, NULL, NULL, pol.polpermissive, NULL,
+       CASE WHEN pol.polroles = '{0}' THEN ARRAY['public']
+            ELSE ARRAY(SELECT rolname::text FROM pg_roles WHERE oid = ANY (pol.polroles)
+                       ORDER BY rolname) END
   FROM pg_policy pol
 UNION ALL
-SELECT 'trigger', tg.tgrelid::int8, json_build_object(
-         'name', tg.tgname,
-         'type', tg.tgtype::int4,
-         'function', tg.tgfoid::regprocedure::text,
-         'enabled', tg.tgenabled <> 'D',
-         'definition', pg_get_triggerdef(tg.oid))
+SELECT 'trigger', tg.tgrelid::int8, tg.tgname::text, tg.tgfoid::regprocedure::text,
+       pg_get_triggerdef(tg.oid), NULL, NULL, NULL, tg.tgtype::int8, NULL, tg.tgenabled <> 'D',
+       NULL, NULL
   FROM pg_trigger tg
  WHERE NOT tg.tgisinternal
 """
@@ -243,11 +250,6 @@ SELECT r.rolsuper AS superuser, r.rolcanlogin AS login, r.rolcreatedb AS create_
 _TRIGGER_EVENTS = ((4, "INSERT"), (8, "DELETE"), (16, "UPDATE"), (32, "TRUNCATE"))
 
 
-def _json(value: Any) -> dict:
-    # asyncpg hands json over as text; pg-meta (node-postgres) as an object already.
-    return json.loads(value) if isinstance(value, str) else dict(value)
-
-
 def _int(value: Any) -> int:
     return int(value) if value is not None else 0
 
@@ -263,66 +265,84 @@ def trigger_timing(tgtype: int) -> tuple[str, tuple[str, ...], str]:
     return timing, events, "ROW" if tgtype & 1 else "STATEMENT"
 
 
-def parse_names(rows: Sequence[Row]) -> CatalogNames:
-    names = CatalogNames(objects=[])
+def parse_names(rows: Sequence[Row], system: bool = False) -> CatalogNames:
+    names = CatalogNames(objects=[], system=system)
+    objects = names.objects
     for row in rows:
-        if row["kind"] == "database":
+        kind = row["kind"]
+        if kind == "database":
             names.database, names.server_version = row["name"], row["extra"]
             continue
-        names.objects.append(CatalogObject(row["kind"], _int(row["oid"]), row["schema"] or "",
-                                           row["name"], _int(row["parent"]), row["extra"] or ""))
-    names.objects.sort(key=lambda o: (o.schema, o.kind, o.name, o.extra))
+        objects.append(CatalogObject(kind, row["oid"], row["schema"], row["name"],
+                                     row["parent"], row["extra"]))
     return names
+
+
+def build_index(rows: Sequence[Row], system: bool) -> CatalogIndex:
+    return CatalogIndex.build(parse_names(rows, system))
 
 
 def parse_columns(rows: Sequence[Row]) -> dict[int, list[Column]]:
     columns: dict[int, list[Column]] = {}
     for row in rows:
-        columns.setdefault(_int(row["relid"]), []).append(Column(
-            position=_int(row["position"]), name=row["name"], type=row["type"],
-            not_null=bool(row["not_null"]), default=row["default"],
-            identity=row["identity"] or "", generated=row["generated"], comment=row["comment"]))
+        relid = row["relid"]
+        found = columns.get(relid)
+        if found is None:
+            found = columns[relid] = []
+        found.append(Column(row["position"], row["name"], row["type"], row["not_null"],
+                            row["default"], row["identity"] or "", row["generated"],
+                            row["comment"]))
+    for found in columns.values():
+        found.sort(key=_position)
     return columns
+
+
+def _position(column: Column) -> int:
+    return column.position
 
 
 def parse_details(rows: Sequence[Row]) -> dict[int, RelationDetail]:
     details: dict[int, RelationDetail] = {}
-    pending: list[tuple[str, int, dict]] = []
+    owned: list[Row] = []
     for row in rows:
-        what, relid, data = row["what"], _int(row["relid"]), _json(row["data"])
-        if what != "relation":
-            pending.append((what, relid, data))
+        if row["what"] != "relation":
+            owned.append(row)
             continue
-        rows_estimate = data.get("rows")
+        relid = _int(row["relid"])
+        estimate = row["rows"]
         details[relid] = RelationDetail(
-            oid=relid, rows=None if rows_estimate is None else float(rows_estimate),
-            sizes=Sizes(_int(data["table"]), _int(data["toast"]), _int(data["indexes"])),
-            rls=bool(data["rls"]), rls_forced=bool(data["forced"]), comment=data["comment"],
-            definition=data["definition"], partition_bound=data["bound"],
-            partition_key=data["key"])
-    for what, relid, data in pending:
-        detail = details.get(relid)
+            oid=relid, rows=None if estimate is None else float(estimate),
+            sizes=Sizes(_int(row["n1"]), _int(row["n2"]), 0),
+            rls=bool(row["b1"]), rls_forced=bool(row["b2"]), comment=row["label"],
+            definition=row["definition"], partition_bound=row["extra"],
+            partition_key=row["extra2"])
+    for row in owned:
+        detail = details.get(_int(row["relid"]))
         if detail is None:
-            continue  # an index of an index, a constraint of something not shown
-        if what == "constraint":
-            detail.constraints.append(Constraint(data["name"], data["type"], data["definition"]))
-        elif what == "index":
-            scans = data.get("scans")
-            detail.indexes.append(Index(data["name"], data["definition"], _int(data["bytes"]),
-                                        None if scans is None else int(scans),
-                                        bool(data["primary"]), bool(data["unique"])))
+            continue  # a constraint of a type, say: not a relation the tree shows
+        what = row["what"]
+        if what == "index":
+            scans = row["n2"]
+            index = Index(row["name"], row["definition"], _int(row["n1"]),
+                          None if scans is None else int(scans), bool(row["b1"]),
+                          bool(row["b2"]))
+            detail.indexes.append(index)
+            detail.sizes.indexes += index.bytes
+        elif what == "constraint":
+            detail.constraints.append(Constraint(row["name"], row["label"], row["definition"]))
         elif what == "policy":
-            detail.policies.append(Policy(data["name"], data["command"],
-                                          bool(data["permissive"]), _strings(data["roles"]),
-                                          data["using"], data["check"]))
+            detail.policies.append(Policy(row["name"], row["label"], bool(row["b1"]),
+                                          _strings(row["roles"]), row["definition"],
+                                          row["extra"]))
         elif what == "trigger":
-            timing, events, level = trigger_timing(int(data["type"]))
-            detail.triggers.append(Trigger(data["name"], timing, events, level,
-                                           data["function"], bool(data["enabled"]),
-                                           data["definition"]))
+            timing, events, level = trigger_timing(_int(row["n1"]))
+            detail.triggers.append(Trigger(row["name"], timing, events, level, row["label"],
+                                           bool(row["b1"]), row["definition"]))
     for detail in details.values():
-        detail.constraints.sort(key=lambda c: (c.type != "primary key", c.name))
-        detail.indexes.sort(key=lambda i: (not i.primary, i.name))
+        if len(detail.constraints) > 1:
+            detail.constraints.sort(key=lambda c: (c.type != "primary key", c.name))
+        if len(detail.indexes) > 1:
+            detail.indexes.sort(key=lambda i: (not i.primary, i.name))
         detail.policies.sort(key=lambda p: p.name)
         detail.triggers.sort(key=lambda t: t.name)
     return details
@@ -336,14 +356,16 @@ class PostgresCatalog:
 
     # Rows become models in a thread: at 10,000 tables that is a fifth of a second of Python
     # the event loop (and so the screen) must not wait for.
-    async def names(self) -> CatalogNames:
-        return await asyncio.to_thread(parse_names,
-                                       await self.source.fetch("catalog names", NAMES_SQL))
+    async def _names_rows(self, system: bool) -> Sequence[Row]:
+        return await self.source.fetch("catalog names", ALL_NAMES_SQL if system else NAMES_SQL)
 
-    async def index(self) -> CatalogIndex:
+    async def names(self, *, system: bool = False) -> CatalogNames:
+        """Every object's kind and name; those in system schemas only with ``system``."""
+        return await asyncio.to_thread(parse_names, await self._names_rows(system), system)
+
+    async def index(self, *, system: bool = False) -> CatalogIndex:
         """The names, arranged for the tree."""
-        names = await self.names()
-        return await asyncio.to_thread(CatalogIndex.build, names)
+        return await asyncio.to_thread(build_index, await self._names_rows(system), system)
 
     async def columns(self) -> dict[int, list[Column]]:
         rows = await self.source.fetch("catalog columns", COLUMNS_SQL, long=True)
@@ -354,9 +376,10 @@ class PostgresCatalog:
         rows = await self.source.fetch("catalog details", DETAILS_SQL, long=True)
         return await asyncio.to_thread(parse_details, rows)
 
-    async def everything(self) -> tuple[CatalogNames, dict[int, RelationDetail]]:
+    async def everything(self, *, system: bool = False
+                         ) -> tuple[CatalogNames, dict[int, RelationDetail]]:
         """Names and every relation's details, columns included: three round trips."""
-        names = await self.names()
+        names = await self.names(system=system)
         columns = await self.columns()
         details = await self.details()
         for oid, detail in details.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Object kinds, in the order the tree shows them under a schema.
 SCHEMA_KINDS: tuple[tuple[str, str], ...] = (
@@ -51,9 +52,8 @@ def is_system_schema(name: str) -> bool:
             or name.startswith("pg_toast_temp_"))
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogObject:
-    """One named object. ``oid`` identifies it in the catalog; ``parent`` is the table a
+class CatalogObject(NamedTuple):
+    """One named object (a tuple: 10,000 of them are made before the tree paints). ``oid`` identifies it in the catalog; ``parent`` is the table a
     partition, policy or trigger belongs to (its oid), else 0. ``extra`` depends on the kind:
     a function's identity arguments, a type's flavour (enum, composite, domain), an extension's
     installed version ('' when only available), a role's attributes."""
@@ -79,7 +79,9 @@ class CatalogObject:
         return (self.kind, self.schema, self.name, self.extra)
 
 
-@dataclass(frozen=True, slots=True)
+# Column, Constraint, Index, Policy, Trigger and Sizes are not frozen: 50,000 columns are made
+# at a time, and a frozen dataclass takes twice as long to make.
+@dataclass(slots=True)
 class Column:
     position: int
     name: str
@@ -91,14 +93,14 @@ class Column:
     comment: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Constraint:
     name: str
     type: str  # primary key, foreign key, unique, check, exclusion, not null, trigger
     definition: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Index:
     name: str
     definition: str
@@ -108,7 +110,7 @@ class Index:
     unique: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Policy:
     name: str
     command: str  # ALL, SELECT, INSERT, UPDATE, DELETE
@@ -118,7 +120,7 @@ class Policy:
     check: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Trigger:
     name: str
     timing: str  # BEFORE, AFTER, INSTEAD OF
@@ -129,7 +131,7 @@ class Trigger:
     definition: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sizes:
     """Bytes on disk: estimates from page counts, or exact when ``exact``."""
 
@@ -208,11 +210,13 @@ class RoleDetail:
 
 @dataclass(slots=True)
 class CatalogNames:
-    """The first read: every object's name and kind, for the tree to paint at once."""
+    """The first read: every object's name and kind, for the tree to paint at once. Without
+    ``system``, the objects in system schemas are left out (the schemas themselves are in)."""
 
     objects: list[CatalogObject]
     server_version: str = ""
     database: str = ""
+    system: bool = False
 
     def by_oid(self) -> dict[int, CatalogObject]:
         return {o.oid: o for o in self.objects if o.kind in RELATION_KINDS}
@@ -258,6 +262,8 @@ class CatalogIndex:
         schemas.sort(key=lambda o: (is_system_schema(o.name), o.name))
         for objects in groups.values():
             objects.sort(key=lambda o: (o.name, o.extra))
+        for objects in partitions.values():
+            objects.sort(key=lambda o: o.name)
         return cls(names, schemas, groups, partitions, database, relations)
 
     def parent_name(self, obj: CatalogObject) -> str:
