@@ -111,6 +111,7 @@ async def service_timings(url: str, rounds: int, pg_meta: tuple[str, str] | None
                     started = time.perf_counter()
                     index = await reader.index()
                     names.append(time.perf_counter() - started)
+                for _ in range(rounds + 1):
                     trips.clear()
                     started = time.perf_counter()
                     _, details = await reader.everything()

@@ -134,16 +134,26 @@ class PostgresBrowserScreen(DatabaseScreen[None]):
             self.database = self.index.names.database
             self.breadcrumb_line.update(self._crumb())
             tree.set_index(self.index)
-            self._show_status("columns loading…")
-            self.columns = await self.reader.columns()
-            self._refresh_detail()
             self._show_status("details loading…")
-            details = await self.reader.details()
-            self.details = details
-            self._refresh_detail()
-            self._show_status()
         except StudioError as error:
             self.show_error(error)
+            return
+        try:
+            async with asyncio.TaskGroup() as both:  # side by side, on two connections
+                both.create_task(self._load_columns(self.reader))
+                both.create_task(self._load_details(self.reader))
+        except* StudioError as errors:
+            self.show_error(errors.exceptions[0])
+        else:
+            self._show_status()
+
+    async def _load_columns(self, reader: PostgresCatalog) -> None:
+        self.columns = await reader.columns()
+        self._refresh_detail()
+
+    async def _load_details(self, reader: PostgresCatalog) -> None:
+        self.details = await reader.details()
+        self._refresh_detail()
 
     def _show_status(self, progress: str = "") -> None:
         index = self.index

@@ -15,7 +15,9 @@ The queries hold no values at all, and the few that take one (an oid) bind it. T
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import gc
+from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from studio_tui.services.errors import NotFoundError
@@ -49,12 +51,18 @@ SELECT 'schema' AS kind, n.oid::int8 AS oid, n.nspname::text AS schema, n.nspnam
   FROM pg_namespace n
 UNION ALL
 SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned' WHEN 'v' THEN 'view'
-                      WHEN 'm' THEN 'matview' WHEN 'f' THEN 'foreign' ELSE 'sequence' END,
-       c.oid::int8, n.nspname::text, c.relname::text, COALESCE(i.inhparent, 0)::int8, ''
+                      WHEN 'm' THEN 'matview' WHEN 'f' THEN 'foreign' WHEN 'S' THEN 'sequence'
+                      ELSE 'type' END,
+       -- a stand-alone composite type is named by its pg_type row, not its pg_class one
+       CASE WHEN c.relkind = 'c' THEN c.reltype ELSE c.oid END::int8, n.nspname::text,
+       c.relname::text,
+       CASE WHEN c.relispartition
+            THEN (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid)
+            ELSE 0 END::int8,
+       CASE WHEN c.relkind = 'c' THEN 'composite' ELSE '' END
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid
- WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') /*schemas*/
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c') /*schemas*/
 UNION ALL
 SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, p.oid::int8,
        n.nspname::text, p.proname::text, 0, pg_get_function_identity_arguments(p.oid)
@@ -67,12 +75,6 @@ SELECT 'type', t.oid::int8, n.nspname::text, t.typname::text, 0,
   FROM pg_type t
   JOIN pg_namespace n ON n.oid = t.typnamespace
  WHERE t.typtype IN ('e', 'd') /*schemas*/
-UNION ALL
-SELECT 'type', t.oid::int8, n.nspname::text, t.typname::text, 0, 'composite'
-  FROM pg_class c
-  JOIN pg_type t ON t.oid = c.reltype
-  JOIN pg_namespace n ON n.oid = t.typnamespace
- WHERE c.relkind = 'c' /*schemas*/
 UNION ALL
 SELECT 'policy', pol.oid::int8, n.nspname::text, pol.polname::text, pol.polrelid::int8, ''
   FROM pg_policy pol
@@ -278,6 +280,24 @@ def parse_names(rows: Sequence[Row], system: bool = False) -> CatalogNames:
     return names
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Tens of thousands of new tuples and lists, none of them cyclic: the cyclic garbage
+    collector would walk the whole heap (every column already read) a few times meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _without_collector(parse, *args):
+    with _collector_paused():
+        return parse(*args)
+
+
 def build_index(rows: Sequence[Row], system: bool) -> CatalogIndex:
     return CatalogIndex.build(parse_names(rows, system))
 
@@ -361,27 +381,29 @@ class PostgresCatalog:
 
     async def names(self, *, system: bool = False) -> CatalogNames:
         """Every object's kind and name; those in system schemas only with ``system``."""
-        return await asyncio.to_thread(parse_names, await self._names_rows(system), system)
+        return await asyncio.to_thread(_without_collector, parse_names,
+                                       await self._names_rows(system), system)
 
     async def index(self, *, system: bool = False) -> CatalogIndex:
         """The names, arranged for the tree."""
-        return await asyncio.to_thread(build_index, await self._names_rows(system), system)
+        return await asyncio.to_thread(_without_collector, build_index,
+                                       await self._names_rows(system), system)
 
     async def columns(self) -> dict[int, list[Column]]:
         rows = await self.source.fetch("catalog columns", COLUMNS_SQL, long=True)
-        return await asyncio.to_thread(parse_columns, rows)
+        return await asyncio.to_thread(_without_collector, parse_columns, rows)
 
     async def details(self) -> dict[int, RelationDetail]:
         """Relation details without their columns (``columns``): merge the two."""
         rows = await self.source.fetch("catalog details", DETAILS_SQL, long=True)
-        return await asyncio.to_thread(parse_details, rows)
+        return await asyncio.to_thread(_without_collector, parse_details, rows)
 
     async def everything(self, *, system: bool = False
                          ) -> tuple[CatalogNames, dict[int, RelationDetail]]:
-        """Names and every relation's details, columns included: three round trips."""
+        """Names and every relation's details, columns included: three round trips, the last
+        two side by side (on two connections)."""
         names = await self.names(system=system)
-        columns = await self.columns()
-        details = await self.details()
+        columns, details = await asyncio.gather(self.columns(), self.details())
         for oid, detail in details.items():
             detail.columns = columns.get(oid, [])
         return names, details
