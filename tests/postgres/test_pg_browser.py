@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import realservers
 from textual.widgets import Input
-from ui import QUIET_SETTINGS, SIZES, home_env, run_command, screen_text, settle, studio_app
+from ui import (QUIET_SETTINGS, SIZES, burst, home_env, run_command, screen_text, settle,
+                studio_app)
 
 from studio_tui.screens.postgres.browser import GRID_SCREEN, PostgresBrowserScreen, screen_class
 from studio_tui.services.settings import Settings
@@ -143,6 +144,19 @@ async def test_search_finds_objects_across_the_catalog(catalog_db, tmp_path):
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, PostgresBrowserScreen)
+
+
+async def test_keys_typed_in_one_burst_with_slash_all_land_in_the_search(catalog_db, tmp_path):
+    app = await _app(tmp_path, catalog_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        # r, e, i and s are keys of the browser: typed right after /, they are text.
+        await burst(pilot, "slash", *"order", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#search", Input).value == "order"
+        assert screen.focused is screen.query_one(ObjectTree)
+        assert "8 object(s) named like 'order'" in screen_text(app)
 
 
 async def test_tree_expands_collapses_and_shows_details_as_they_stream_in(catalog_db, tmp_path):

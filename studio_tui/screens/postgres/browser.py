@@ -286,7 +286,9 @@ class PostgresBrowserScreen(DatabaseScreen[None]):
 
     # -- search and system schemas ------------------------------------------------------------
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        # Focus now, not after the keys already queued: what is typed in the same burst as /
+        # belongs in the search, not to the tree (where r, e, i and s are keys of their own).
+        self.set_focus(self.query_one("#search", Input))
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:

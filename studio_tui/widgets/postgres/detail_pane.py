@@ -83,11 +83,14 @@ def relation_header(obj: CatalogObject, detail: RelationDetail | None, parent: s
     if detail is None:
         lines.append(_muted("details loading…"))
         return Group(*lines)
-    facts = Text.assemble(("rows ", "dim"), format_rows(detail.rows))
+    facts = Text()
+    if obj.kind in ("table", "matview"):  # views, foreign and partitioned tables keep no count
+        facts.append_text(Text.assemble(("rows ", "dim"), format_rows(detail.rows)))
     if obj.kind in ("table", "partitioned"):
         rls = "forced" if detail.rls_forced else "on" if detail.rls else "off"
-        facts.append_text(Text.assemble((" · RLS ", "dim"), rls))
-    lines.append(facts)
+        facts.append_text(Text.assemble((" · " if facts else "", "dim"), ("RLS ", "dim"), rls))
+    if facts:
+        lines.append(facts)
     if obj.kind not in ("view", "foreign"):
         lines.append(sizes_text(detail.sizes))
     if detail.partition_key:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -21,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from studio_tui.widgets.ordered_input import act_in_order
 from studio_tui.services.postgres.models import (
     DATABASE_KINDS,
     GROUP_OF,
@@ -328,6 +330,19 @@ class ObjectTree(ScrollView, can_focus=True):
         match = style + self.get_component_rich_style("object-tree--match")
         return [Segment(label[:start], style), Segment(label[start:end], match),
                 Segment(label[end:], style)]
+
+    # -- keys typed in one burst -----------------------------------------------------------------
+    async def handle_key(self, event: events.Key) -> bool:
+        """Keys arrive here in the order typed. One that moves the focus (``/`` to the search)
+        runs now, in this turn (``act_in_order``); the keys typed after it, already queued
+        here, go on to the widget that has the focus now, in the same order."""
+        focused = self.app.focused
+        if focused is not None and focused is not self and focused.screen is self.screen:
+            event.stop()
+            event.prevent_default()
+            focused.post_message(events.Key(event.key, event.character))
+            return True
+        return await super().handle_key(event) or await act_in_order(self, event)
 
     # -- movement ---------------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
