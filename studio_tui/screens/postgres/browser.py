@@ -239,6 +239,9 @@ class PostgresBrowserScreen(DatabaseScreen[None]):
         if obj is None or index is None:
             pane.show(self._summary(row))
             return
+        if obj.kind == "sequence":
+            pane.show(views.sequence_view(obj, self.exact_sizes.get(obj.oid)))
+            return
         if obj.kind in RELATION_KINDS:
             detail = self._relation_detail(obj)
             columns = None if self.columns is None else self.columns.get(obj.oid, [])

@@ -102,6 +102,10 @@ def relation_header(obj: CatalogObject, detail: RelationDetail | None, parent: s
     return Group(*lines)
 
 
+def sequence_view(obj: CatalogObject, sizes: Sizes | None) -> Group:
+    return Group(_title(obj), sizes_text(sizes) if sizes is not None else _muted("loading…"))
+
+
 def section_bar(current: int) -> Text:
     bar = Text()
     for number, name in enumerate(SECTIONS, 1):
