@@ -196,7 +196,7 @@ async def ui_load(url: str) -> dict:
             opened = time.perf_counter()
             await pilot.press("enter")
             while not (isinstance(app.screen, PostgresBrowserScreen)
-                       and app.screen.details is not None):
+                       and app.screen.details is not None and app.screen.columns is not None):
                 await asyncio.sleep(0.001)
             result["details_ms"] = (time.perf_counter() - opened) * 1000
             result["tree_ms"] = (marks["tree"] - opened) * 1000

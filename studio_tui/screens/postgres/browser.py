@@ -135,6 +135,8 @@ class PostgresBrowserScreen(DatabaseScreen[None]):
             self.breadcrumb_line.update(self._crumb())
             tree.set_index(self.index)
             self._show_status("details loading…")
+            # Names first, so the tree paints at once; all three side by side took longer on
+            # two cores (the tree painted 100 ms later and the details came no sooner).
         except StudioError as error:
             self.show_error(error)
             return
@@ -176,6 +178,7 @@ class PostgresBrowserScreen(DatabaseScreen[None]):
     def action_reload(self) -> None:
         self.exact_sizes.clear()
         self.object_details.clear()
+        self.columns = self.details = None
         self.say("Reading the catalog again…")
         self.load_catalog()
 
