@@ -35,7 +35,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "tests" / "postgres"))
 
 import realservers  # noqa: E402
 
@@ -228,12 +227,12 @@ def ui_in_fresh_process(url: str) -> dict:
 
 def start_meta(url: str):
     try:
-        from conftest import start_pg_meta
+        from pgservers import start_pg_meta
     except ImportError:
         return None
     try:
         return start_pg_meta(url)
-    except BaseException as exc:  # pytest.skip when npm is missing
+    except RuntimeError as exc:  # npm missing, or pg-meta would not start
         print(f"pg-meta skipped: {exc}")
         return None
 
@@ -251,7 +250,7 @@ def main() -> None:
     server = realservers.start_postgres()
     meta = None
     try:
-        from conftest import create_database
+        from pgservers import create_database
 
         url = create_database(server.url, "bench")
         started = time.perf_counter()

@@ -1,5 +1,8 @@
-"""PostgreSQL fixtures: a database holding the catalog fixture schema, and a real postgres-meta
-(npm, installed once into the user's cache) in front of the session's PostgreSQL."""
+"""PostgreSQL test helpers: a fresh database holding a schema (tests/postgres/
+catalog_fixture.sql exercises every object kind), and a real postgres-meta (npm, installed once
+into the user's cache) in front of it. The fixtures are in conftest.py; benchmarks use these too.
+(A conftest.py of its own under tests/postgres/ would shadow tests/conftest.py for the modules
+that import from it.)"""
 
 from __future__ import annotations
 
@@ -11,15 +14,13 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import pytest
 import realservers
 
-FIXTURE_SQL = Path(__file__).with_name("catalog_fixture.sql")
+FIXTURE_SQL = Path(__file__).parent / "postgres" / "catalog_fixture.sql"
 PG_META_VERSION = "0.99.0"
 # A key of our own: pg-meta's default (SAMPLE_KEY) is refused by the app.
 PG_META_KEY = "test-crypto-key-0123456789abcdef"
@@ -59,21 +60,11 @@ def create_database(server_url: str, database: str, sql: str | None = None, *,
     return database_url(server_url, database)
 
 
-@pytest.fixture(scope="session")
-def catalog_db(postgres_server) -> str:
-    """URL of a database holding tests/postgres/catalog_fixture.sql (read it, never change it)."""
-    return create_database(postgres_server.url, "catalog_fixture", FIXTURE_SQL.read_text())
-
-
-@pytest.fixture(scope="session")
-def snapshot_db(postgres_server) -> str:
-    """The fixture schema in a database of its own that nothing but snapshots reads, vacuumed:
-    its sizes and index usage stay the same from run to run."""
-    return create_database(postgres_server.url, "catalog_snapshots", FIXTURE_SQL.read_text(),
-                           vacuum=True)
-
-
 # -- postgres-meta ------------------------------------------------------------------------------
+class NpmMissing(RuntimeError):
+    """No npm here to install postgres-meta with."""
+
+
 @dataclass
 class RunningPgMeta:
     url: str
@@ -145,8 +136,8 @@ def _pg_meta_ports() -> int:
 def start_pg_meta(database_url: str, key: str = PG_META_KEY) -> RunningPgMeta:
     install = _pg_meta_dir()
     if install is None:
-        pytest.skip("npm (Node 20) is not installed: the pg-meta tests need postgres-meta "
-                    f"{PG_META_VERSION} from npm")
+        raise NpmMissing("npm (Node 20) is not installed: the pg-meta tests need "
+                         f"postgres-meta {PG_META_VERSION} from npm")
     port = _pg_meta_ports()
     env = {**os.environ, "PG_META_DB_URL": database_url, "PG_META_HOST": realservers.HOST,
            "PG_META_PORT": str(port), "CRYPTO_KEY": key}
@@ -173,10 +164,3 @@ def _wait_healthy(meta: RunningPgMeta, timeout: float = 30) -> None:
         time.sleep(0.1)
     meta.stop()
     raise RuntimeError(f"postgres-meta did not answer /health within {timeout}s")
-
-
-@pytest.fixture(scope="session")
-def pg_meta(catalog_db) -> Iterator[RunningPgMeta]:
-    meta = start_pg_meta(catalog_db)
-    yield meta
-    meta.stop()
