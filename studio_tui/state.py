@@ -1,5 +1,6 @@
-"""Small UI state remembered between runs (the chosen theme), kept apart from the user's own
-settings.toml so the app never rewrites a file a person edits."""
+"""Small UI state remembered between runs (the chosen theme, query histories), kept apart from
+the user's own settings.toml so the app never rewrites a file a person edits. Histories hold
+queries, which can hold data: the file is readable by its owner only."""
 
 from __future__ import annotations
 
@@ -34,7 +35,10 @@ class UiState:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(data, indent=2))
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(json.dumps(data, indent=2))
+            os.chmod(temporary, 0o600)  # an older copy may have been made with a wider mode
             os.replace(temporary, self.path)
         except OSError as exc:
             log.warning("could not remember %s: %s", key, exc)

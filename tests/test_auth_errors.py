@@ -66,3 +66,15 @@ async def test_mongodb_says_when_no_credentials_were_given(catalog, project_id, 
     error = await _auth_error(manager, catalog, project_id, url,
                               lambda client: client.shop.orders.find_one())
     assert expected in error.detail, error.detail
+
+
+async def test_mongodb_keeps_saying_the_credentials_were_refused_on_later_calls(
+        catalog, project_id, manager, mongo_auth_server):
+    # After a refused sign-in pymongo marks the server unknown; later calls fail in server
+    # selection, and must still name the cause, not a time-out.
+    url = mongo_auth_server.url.replace(f"app:{MONGO_PASSWORD}@", "app:Wr0ng-Pa55word@")
+    entry = await catalog.add_database(project_id, "target", url)
+    for _ in range(3):
+        with pytest.raises(AuthenticationError) as caught:
+            await manager.run(entry.id, "probe", lambda client: client.shop.orders.find_one())
+        assert REFUSED in caught.value.detail, caught.value.detail

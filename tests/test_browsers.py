@@ -32,15 +32,19 @@ def _postgres_sample(request) -> tuple[str, str]:
     return request.getfixturevalue("postgres_server").url, "public schema"
 
 
-def _overview_sample(fixture: str) -> Callable[[object], tuple[str, str]]:
-    # No browser yet: the connection overview answers with the server's round trip.
-    return lambda request: (request.getfixturevalue(fixture).url, "Round trip")
+def _mongo_sample(request) -> tuple[str, str]:
+    from pymongo import MongoClient
+
+    url = request.getfixturevalue("mongo_server").url
+    with MongoClient(url) as client:
+        client.browser_sample.first_content.replace_one({"_id": 1}, {"_id": 1}, upsert=True)
+    return url.replace("/?", "/browser_sample?"), "first_content"
 
 
 # kind → (URL of a server holding sample data, text the browser's first content shows)
 SAMPLES: dict[DatabaseKind, Callable[[object], tuple[str, str]]] = {
     DatabaseKind.REDIS: _redis_sample,
-    DatabaseKind.MONGODB: _overview_sample("mongo_server"),
+    DatabaseKind.MONGODB: _mongo_sample,
     DatabaseKind.POSTGRES: _postgres_sample,
 }
 

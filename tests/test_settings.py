@@ -40,3 +40,15 @@ def test_malformed_settings_file_names_the_file(tmp_path: Path):
 def test_non_numeric_timeout_is_refused(tmp_path: Path):
     with pytest.raises(ConfigError, match="STUDIO_TUI_IDLE_TIMEOUT must be a number"):
         Settings.load({"STUDIO_TUI_HOME": str(tmp_path), "STUDIO_TUI_IDLE_TIMEOUT": "soon"})
+
+
+def test_remembered_ui_state_is_readable_by_its_owner_only(tmp_path):
+    from studio_tui.state import UiState
+
+    path = tmp_path / "ui-state.json"
+    path.write_text("{}")
+    path.chmod(0o644)  # a copy written before histories were kept in it
+    state = UiState(path)
+    state.set("history", ["{secret: 1}"])
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert state.get("history") == ["{secret: 1}"]

@@ -222,7 +222,7 @@ async def test_enter_on_a_table_opens_the_grid_or_says_it_is_not_available(catal
             assert "The data grid is not available in this version." in screen_text(app)
         else:
             assert isinstance(app.screen, grid)
-            assert (app.screen.schema, app.screen.name) == (ODD, "select")
+            assert (app.screen.schema, app.screen.relation) == (ODD, "select")
             await pilot.press("escape")
             await settle(pilot)
         screen.query_one(ObjectTree).select_object("sequence", "shop", "invoice_numbers")

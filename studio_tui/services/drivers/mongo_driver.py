@@ -296,7 +296,11 @@ class MongoConnection(DatabaseConnection):
             return ValidationError(f"The MongoDB URL is not usable: {exc}.",
                                    field_errors={"url": str(exc)})
         if isinstance(exc, mx.ServerSelectionTimeoutError):
-            # The text lists per-host causes; the shared classifier reads them.
+            # After a refused sign-in pymongo marks the server unknown, and later calls time out
+            # selecting it: the per-host causes in the text still say why.
+            if "authentication failed" in str(exc).lower():
+                return AuthenticationError(f"MongoDB at {where} refused the credentials.")
+            # Otherwise the shared classifier reads the causes (DNS, refused, TLS).
             return None
         if isinstance(exc, (mx.DuplicateKeyError, mx.WriteError, mx.BulkWriteError)):
             return ServerError(str(exc))

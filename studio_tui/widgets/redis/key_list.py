@@ -15,6 +15,7 @@ from textual.strip import Strip
 
 from studio_tui.services.redis.keys import display_key
 from studio_tui.services.redis.models import KeyInfo
+from studio_tui.widgets.sizes import format_bytes
 from studio_tui.widgets.redis.key_store import KeyStore
 
 TYPE_WIDTH, TTL_WIDTH, MEMORY_WIDTH = 10, 9, 9
@@ -31,16 +32,6 @@ def format_ttl(ttl_ms: int) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
-
-
-def format_bytes(size: int | None) -> str:
-    if size is None:
-        return "-"
-    for unit in ("B", "K", "M", "G"):
-        if size < 1024 or unit == "G":
-            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
-        size /= 1024
-    return f"{size:.1f}G"
 
 
 class KeyList(ScrollView, can_focus=True):
