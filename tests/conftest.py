@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import pgservers  # noqa: E402
 import realservers  # noqa: E402
 
 from studio_tui.services.catalog import Catalog  # noqa: E402
@@ -67,6 +68,32 @@ def postgres_server() -> Iterator[realservers.RunningServer]:
     server = realservers.start_postgres(password=PG_PASSWORD)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def catalog_db(postgres_server) -> str:
+    """URL of a database holding tests/postgres/catalog_fixture.sql (read it, never change it)."""
+    return pgservers.create_database(postgres_server.url, "catalog_fixture",
+                                     pgservers.FIXTURE_SQL.read_text())
+
+
+@pytest.fixture(scope="session")
+def snapshot_db(postgres_server) -> str:
+    """The same schema in a database that only snapshot tests read, vacuumed: its sizes and
+    index usage stay the same from run to run."""
+    return pgservers.create_database(postgres_server.url, "catalog_snapshots",
+                                     pgservers.FIXTURE_SQL.read_text(), vacuum=True)
+
+
+@pytest.fixture(scope="session")
+def pg_meta(catalog_db) -> Iterator[pgservers.RunningPgMeta]:
+    """A real postgres-meta in front of ``catalog_db``; skipped where npm is missing."""
+    try:
+        meta = pgservers.start_pg_meta(catalog_db)
+    except pgservers.NpmMissing as missing:
+        pytest.skip(str(missing))
+    yield meta
+    meta.stop()
 
 
 @pytest.fixture(scope="session")

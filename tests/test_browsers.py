@@ -27,6 +27,11 @@ def _redis_sample(request) -> tuple[str, str]:
     return url, "browser:first-content"
 
 
+def _postgres_sample(request) -> tuple[str, str]:
+    # The object tree paints its schemas first.
+    return request.getfixturevalue("postgres_server").url, "public schema"
+
+
 def _mongo_sample(request) -> tuple[str, str]:
     from pymongo import MongoClient
 
@@ -36,16 +41,11 @@ def _mongo_sample(request) -> tuple[str, str]:
     return url.replace("/?", "/browser_sample?"), "first_content"
 
 
-def _overview_sample(fixture: str) -> Callable[[object], tuple[str, str]]:
-    # No browser yet: the connection overview answers with the server's round trip.
-    return lambda request: (request.getfixturevalue(fixture).url, "Round trip")
-
-
 # kind → (URL of a server holding sample data, text the browser's first content shows)
 SAMPLES: dict[DatabaseKind, Callable[[object], tuple[str, str]]] = {
     DatabaseKind.REDIS: _redis_sample,
     DatabaseKind.MONGODB: _mongo_sample,
-    DatabaseKind.POSTGRES: _overview_sample("postgres_server"),
+    DatabaseKind.POSTGRES: _postgres_sample,
 }
 
 

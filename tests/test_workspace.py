@@ -12,7 +12,7 @@ from conftest import key_text
 from studio_tui.dialogs.command import CommandModal
 from studio_tui.dialogs.confirm import ConfirmModal
 from studio_tui.dialogs.database_form import DatabaseFormModal
-from studio_tui.screens.database_overview import DatabaseOverviewScreen
+from studio_tui.screens.browsers import browser_for
 from studio_tui.screens.catalog.databases import DatabasesScreen
 from studio_tui.screens.health import HealthScreen
 from studio_tui.dialogs.help import HelpModal
@@ -21,6 +21,7 @@ from studio_tui.screens.catalog.organizations import OrganizationsScreen
 from studio_tui.screens.catalog.projects import ProjectsScreen
 from studio_tui.screens.redis.browser import RedisBrowserScreen
 from studio_tui.services.errors import WrongKeyError
+from studio_tui.services.kinds import DatabaseKind
 from studio_tui.widgets.catalog_table import CatalogTable
 from ui import QUIET_SETTINGS, screen_text, seed, settle, studio_app
 
@@ -144,9 +145,9 @@ async def test_create_navigate_add_test_open_back_and_delete(tmp_path: Path, red
             next(k for k in table.shown_keys if app.screen.items[k].name == "orders")))
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, DatabaseOverviewScreen)
-        overview = screen_text(app)
-        assert "● up" in overview and "18." in overview and "s3cret" not in overview
+        assert type(app.screen) is browser_for(DatabaseKind.POSTGRES)
+        opened = screen_text(app)
+        assert "shop › orders (postgres) › postgres" in opened and "s3cret" not in opened
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, DatabasesScreen)
@@ -350,7 +351,7 @@ async def test_palette_jumps_to_a_database_by_fuzzy_name(tmp_path: Path):
         await pilot.pause(0.3)
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, DatabaseOverviewScreen)
+        assert type(app.screen) is browser_for(DatabaseKind.POSTGRES)
         assert app.screen.entry.name == "orders-primary"
 
 

@@ -15,7 +15,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from studio_tui.dialogs.base import Dialog
 
 from studio_tui.services.errors import StudioError, ValidationError
-from studio_tui.services.kinds import KINDS
+from studio_tui.services.kinds import KINDS, DatabaseKind
 from studio_tui.services.platform.models import DatabaseEntry, Project
 from studio_tui.services.tiers import Tier
 from studio_tui.services.urls import parse_connection_url, split_password, with_password
@@ -24,7 +24,9 @@ from studio_tui.widgets.ordered_input import OrderedInput
 if TYPE_CHECKING:
     from studio_tui.services.studio import Studio
 
-FIELDS = ("name", "url", "password", "tier", "tags")
+FIELDS = ("name", "url", "password", "tier", "tags", "meta_url", "meta_key")
+# Shown for a PostgreSQL URL only: where its pg-meta answers, and pg-meta's CRYPTO_KEY.
+META_FIELDS = ("meta_url", "meta_key")
 _FIRST, *_OTHERS = KINDS.values()
 URL_HINT = (f"{_FIRST.url_example}  (or "
             f"{', '.join(spec.schemes[0] + '://' for spec in _OTHERS)}…)")
@@ -43,6 +45,9 @@ class DatabaseFormModal(Dialog[DatabaseEntry | None]):
         grid-rows: 1;
         grid-gutter: 0 1;
         height: 7;  /* name, url, kind, password, tier, access, tags */
+    }
+    DatabaseFormModal #fields.-postgres {
+        height: 9;  /* and pg-meta's URL and key */
     }
     DatabaseFormModal #fields Label {
         color: $text-muted;
@@ -101,6 +106,12 @@ class DatabaseFormModal(Dialog[DatabaseEntry | None]):
                 yield Checkbox("Read-only", id="read_only")
                 yield Label("Tags")
                 yield OrderedInput(placeholder="prod, eu  (comma separated)", id="tags")
+                yield Label("pg-meta", classes="meta")
+                yield OrderedInput(placeholder="http://host:8080  (optional: read the catalog "
+                                   "through pg-meta)", id="meta_url", classes="meta")
+                yield Label("Meta key", classes="meta")
+                yield OrderedInput(password=True, placeholder="pg-meta's CRYPTO_KEY",
+                                   id="meta_key", classes="meta")
             yield Static("", id="error", markup=False)
             with Horizontal(id="buttons"):
                 yield Button("Test ^t", id="test")
@@ -108,6 +119,7 @@ class DatabaseFormModal(Dialog[DatabaseEntry | None]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
+        self._show_meta(False)
         self.query_one("#name", Input).focus()
         if self.entry is not None:
             self.fill_from_entry(self.entry)
@@ -121,6 +133,21 @@ class DatabaseFormModal(Dialog[DatabaseEntry | None]):
         self.query_one("#tier", Select).value = entry.tier.value
         self.query_one("#read_only", Checkbox).value = entry.read_only
         self.query_one("#tags", Input).value = ", ".join(entry.tags)
+        meta_url, meta_key = self.studio.catalog.pg_meta(entry)
+        self.query_one("#meta_url", Input).value = meta_url
+        self.query_one("#meta_key", Input).value = meta_key
+
+    def _show_meta(self, show: bool) -> None:
+        self.query_one("#fields").set_class(show, "-postgres")
+        for widget in self.query(".meta"):
+            widget.display = show
+
+    def pg_meta(self) -> tuple[str, str] | None:
+        """(pg-meta URL, key) for a PostgreSQL URL; None for the other kinds."""
+        if not self.query_one("#fields").has_class("-postgres"):
+            return None
+        return (self.query_one("#meta_url", Input).value.strip(),
+                self.query_one("#meta_key", Input).value)
 
     # -- the URL field never keeps a password on screen ------------------------------------
     @on(Input.Changed, "#url")
@@ -133,14 +160,17 @@ class DatabaseFormModal(Dialog[DatabaseEntry | None]):
         kind = self.query_one("#kind", Static)
         if not event.value.strip():
             kind.update("")
+            self._show_meta(False)
             return
         try:
             target = parse_connection_url(event.value)
         except ValidationError as error:
             kind.update(Text(f"✖ {next(iter(error.field_errors.values()), error.detail)}",
                              style="red"))
+            self._show_meta(False)
         else:
             kind.update(Text(f"✓ {target.kind.value} at {target.display_host}", style="green"))
+            self._show_meta(target.kind is DatabaseKind.POSTGRES)
 
     def full_url(self) -> str:
         return with_password(self.query_one("#url", Input).value.strip(),
@@ -177,11 +207,13 @@ class DatabaseFormModal(Dialog[DatabaseEntry | None]):
             if self.entry is None:
                 assert self.project is not None
                 saved = await catalog.add_database(self.project.id, name, self.full_url(),
-                                                   tier=tier, read_only=read_only, tags=tags)
+                                                   tier=tier, read_only=read_only, tags=tags,
+                                                   pg_meta=self.pg_meta())
             else:
                 saved = await catalog.update_database(self.entry.id, name=name,
                                                       url=self.full_url(), tier=tier,
-                                                      read_only=read_only, tags=tags)
+                                                      read_only=read_only, tags=tags,
+                                                      pg_meta=self.pg_meta() or ("", ""))
         except StudioError as error:
             self.show_error(error)
             return

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 BROWSERS: dict[DatabaseKind, str] = {
     DatabaseKind.REDIS: "studio_tui.screens.redis.browser:RedisBrowserScreen",
     DatabaseKind.MONGODB: "studio_tui.screens.mongo.browser:MongoBrowserScreen",
+    DatabaseKind.POSTGRES: "studio_tui.screens.postgres.browser:PostgresBrowserScreen",
 }
 FALLBACK = "studio_tui.screens.database_overview:DatabaseOverviewScreen"
 

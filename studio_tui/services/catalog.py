@@ -3,6 +3,7 @@ and come out decrypted only for the connection manager."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
@@ -12,12 +13,13 @@ from studio_tui.services.platform.models import (
     Organization,
     Project,
     check_name,
+    meta_context,
     new_id,
     utc_now,
 )
 from studio_tui.services.platform.rbac import LOCAL_OWNER, Actor, Permission
 from studio_tui.services.platform.store import CatalogStore, DeleteSummary
-from studio_tui.services.kinds import KINDS
+from studio_tui.services.kinds import KINDS, DatabaseKind
 from studio_tui.services.tiers import Tier
 from studio_tui.services.urls import parse_connection_url
 from studio_tui.services.vault import Vault
@@ -167,7 +169,9 @@ class Catalog:
 
     async def add_database(self, project_id: str, name: str, url: str, *,
                            tier: Tier | str = Tier.FREE, read_only: bool = False,
-                           tags: Sequence[str] = ()) -> DatabaseEntry:
+                           tags: Sequence[str] = (),
+                           pg_meta: tuple[str, str] | None = None) -> DatabaseEntry:
+        """``pg_meta``: a PostgreSQL entry's pg-meta (URL, CRYPTO_KEY), or None."""
         self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
         target = parse_connection_url(url)
         database_id = new_id()
@@ -177,13 +181,36 @@ class Catalog:
             tier=tier if isinstance(tier, Tier) else Tier.parse(tier),
             read_only=read_only, tags=tuple(t.strip() for t in tags if t.strip()),
             created_at=utc_now(), url_token=self.vault.encrypt(url.strip(), database_id),
+            meta_token=self._meta_token(target.kind, database_id, pg_meta),
         )
         return await self.store.add_database(entry)
+
+    def _meta_token(self, kind: DatabaseKind, database_id: str,
+                    pg_meta: tuple[str, str] | None) -> str:
+        if pg_meta is None or not any(part.strip() for part in pg_meta):
+            return ""
+        if kind is not DatabaseKind.POSTGRES:
+            raise ValidationError("Only a PostgreSQL entry can go through pg-meta.",
+                                  field_errors={"meta_url": "PostgreSQL only"})
+        from studio_tui.services.postgres.meta import PgMetaSettings
+
+        settings = PgMetaSettings.parse(*pg_meta)
+        return self.vault.encrypt(settings.to_text(), meta_context(database_id))
+
+    def pg_meta(self, entry: DatabaseEntry) -> tuple[str, str]:
+        """The entry's pg-meta (URL, CRYPTO_KEY), decrypted; ("", "") when it has none. Only
+        the pg-meta source and the entry form call this; never display the key."""
+        if not entry.meta_token:
+            return "", ""
+        settings = json.loads(self.vault.decrypt(entry.meta_token, meta_context(entry.id)))
+        return settings["url"], settings["key"]
 
     async def update_database(self, database_id: str, *, name: str | None = None,
                               url: str | None = None, tier: Tier | str | None = None,
                               read_only: bool | None = None,
-                              tags: Sequence[str] | None = None) -> DatabaseEntry:
+                              tags: Sequence[str] | None = None,
+                              pg_meta: tuple[str, str] | None = None) -> DatabaseEntry:
+        """``pg_meta``: None keeps the entry's pg-meta settings, ("", "") removes them."""
         self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
         entry = await self.store.get_database(database_id)
         changes: dict = {}
@@ -199,6 +226,11 @@ class Catalog:
             changes["read_only"] = read_only
         if tags is not None:
             changes["tags"] = tuple(t.strip() for t in tags if t.strip())
+        if pg_meta is not None:
+            changes["meta_token"] = self._meta_token(changes.get("kind", entry.kind),
+                                                     database_id, pg_meta)
+        elif changes.get("kind", entry.kind) is not DatabaseKind.POSTGRES:
+            changes["meta_token"] = ""
         updated = await self.store.update_database(replace(entry, **changes))
         self._changed(database_id)
         return updated

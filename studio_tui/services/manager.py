@@ -80,7 +80,7 @@ class ConnectionManager:
     # -- the single path -------------------------------------------------------------------------
     async def run(self, database_id: str, operation: str, fn: Operation[T], *,
                   write: bool = False, long: bool = False, timeout: float | None = None,
-                  scope: str | None = None) -> T:
+                  scope: str | None = None, connect: bool = True) -> T:
         """Run ``fn(handle)`` against the database, where ``handle`` is the driver's client or
         connection (addressing ``scope``, e.g. a Redis logical database, when given). Raises
         StudioError only, or CancelledError when the awaiting task is cancelled: the operation is
@@ -94,7 +94,12 @@ class ConnectionManager:
         query timeout. ``timeout`` overrides both. The time covers waiting for a turn behind
         other calls (the tier's concurrency gate, the pool) as well as the operation; a call
         whose time runs out while it waits is a failure like any other. Opening the pool, the
-        first time, has the tier's connect timeout on top."""
+        first time, has the tier's connect timeout on top.
+
+        ``connect=False`` is for a call that reaches the database another way than the
+        entry's driver (PostgreSQL through pg-meta's HTTP API): ``fn(None)`` then runs under
+        the same permission check, breaker, gate, time limit, metrics and audit, and no pool is
+        opened."""
         slot = await self._slot(database_id)
         entry = slot.entry
         if write:
@@ -107,7 +112,8 @@ class ConnectionManager:
         slot.metrics.breaker_state = breaker.state
         started = time.perf_counter()
         try:
-            result = await _in_own_context(self._attempt(slot, operation, fn, scope, limit))
+            result = await _in_own_context(
+                self._attempt(slot, operation, fn, scope, limit, connect))
         except asyncio.CancelledError:
             breaker.on_abandoned()  # the user let go: not the server's failure
             raise
@@ -147,13 +153,16 @@ class ConnectionManager:
         return min(KINDS[entry.kind].breaker.call_timeout, query_timeout)
 
     async def _attempt(self, slot: _Slot, operation: str, fn: Operation[T], scope: str | None,
-                       limit: float) -> T:
+                       limit: float, connect: bool = True) -> T:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
         await self._take_turn(slot, deadline, limit)
         slot.active += 1
         slot.metrics.active_operations = slot.active
         try:
+            if not connect:
+                async with deadline_at(deadline):
+                    return await fn(None)
             opening = loop.time()
             connection = await self._connection(slot)
             deadline += loop.time() - opening  # opening the pool has a timeout of its own

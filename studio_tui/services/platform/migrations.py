@@ -86,6 +86,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX idx_audit_log_at ON audit_log(at)",
         ],
     ),
+    (
+        2,
+        "databases: the pg-meta URL and CRYPTO_KEY of a PostgreSQL entry, encrypted",
+        ["ALTER TABLE databases ADD COLUMN meta_token TEXT NOT NULL DEFAULT ''"],
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

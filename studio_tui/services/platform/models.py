@@ -49,6 +49,11 @@ class Project:
     created_at: str
 
 
+def meta_context(database_id: str) -> str:
+    """What an entry's pg-meta token is encrypted for: that entry, and not as its URL."""
+    return f"{database_id}/pg-meta"
+
+
 @dataclass(frozen=True, slots=True)
 class DatabaseEntry:
     """A saved connection. The URL itself stays encrypted; ``masked_url`` is safe to show."""
@@ -63,6 +68,8 @@ class DatabaseEntry:
     tags: tuple[str, ...] = ()
     created_at: str = ""
     url_token: str = field(default="", repr=False)
+    # A PostgreSQL entry's pg-meta URL and CRYPTO_KEY, encrypted together ('' when none).
+    meta_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)

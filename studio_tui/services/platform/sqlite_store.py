@@ -19,6 +19,7 @@ from studio_tui.services.platform.models import (
     Organization,
     Project,
     check_name,
+    meta_context,
     new_id,
     utc_now,
 )
@@ -26,7 +27,8 @@ from studio_tui.services.platform.store import CatalogStore, DeleteSummary, Rewr
 from studio_tui.services.tiers import Tier
 from studio_tui.services.kinds import DatabaseKind
 
-_DATABASE_COLUMNS = "id, project_id, name, kind, masked_url, tier, read_only, tags, created_at, url_token"
+_DATABASE_COLUMNS = ("id, project_id, name, kind, masked_url, tier, read_only, tags, created_at, "
+                     "url_token, meta_token")
 
 
 class CatalogUnavailableError(StudioError):
@@ -238,6 +240,7 @@ class SqliteCatalogStore(CatalogStore):
             id=row[0], project_id=row[1], name=row[2], kind=DatabaseKind(row[3]),
             masked_url=row[4], tier=Tier(row[5]), read_only=bool(row[6]),
             tags=tuple(json.loads(row[7])), created_at=row[8], url_token=row[9],
+            meta_token=row[10],
         )
 
     async def list_databases(self, project_id: str | None = None) -> list[DatabaseEntry]:
@@ -262,10 +265,10 @@ class SqliteCatalogStore(CatalogStore):
         if await self._one("SELECT 1 FROM projects WHERE id = ?", (entry.project_id,)) is None:
             raise NotFoundError("That project no longer exists.")
         await self._write(
-            f"INSERT INTO databases ({_DATABASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO databases ({_DATABASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (entry.id, entry.project_id, entry.name, entry.kind.value, entry.masked_url,
              entry.tier.value, int(entry.read_only), json.dumps(list(entry.tags)),
-             entry.created_at, entry.url_token),
+             entry.created_at, entry.url_token, entry.meta_token),
             conflict=f"A database named {entry.name!r} already exists in this project.",
         )
         return entry
@@ -274,9 +277,10 @@ class SqliteCatalogStore(CatalogStore):
         check_name(entry.name, "database")
         changed = await self._write(
             "UPDATE databases SET name = ?, kind = ?, masked_url = ?, tier = ?, read_only = ?, "
-            "tags = ?, url_token = ? WHERE id = ?",
+            "tags = ?, url_token = ?, meta_token = ? WHERE id = ?",
             (entry.name, entry.kind.value, entry.masked_url, entry.tier.value,
-             int(entry.read_only), json.dumps(list(entry.tags)), entry.url_token, entry.id),
+             int(entry.read_only), json.dumps(list(entry.tags)), entry.url_token,
+             entry.meta_token, entry.id),
             conflict=f"A database named {entry.name!r} already exists in this project.",
         )
         if not changed:
@@ -292,10 +296,14 @@ class SqliteCatalogStore(CatalogStore):
     # -- secrets ----------------------------------------------------------------------------
     async def rewrap_secrets(self, rewrap: Rewrap, key_check: str) -> int:
         async with self._transaction() as db:
-            rows = await self._all("SELECT id, url_token FROM databases")
-            for database_id, token in rows:
+            rows = await self._all("SELECT id, url_token, meta_token FROM databases")
+            for database_id, token, meta_token in rows:
                 await db.execute("UPDATE databases SET url_token = ? WHERE id = ?",
                                  (rewrap(database_id, token), database_id))
+                if meta_token:
+                    await db.execute(
+                        "UPDATE databases SET meta_token = ? WHERE id = ?",
+                        (rewrap(meta_context(database_id), meta_token), database_id))
             await db.execute(
                 "INSERT INTO meta (key, value) VALUES ('key_check', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
