@@ -134,10 +134,26 @@ def test_command_bar(snap_compare, home, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_database_overview(snap_compare, home, size):
+def test_database_overview(snap_compare, home, size, monkeypatch):
+    # Every kind has a browser now; a kind without one would open on this overview.
+    from studio_tui.screens import browsers
+    from studio_tui.services.kinds import DatabaseKind
+
+    monkeypatch.delitem(browsers.BROWSERS, DatabaseKind.MONGODB)
+
     async def run_before(pilot):
         await _to_databases(pilot)
         await pilot.press("down", "enter")  # the second row: catalog, a MongoDB entry
+        await settle(pilot)
+
+    assert _snap(snap_compare, home, size, run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_browser_of_an_unreachable_database(snap_compare, home, size):
+    async def run_before(pilot):
+        await _to_databases(pilot)
+        await pilot.press("down", "enter")  # catalog: a MongoDB entry on a host that is not
         await settle(pilot)
 
     assert _snap(snap_compare, home, size, run_before)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -200,7 +201,8 @@ async def test_a_hung_server_opens_the_breaker_and_the_scan_resumes_once_it_answ
             assert "TIMEOUT×" in row[9]
             answer = str(app.screen.query_one("#answer", Static).content)
             assert answer.startswith("cache is not answering: last answer at ")
-            assert "Calls fail at once; next probe in 15s." in answer
+            # 15 s from the opening; a busy machine may have ticked a second off already.
+            assert re.search(r"Calls fail at once; next probe in 1[45]s\.", answer), answer
             await pilot.press("p")
             await until(pilot, lambda: "Probe at" in screen_text(app), 3, "the probe's result",
                         keys_frozen)
