@@ -21,11 +21,20 @@ if TYPE_CHECKING:
 
 
 def make_store(settings: Settings) -> "CatalogStore":
-    if settings.platform_url:
-        raise ConfigError(
-            "A shared PostgreSQL catalog (STUDIO_PLATFORM_URL) is not available in this version; "
-            "unset it to use the embedded catalog."
-        )
+    """The shared PostgreSQL catalog when ``platform_url`` is set (team mode), else the
+    embedded SQLite file."""
+    url = (settings.platform_url or "").strip()
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            from studio_tui.services.redaction import mask_url
+
+            raise ConfigError(
+                f"STUDIO_PLATFORM_URL (catalog.platform_url) must be a postgresql:// URL, "
+                f"not {mask_url(url)!r}; unset it to use the embedded catalog."
+            )
+        from studio_tui.services.platform.postgres_store import PostgresCatalogStore
+
+        return PostgresCatalogStore(url)
     from studio_tui.services.platform.sqlite_store import SqliteCatalogStore
 
     return SqliteCatalogStore(settings.catalog_path)
