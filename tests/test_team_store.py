@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from catalogstores import StoreFactory, any_store, make_store, pg_catalog_url  # noqa: F401
-from conftest import key_text
+from conftest import PG_PASSWORD, key_text
 
 from studio_tui.services.errors import ConflictError, NotFoundError, ValidationError, WrongKeyError
 from studio_tui.services.kinds import DatabaseKind
@@ -490,3 +490,27 @@ async def test_an_unreachable_shared_catalog_is_a_clear_error_without_the_passwo
     with pytest.raises(CatalogUnavailableError, match="Cannot open the shared catalog") as caught:
         await store.open()
     assert "hunter2" not in str(caught.value)
+
+
+async def test_a_dropped_catalog_connection_is_a_studio_error_and_recovers(pg_catalog_url: str):
+    from studio_tui.services.platform.sql_store import CatalogUnavailableError
+
+    async with PostgresCatalogStore(pg_catalog_url, min_size=2, max_size=2) as store:
+        await store.set_meta("probe", "1")
+        admin = await asyncpg.connect(pg_catalog_url)
+        try:
+            killed = await admin.fetchval(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        finally:
+            await admin.close()
+        assert killed >= 1
+        outcomes = []
+        for _ in range(4):  # a dead pooled connection fails once, as a StudioError
+            try:
+                outcomes.append(await store.get_meta("probe"))
+            except CatalogUnavailableError as exc:
+                assert "unreachable" in str(exc) and PG_PASSWORD not in str(exc)
+                outcomes.append("unavailable")
+        # asyncpg may also notice the dead connection and reconnect silently; never a raw error.
+        assert set(outcomes) <= {"1", "unavailable"} and outcomes[-1] == "1", outcomes
