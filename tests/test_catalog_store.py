@@ -1,28 +1,21 @@
-"""Contract tests of the catalog store. Every backend (SQLite now, PostgreSQL with team mode)
-runs the same expectations through the ``any_store`` fixture."""
+"""Contract tests of the catalog store. Every backend (the embedded SQLite file and the shared
+PostgreSQL catalog) runs the same expectations through the ``any_store`` fixture."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from catalogstores import any_store, make_store, pg_catalog_url  # noqa: F401
 
 from studio_tui.services.errors import ConflictError, NotFoundError, ValidationError
 from studio_tui.services.platform.migrations import LATEST_VERSION
-from studio_tui.services.platform.models import DatabaseEntry, new_id, utc_now
+from studio_tui.services.platform.models import AuditRecord, DatabaseEntry, new_id, utc_now
 from studio_tui.services.platform.sqlite_store import SqliteCatalogStore
 from studio_tui.services.platform.store import CatalogStore, DeleteSummary
 from studio_tui.services.tiers import Tier
 from studio_tui.services.kinds import DatabaseKind
-
-
-@pytest.fixture(params=["sqlite"])
-async def any_store(request, tmp_path: Path) -> AsyncIterator[CatalogStore]:
-    backends = {"sqlite": lambda: SqliteCatalogStore(tmp_path / "contract.sqlite3")}
-    async with backends[request.param]() as store:
-        yield store
 
 
 def _entry(project_id: str, name: str, token: str = "v1.token") -> DatabaseEntry:
@@ -123,8 +116,9 @@ async def test_updating_a_database_entry(any_store: CatalogStore):
     from dataclasses import replace
 
     changed = replace(entry, name="sessions", read_only=False, tier=Tier.FREE, tags=())
-    await any_store.update_database(changed)
-    assert await any_store.get_database(entry.id) == changed
+    updated = await any_store.update_database(changed)
+    assert updated == replace(changed, version=entry.version + 1)
+    assert await any_store.get_database(entry.id) == updated
 
 
 async def test_rewrap_is_all_or_nothing(any_store: CatalogStore):
@@ -155,7 +149,7 @@ async def test_rewrap_is_all_or_nothing(any_store: CatalogStore):
 
 async def test_audit_log_keeps_newest_first(any_store: CatalogStore):
     for n in range(3):
-        await any_store.append_audit("local", f"op{n}", "cache", "ok")
+        await any_store.append_audit(AuditRecord(f"op{n}", "ok", user_id="local", target="cache"))
     entries = await any_store.list_audit(limit=2)
     assert [e.action for e in entries] == ["op2", "op1"]
 

@@ -29,7 +29,7 @@ from studio_tui.services.errors import (
 )
 from studio_tui.services.health import HealthReport, ProbeResult, RecoveryProbes, try_url
 from studio_tui.services.metrics import DatabaseMetrics, MetricsRegistry, PoolStats
-from studio_tui.services.platform.models import DatabaseEntry
+from studio_tui.services.platform.models import AuditRecord, DatabaseEntry
 from studio_tui.services.platform.rbac import Permission
 from studio_tui.services.tiers import (
     TIER_LIMITS,
@@ -234,8 +234,10 @@ class ConnectionManager:
     async def _audit(self, operation: str, entry: DatabaseEntry, outcome: str,
                      detail: str = "") -> None:
         try:
-            await self.catalog.store.append_audit(self.catalog.actor.id, operation, entry.name,
-                                                  outcome, detail)
+            actor = self.catalog.actor
+            await self.catalog.store.append_audit(AuditRecord(
+                action=operation, outcome=outcome, user_id=actor.id, user_name=actor.name,
+                database=entry.name, target=entry.name, detail=detail))
         except StudioError as exc:  # losing an audit line must not lose the user's write
             log.warning("audit entry not written: %s", exc)
 
