@@ -411,6 +411,17 @@ async def test_a_field_is_edited_in_place_from_the_tree(tmp_path, mongo_server, 
         app.screen.query_one("#value", Input).value = "5"
         await pilot.press("enter")
         await settle(pilot)
+        # Both versions side by side, the edit also kept in the data directory.
+        conflict = app.screen
+        assert isinstance(conflict, DocumentConflictModal)
+        assert '"visits": 5' in conflict.query_one("#mine").text
+        assert '"name": "grace"' in conflict.query_one("#stored").text
+        assert '"$numberLong": "4"' in conflict.query_one("#stored").text
+        assert "save the form again" in screen_text(app)
+        kept = list((tmp_path / "data" / "unsaved").glob("*.json"))
+        assert len(kept) == 1 and '"visits": 5' in kept[0].read_text()
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, FieldsModal) and "changed since you opened it" in screen_text(app)
         assert app.screen.query_one("#value", Input).value == "5"
         assert database.docs.find_one({"_id": 1})["visits"] == 4

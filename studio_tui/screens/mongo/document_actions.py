@@ -121,8 +121,18 @@ class DocumentActions:
             except DocumentConflict as conflict:
                 if conflict.current is None:
                     raise
-                # What is stored now goes on screen; saving again puts the value over it.
+                # Both versions side by side, over the form that keeps the typed value; what
+                # is stored now goes on screen, and saving again puts the value over it.
+                mine = await asyncio.to_thread(to_editor_text, edited)
+                stored = await asyncio.to_thread(to_editor_text, conflict.current)
+                kept = keep_unsaved_copy(screen.studio.settings.data_dir,
+                                         f"{compact(document['_id'], 60)}-{label}",
+                                         mine.encode(), ".json")
                 screen.replace_document(index, conflict.current)
+                screen.app.push_screen(DocumentConflictModal(
+                    conflict.detail, mine, stored, str(kept),
+                    then="close this view and save the form again to set your value on the "
+                         "stored version."))
                 raise DocumentConflict(f"{conflict.detail} The stored version is shown now: "
                                        "save again to set your value on it.") from None
 
