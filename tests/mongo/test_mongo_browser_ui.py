@@ -116,6 +116,7 @@ async def test_query_bar_filters_sorts_remembers_and_points_at_mistakes(tmp_path
         assert "filter: unexpected \"}\" at column 12" in screen_text(app)
         assert screen.query_one("#filter", Input).value == "{n: {$gte: }}"
         assert screen.focused is screen.query_one("#filter", Input)
+        assert "filter {n: {$gte: }}" in " ".join(screen_text(app).split())  # seen, focused
         assert screen.query_one("#filter", Input).cursor_position == 11  # on the mistake
         assert grid.row_count == 5
         # History: up brings back the last query that ran.
