@@ -125,6 +125,9 @@ async def test_query_bar_filters_sorts_remembers_and_points_at_mistakes(tmp_path
         await pilot.press("up")
         assert screen.query_one("#filter", Input).value == "{n: {$gte: 25}}"
         assert screen.query_one("#sort", Input).value == "{n: -1}"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "unexpected" not in screen_text(app)  # the mistake's message went with it
     history = (tmp_path / "data" / "mongo-query-history.json").read_text()
     assert "$gte: 25" in history
 

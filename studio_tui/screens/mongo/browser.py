@@ -260,6 +260,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
             self.show_error(error)
             return
         self._remember_query(text)
+        self.status_line.update("")  # a message about the query before must not stay
         self.exact = None
         self.run_query()
         self._documents_widget().focus()
