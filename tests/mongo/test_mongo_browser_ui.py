@@ -436,6 +436,29 @@ async def test_a_field_is_edited_in_place_from_the_tree(tmp_path, mongo_server, 
                                                       "tags": ["a"]}
 
 
+async def test_a_small_terminal_gives_an_opened_collection_the_whole_width(tmp_path, mongo_server,
+                                                                         database):
+    from studio_tui.widgets.mongo.collection_tree import CollectionTree
+
+    database.docs.insert_one({"_id": 1, "name": "ada"})
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await browse(pilot)
+        tree, grid = screen.query_one(CollectionTree), screen.query_one(DataGrid)
+        assert not tree.display and screen.focused is grid
+        assert grid.size.width >= 76  # the documents have the terminal's width
+        await pilot.press("tab")  # the tree comes back, with the focus
+        assert tree.display and screen.focused is tree
+        await pilot.press("tab")
+        assert not tree.display and screen.focused is grid
+    app = await open_browser(tmp_path / "wide", mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        assert screen.query_one(CollectionTree).display  # room for both
+        await pilot.press("tab", "tab")
+        assert screen.query_one(CollectionTree).display
+
+
 async def test_an_empty_result_says_so(tmp_path, mongo_server, database):
     database.docs.insert_one({"_id": 1, "n": 1})
     app = await open_browser(tmp_path, mongo_server, database)

@@ -47,6 +47,7 @@ from studio_tui.widgets.mongo.query_bar import QueryBar, QueryText
 
 HISTORY_SIZE = 30
 STATS_AT_ONCE = 50  # collections of an opened database whose stats are fetched
+NARROW = 100  # columns below which an opened collection gets the whole width (tab: the tree)
 
 # The tools screens, by import path: opened when asked for, "not available" when missing.
 TOOLS = {
@@ -228,6 +229,10 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self._sorted_column = 0
         self.run_query()  # the estimate follows the first page, never delays it
         self._documents_widget().focus()
+        if self.size.width < NARROW:
+            # On a small terminal the tree would leave the query bar and the columns a few
+            # characters each; tab brings it back.
+            self.query_one(CollectionTree).display = False
 
     # -- the query and its pages ----------------------------------------------------------------
     def action_query(self) -> None:
@@ -298,8 +303,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
                      else "This collection is empty: N inserts documents.")
         if self._hint:
             self._hint = False
-            self.say(f"{self.database}.{self.collection.name} · / query · e edit · N new · "
-                     "d delete · v table/tree · esc cancels a find")
+            # The breadcrumb names the collection: the whole line fits in 80 columns.
+            self.say("/ query · e edit · N new · d delete · v table/tree · tab tree · ? keys")
 
     def _add_documents(self, documents: list[dict]) -> None:
         start = len(self.documents)
@@ -444,7 +449,13 @@ class MongoBrowserScreen(DatabaseScreen[None]):
 
     def action_switch_pane(self) -> None:
         tree = self.query_one(CollectionTree)
-        (self._documents_widget() if self.focused is tree else tree).focus()
+        if self.focused is tree:
+            self._documents_widget().focus()
+            if self.collection is not None and self.size.width < NARROW:
+                tree.display = False
+        else:
+            tree.display = True
+            tree.focus()
 
     def action_copy(self) -> None:
         """The document (table), or the field under the cursor with its path (tree)."""
