@@ -275,6 +275,15 @@ async def test_update_many_and_delete_many_show_counts_first(tmp_path, mongo_ser
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
         assert "Update 5 document(s)?" in screen_text(app)
+        await pilot.press("escape")  # not now: said, and nothing written
+        await settle(pilot)
+        assert "Nothing updated." in screen_text(app)
+        assert database.docs.count_documents({"n": {"$gte": 100}}) == 0
+        await pilot.press("U")
+        await settle(pilot)
+        app.screen.query_one("#update", Input).value = "{$inc: {n: 100}}"
+        await pilot.click("#save")
+        await settle(pilot)
         await pilot.click("#confirm")
         await settle(pilot)
         assert database.docs.count_documents({"n": {"$gte": 100}}) == 5
@@ -286,6 +295,12 @@ async def test_update_many_and_delete_many_show_counts_first(tmp_path, mongo_ser
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
         assert "Delete 5 document(s)?" in screen_text(app)
+        assert "Counting the documents the filter matches" in screen_text(app)  # while it was
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Nothing deleted." in screen_text(app)
+        await pilot.press("D")
+        await settle(pilot)
         await pilot.press("4", "enter")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)  # the wrong count does not delete

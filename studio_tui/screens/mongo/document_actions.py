@@ -309,6 +309,8 @@ class DocumentActions:
                 raise ValidationError("update: write the change, e.g. {$set: {field: value}}",
                                       field_errors={"update": "required"})
             many = values["scope"] == "every match"
+            # On a big collection the count takes a while: said under the form.
+            self.screen.say("Counting the documents the filter matches…")
             count = (await self.service.count(database, collection, filter_)).value
             return update, many, count if many else min(count, 1)
 
@@ -323,7 +325,8 @@ class DocumentActions:
                 f"Update {count:,} document(s)?",
                 f"{database}.{collection}\nfilter: {compact(filter_, 300)}\n"
                 f"update: {compact(update, 300)}", confirm_label="Update"),
-                lambda yes: yes and self._start(self._update(update, many), "update documents"))
+                lambda yes: self._start(self._update(update, many), "update documents") if yes
+                else self.screen.say("Nothing updated."))
 
         self.screen.app.push_screen(FieldsModal(
             "Update the documents matching the filter",
@@ -350,6 +353,7 @@ class DocumentActions:
         screen = self.screen
         database, collection = self._namespace
         filter_ = screen.find_query.filter
+        screen.say("Counting the documents the filter matches…")
         try:
             count = (await self.service.count(database, collection, filter_)).value
             sample = await self.service.sample(database, collection, filter_, SAMPLE_SIZE)
@@ -365,7 +369,8 @@ class DocumentActions:
             f"Delete {count:,} document(s)?",
             f"{database}.{collection}\nfilter: {compact(filter_, 300)}{everything}\n"
             f"for example:\n{lines}", type_to_confirm=str(count)),
-            lambda yes: yes and self._start(self._delete_many(filter_), "delete documents"))
+            lambda yes: self._start(self._delete_many(filter_), "delete documents") if yes
+            else screen.say("Nothing deleted."))
 
     async def _delete_many(self, filter_: dict) -> None:
         database, collection = self._namespace
