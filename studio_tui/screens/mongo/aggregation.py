@@ -295,7 +295,9 @@ class AggregationScreen(MongoToolScreen[None]):
         self.app.push_screen(NameModal("Save the pipeline as", submit, value=self.saved_name,
                                        placeholder="pipeline name"), saved)
 
-    def action_open(self) -> None:
+    def _choose_saved(self, title: str, label: str, submit, then) -> None:
+        """A saved pipeline of this collection, picked in a form: ``submit(name)`` runs on it,
+        and ``then`` gets what it returned (None when cancelled)."""
         try:
             names = self.store.names()
         except StudioError as error:
@@ -305,9 +307,17 @@ class AggregationScreen(MongoToolScreen[None]):
             self.say(f"No saved pipelines for {self.scope.namespace} (s saves this one).")
             return
 
-        async def submit(values: dict[str, str]) -> str:
-            self.pipeline = self.store.load(values["name"])
-            return values["name"]
+        async def chosen(values: dict[str, str]):
+            return submit(values["name"])
+
+        self.app.push_screen(FieldsModal(title, [Field("name", "Pipeline", names[0],
+                                                       choices=names)],
+                                         chosen, save_label=label), then)
+
+    def action_open(self) -> None:
+        def load(name: str) -> str:
+            self.pipeline = self.store.load(name)
+            return name
 
         def opened(name: str | None) -> None:
             if name:
@@ -315,23 +325,9 @@ class AggregationScreen(MongoToolScreen[None]):
                 self.show_stages(0)
                 self.say(f"Opened pipeline {name!r}.")
 
-        self.app.push_screen(FieldsModal("Open a saved pipeline",
-                                         [Field("name", "Pipeline", names[0], choices=names)],
-                                         submit, save_label="Open"), opened)
+        self._choose_saved("Open a saved pipeline", "Open", load, opened)
 
     def action_forget(self) -> None:
-        try:
-            names = self.store.names()
-        except StudioError as error:
-            self.show_error(error)
-            return
-        if not names:
-            self.say(f"No saved pipelines for {self.scope.namespace}.")
-            return
-
-        async def chosen(values: dict[str, str]) -> str:
-            return values["name"]
-
         def confirm(name: str | None) -> None:
             if name:
                 self.app.push_screen(
@@ -340,9 +336,7 @@ class AggregationScreen(MongoToolScreen[None]):
                                  confirm_label="Delete"),
                     lambda yes: self._forget(name) if yes else None)
 
-        self.app.push_screen(FieldsModal("Delete a saved pipeline",
-                                         [Field("name", "Pipeline", names[0], choices=names)],
-                                         chosen, save_label="Choose"), confirm)
+        self._choose_saved("Delete a saved pipeline", "Choose", lambda name: name, confirm)
 
     def _forget(self, name: str) -> None:
         try:
