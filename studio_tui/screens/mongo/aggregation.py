@@ -20,7 +20,7 @@ from studio_tui.dialogs.fields import Field, FieldsModal
 from studio_tui.dialogs.name import NameModal
 from studio_tui.dialogs.text_editor import TextEditorModal
 from studio_tui.screens.mongo.tool import MongoToolScreen
-from studio_tui.services.errors import StudioError, ValidationError
+from studio_tui.services.errors import StudioError
 from studio_tui.services.mongo import aggregation
 from studio_tui.services.mongo.ejson import compact, to_editor_text
 from studio_tui.services.mongo.outline import column_title, document_cells, document_columns
@@ -180,20 +180,8 @@ class AggregationScreen(MongoToolScreen[None]):
             self.preview(self.current)
 
     def action_limit(self) -> None:
-        async def submit(values: dict[str, str]) -> int:
-            try:
-                limit = int(values["limit"])
-            except ValueError:
-                raise ValidationError("A whole number of documents.",
-                                      field_errors={"limit": "a number"}) from None
-            if not 1 <= limit <= aggregation.MAX_PREVIEW:
-                raise ValidationError(f"From 1 to {aggregation.MAX_PREVIEW}.",
-                                      field_errors={"limit": "1 to 1000"})
-            return limit
-
-        self.app.push_screen(FieldsModal("Documents shown", [Field("limit", "Documents",
-                                                                   str(self.limit))], submit),
-                             self._limit_chosen)
+        self.ask_documents("Documents shown", "limit", self.limit, aggregation.MAX_PREVIEW,
+                           self._limit_chosen)
 
     def _limit_chosen(self, limit: int | None) -> None:
         if limit:
