@@ -5,6 +5,7 @@ first), and in the tree, create and drop collections and databases."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from studio_tui.dialogs.confirm import ConfirmModal
@@ -76,6 +77,17 @@ class DocumentActions:
     @property
     def _namespace(self) -> tuple[str, str]:
         return self.screen.database, self.screen.collection.name
+
+    async def _write_then_reload(self, write: Awaitable[Any], said: Callable[[Any], str]) -> None:
+        """A write to many documents: its error shown, or ``said(its result)`` and the query
+        run again (what it changed is on screen)."""
+        try:
+            result = await write
+        except StudioError as error:
+            self.screen.show_error(error)
+            return
+        self.screen.say(said(result))
+        self.screen.run_query()
 
     def _keep(self, key: tuple, text: str, loaded: Any, name: str) -> str:
         self.screen.unsaved[key] = (text, loaded)
@@ -273,15 +285,10 @@ class DocumentActions:
         shown = "\n".join(f"  {compact(document, 66)}" for document in documents[:SAMPLE_SIZE])
         more = f"\n  … and {len(ids) - SAMPLE_SIZE:,} more" if len(ids) > SAMPLE_SIZE else ""
 
-        async def delete() -> None:
-            database, collection = self._namespace
-            try:
-                deleted = await self.edits.delete_many(database, collection, {"_id": {"$in": ids}})
-            except StudioError as error:
-                self.screen.show_error(error)
-                return
-            self.screen.say(f"Deleted {deleted:,} of {len(ids):,} marked document(s).")
-            self.screen.run_query()
+        def delete() -> Awaitable[None]:
+            return self._write_then_reload(
+                self.edits.delete_many(*self._namespace, {"_id": {"$in": ids}}),
+                lambda deleted: f"Deleted {deleted:,} of {len(ids):,} marked document(s).")
 
         self.screen.app.push_screen(ConfirmModal(
             f"Delete the {len(ids):,} marked document(s)?",
@@ -335,16 +342,10 @@ class DocumentActions:
             preview, save_label="Preview",
             note=f"filter: {compact(filter_, 200)} (the query bar's)"), previewed)
 
-    async def _update(self, update: Any, many: bool) -> None:
-        database, collection = self._namespace
-        try:
-            matched, modified = await self.edits.update(database, collection,
-                                                        self.screen.find_query.filter, update, many=many)
-        except StudioError as error:
-            self.screen.show_error(error)
-            return
-        self.screen.say(f"{matched:,} matched, {modified:,} modified.")
-        self.screen.run_query()
+    def _update(self, update: Any, many: bool) -> Awaitable[None]:
+        return self._write_then_reload(
+            self.edits.update(*self._namespace, self.screen.find_query.filter, update, many=many),
+            lambda counts: f"{counts[0]:,} matched, {counts[1]:,} modified.")
 
     def delete_many(self) -> None:
         self._start(self._delete_many_preview(), "count documents to delete")
@@ -373,14 +374,8 @@ class DocumentActions:
             else screen.say("Nothing deleted."))
 
     async def _delete_many(self, filter_: dict) -> None:
-        database, collection = self._namespace
-        try:
-            deleted = await self.edits.delete_many(database, collection, filter_)
-        except StudioError as error:
-            self.screen.show_error(error)
-            return
-        self.screen.say(f"Deleted {deleted:,} document(s).")
-        self.screen.run_query()
+        await self._write_then_reload(self.edits.delete_many(*self._namespace, filter_),
+                                      lambda deleted: f"Deleted {deleted:,} document(s).")
         self.screen.load_estimate()
 
     # -- collections and databases ----------------------------------------------------------------
