@@ -149,13 +149,8 @@ class DocumentActions:
                                        "save again to set your value on it.") from None
 
         def saved(result: SaveResult | None) -> None:
-            if result is None:
-                return
-            if not result.written:
-                screen.say("No change; nothing written.")
-                return
-            screen.replace_document(index, result.document)
-            screen.say(f"Saved {label}.")
+            if result is not None:
+                self._saved(index, label, result)
 
         screen.app.push_screen(FieldsModal(
             f"Edit {label} ({row.type})", [Field("value", "value",
@@ -205,11 +200,14 @@ class DocumentActions:
             screen.notify(f"{error.detail}\nYour text is kept in {path}; press e to reopen it.",
                           title=error.title, severity="error", timeout=15, markup=False)
             return
+        self._saved(index, label, result)
+
+    def _saved(self, index: int, label: str, result: SaveResult) -> None:
         if not result.written:
-            screen.say("No change; nothing written.")
+            self.screen.say("No change; nothing written.")
             return
-        screen.replace_document(index, result.document)
-        screen.say(f"Saved {label}.")
+        self.screen.replace_document(index, result.document)
+        self.screen.say(f"Saved {label}.")
 
     def insert(self) -> None:
         self._start(self._insert(), "insert documents")
