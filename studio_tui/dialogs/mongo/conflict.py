@@ -41,7 +41,7 @@ class DocumentConflictModal(Dialog[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="danger"):
             yield Label("Not saved: the document changed meanwhile", id="title")
-            yield Static(f"{self._detail}\nYour edit is kept (also in {self._kept}); {self._then}",
+            yield Static(f"{self._detail}\nAlso kept in {self._kept}; {self._then}",
                          id="detail", markup=False)
             with Horizontal(id="versions"):
                 with Vertical(classes="version"):
