@@ -474,6 +474,27 @@ async def test_a_small_terminal_gives_an_opened_collection_the_whole_width(tmp_p
         assert screen.query_one(CollectionTree).display
 
 
+async def test_help_says_what_each_key_does(tmp_path, mongo_server, database):
+    from textual.widgets import DataTable
+
+    from studio_tui.dialogs.help import HelpModal
+
+    database.docs.insert_one({"_id": 1})
+    app = await open_browser(tmp_path, mongo_server, database, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await browse(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpModal)
+        table = app.screen.query_one(DataTable)
+        rows = {str(table.get_row_at(n)[2]): str(table.get_row_at(n)[1])
+                for n in range(table.row_count)}
+        assert rows["mongo.delete_many"] == "Delete the documents matched (off here)"
+        assert rows["mongo.count"] == "Exact count (time-limited)"
+        assert rows["mongo.switch_pane"] == "Collection tree ⇄ documents"
+        assert all(len(text) <= 48 for text in rows.values())  # the column fits 80 columns
+
+
 async def test_an_empty_result_says_so(tmp_path, mongo_server, database):
     database.docs.insert_one({"_id": 1, "n": 1})
     app = await open_browser(tmp_path, mongo_server, database)
