@@ -145,7 +145,7 @@ async def test_pages_arrive_as_you_scroll_without_duplicates(tmp_path, mongo_ser
             await settle(pilot)
         assert grid.row_count == 350
         assert sorted(int(grid.row(i)[0]) for i in range(350)) == list(range(350))
-        assert "more ↓" not in screen_text(app)
+        assert "more ↓" not in screen_text(app) and "350 shown (all) · ≈350" in screen_text(app)
         # The tree view pages too, and shows the same documents.
         await pilot.press("v")
         tree = screen.query_one(DocumentTree)

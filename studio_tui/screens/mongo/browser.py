@@ -409,6 +409,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
 
     def _count_line(self, *, loading: bool = False) -> None:
         text = f"{len(self.documents):,} shown"
+        if not loading and self.next is None and self.documents and self.exact is None:
+            text += " (all)"  # the result's end: the estimate below is the collection's
         if self.exact is not None:
             text += f" of {self.exact:,} (exact)"
         elif self.estimate is not None:
