@@ -495,6 +495,35 @@ async def test_help_says_what_each_key_does(tmp_path, mongo_server, database):
         assert all(len(text) <= 48 for text in rows.values())  # the column fits 80 columns
 
 
+async def test_aggregation_starts_from_the_query_that_ran(tmp_path, mongo_server, database):
+    from studio_tui.screens.mongo.aggregation import AggregationScreen
+
+    database.docs.insert_many([{"_id": i, "n": i} for i in range(10)])
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert [s.text for s in app.screen.pipeline.stages] == ["{$match: {}}"]  # no query yet
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("slash")
+        screen.query_one("#filter", Input).value = "{n: {$gte: 3}}"
+        screen.query_one("#sort", Input).value = "{n: -1}"
+        screen.query_one("#limit", Input).value = "4"
+        await pilot.press("enter")
+        await settle(pilot)
+        screen.query_one("#filter", Input).value = "{typed: 'but not run'}"
+        screen.query_one(DataGrid).focus()
+        await pilot.press("a")
+        await settle(pilot)
+        aggregation = app.screen
+        assert isinstance(aggregation, AggregationScreen)
+        assert [s.text for s in aggregation.pipeline.stages] == [
+            "{$match: {n: {$gte: 3}}}", "{$sort: {n: -1}}", "{$limit: 4}"]
+        assert "4 document(s)" in screen_text(app)  # previewed: the same documents as the find
+
+
 async def test_an_empty_result_says_so(tmp_path, mongo_server, database):
     database.docs.insert_one({"_id": 1, "n": 1})
     app = await open_browser(tmp_path, mongo_server, database)

@@ -53,9 +53,12 @@ class AggregationScreen(MongoToolScreen[None]):
         Binding("y", "copy", "Copy document", show=False, id="mongo.agg.copy"),
     ]
 
-    def __init__(self, entry, where: str, database: str, collection: str) -> None:
+    def __init__(self, entry, where: str, database: str, collection: str,
+                 stages: list[str] | None = None) -> None:
         super().__init__(entry, where, database, collection)
-        self.pipeline = aggregation.Pipeline([aggregation.Stage(NEW_STAGE)])
+        # The browser's query, if one ran, is where the pipeline starts.
+        self.pipeline = aggregation.Pipeline([aggregation.Stage(text)
+                                              for text in stages or [NEW_STAGE]])
         self.limit = aggregation.DEFAULT_PREVIEW
         self.saved_name = ""  # the saved pipeline this one was opened from or saved as
         self.output: list[dict] = []  # the documents in the output grid
@@ -70,9 +73,10 @@ class AggregationScreen(MongoToolScreen[None]):
         yield StudioFooter()
 
     def on_mount(self) -> None:
-        self.show_stages()
+        last = len(self.pipeline.stages) - 1
+        self.show_stages(last)
         self.query_one(CatalogTable).focus_table()
-        self.preview(0)  # the collection's first documents: what the first stage works on
+        self.preview(last)  # what the stages opened with give: the browser's documents
 
     @property
     def store(self) -> aggregation.PipelineStore:

@@ -127,6 +127,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.database: str | None = None
         self.collection: CollectionInfo | None = None
         self.find_query = FindQuery()
+        self.query_text = QueryText()  # what was typed for find_query: aggregation starts from it
         self.documents: list[dict] = []
         self.outline = DocumentsOutline(self.documents)
         self.columns: list[str] = []
@@ -247,6 +248,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         bar.set_text(QueryText())
         bar.set_history(self._history())
         self.find_query = FindQuery()
+        self.query_text = QueryText()
         self.estimate = self.exact = None
         self._hint = True
         self._sorted_column = 0
@@ -288,6 +290,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
             self.show_error(error)
             return
         self._remember_query(text)
+        self.query_text = text
         self.status_line.update("")  # a message about the query before must not stay
         self.exact = None
         self.run_query()
@@ -547,8 +550,20 @@ class MongoBrowserScreen(DatabaseScreen[None]):
             self.app.push_screen(screen_class(*arguments, query=self.find_query))
         elif name == "schema":
             self.app.push_screen(screen_class(*arguments), self._schema_filter)
+        elif name == "aggregation":
+            self.app.push_screen(screen_class(*arguments, stages=self._query_stages()))
         else:
             self.app.push_screen(screen_class(*arguments))
+
+    def _query_stages(self) -> list[str]:
+        """The query that ran, as the pipeline's first stages, as typed (a find's order: match,
+        sort, skip, limit, project); none for an empty query."""
+        text = self.query_text
+        stages = [f"{{{operator}: {value.strip()}}}" for operator, value in (
+            ("$match", text.filter), ("$sort", text.sort), ("$skip", text.skip),
+            ("$limit", text.limit), ("$project", text.projection))
+            if value.strip() and value.strip() not in ("{}", "0")]
+        return stages
 
     def _schema_filter(self, filter_text: str | None) -> None:
         if not filter_text:
