@@ -466,6 +466,9 @@ async def test_a_small_terminal_gives_an_opened_collection_the_whole_width(tmp_p
         assert tree.display and screen.focused is tree
         await pilot.press("tab")
         assert not tree.display and screen.focused is grid
+        await pilot.press("tab", "slash")  # the query bar's fields get the width too
+        assert not tree.display and screen.focused is screen.query_one("#filter", Input)
+        assert screen.query_one("#sort", Input).size.width >= 12
     app = await open_browser(tmp_path / "wide", mongo_server, database)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await browse(pilot)

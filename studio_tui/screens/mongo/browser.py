@@ -267,6 +267,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
                 self.say("Choose a collection first (enter in the tree).")
                 return
             self.open_collection(highlighted)  # the one under the cursor: query it
+        if self.size.width < NARROW:
+            self.query_one(CollectionTree).display = False  # the query bar's fields need it
         self.query_one(QueryBar).focus_filter()
 
     def action_run(self) -> None:
