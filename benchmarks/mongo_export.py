@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import realservers  # noqa: E402
+from mongo import loop_lag_probe  # noqa: E402  (benchmarks/mongo.py, beside this script)
 from bson import json_util  # noqa: E402
 from pymongo import AsyncMongoClient  # noqa: E402
 
@@ -49,14 +50,6 @@ def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         pages = int(statm.read().split()[1])
     return pages * resource.getpagesize() / 2**20
-
-
-async def loop_lag_probe(samples: list[float], stop: asyncio.Event) -> None:
-    interval = 0.01
-    while not stop.is_set():
-        before = time.perf_counter()
-        await asyncio.sleep(interval)
-        samples.append(max(0.0, time.perf_counter() - before - interval))
 
 
 def p99(samples: list[float]) -> float:

@@ -46,6 +46,8 @@ class HelpModal(Dialog[None]):
             binding = active.binding
             if not binding.description or not binding.id or binding.id in seen:
                 continue
+            if binding.tooltip:  # the longer words a screen gives a key, where it has them
+                binding = replace(binding, description=binding.tooltip)
             if not active.enabled:  # e.g. a write on a read-only entry
                 binding = replace(binding, description=f"{binding.description} (off here)")
             seen.add(binding.id)

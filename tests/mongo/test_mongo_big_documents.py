@@ -42,6 +42,8 @@ def database(mongo_server):
 
 def test_the_outline_makes_rows_only_for_opened_nodes_and_slices_big_arrays():
     outline = DocumentsOutline([big_document()])
+    root = outline.root(0)  # labelled by its _id, which the summary does not repeat
+    assert root.label == "2" and root.summary.startswith("{items: [{i: 0, text: ")
     items = outline.children((0,), 1)
     assert [row.label for row in items] == ["_id", "items", "wide"]
     first = outline.children((0, "items"), 2)

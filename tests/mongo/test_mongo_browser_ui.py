@@ -116,6 +116,7 @@ async def test_query_bar_filters_sorts_remembers_and_points_at_mistakes(tmp_path
         assert "filter: unexpected \"}\" at column 12" in screen_text(app)
         assert screen.query_one("#filter", Input).value == "{n: {$gte: }}"
         assert screen.focused is screen.query_one("#filter", Input)
+        assert "filter {n: {$gte: }}" in " ".join(screen_text(app).split())  # seen, focused
         assert screen.query_one("#filter", Input).cursor_position == 11  # on the mistake
         assert grid.row_count == 5
         # History: up brings back the last query that ran.
@@ -124,6 +125,9 @@ async def test_query_bar_filters_sorts_remembers_and_points_at_mistakes(tmp_path
         await pilot.press("up")
         assert screen.query_one("#filter", Input).value == "{n: {$gte: 25}}"
         assert screen.query_one("#sort", Input).value == "{n: -1}"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "unexpected" not in screen_text(app)  # the mistake's message went with it
     history = (tmp_path / "data" / "mongo-query-history.json").read_text()
     assert "$gte: 25" in history
 
@@ -141,7 +145,7 @@ async def test_pages_arrive_as_you_scroll_without_duplicates(tmp_path, mongo_ser
             await settle(pilot)
         assert grid.row_count == 350
         assert sorted(int(grid.row(i)[0]) for i in range(350)) == list(range(350))
-        assert "more ↓" not in screen_text(app)
+        assert "more ↓" not in screen_text(app) and "350 shown (all) · ≈350" in screen_text(app)
         # The tree view pages too, and shows the same documents.
         await pilot.press("v")
         tree = screen.query_one(DocumentTree)
@@ -271,6 +275,15 @@ async def test_update_many_and_delete_many_show_counts_first(tmp_path, mongo_ser
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
         assert "Update 5 document(s)?" in screen_text(app)
+        await pilot.press("escape")  # not now: said, and nothing written
+        await settle(pilot)
+        assert "Nothing updated." in screen_text(app)
+        assert database.docs.count_documents({"n": {"$gte": 100}}) == 0
+        await pilot.press("U")
+        await settle(pilot)
+        app.screen.query_one("#update", Input).value = "{$inc: {n: 100}}"
+        await pilot.click("#save")
+        await settle(pilot)
         await pilot.click("#confirm")
         await settle(pilot)
         assert database.docs.count_documents({"n": {"$gte": 100}}) == 5
@@ -282,6 +295,12 @@ async def test_update_many_and_delete_many_show_counts_first(tmp_path, mongo_ser
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
         assert "Delete 5 document(s)?" in screen_text(app)
+        assert "Counting the documents the filter matches" in screen_text(app)  # while it was
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Nothing deleted." in screen_text(app)
+        await pilot.press("D")
+        await settle(pilot)
         await pilot.press("4", "enter")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)  # the wrong count does not delete
@@ -411,6 +430,17 @@ async def test_a_field_is_edited_in_place_from_the_tree(tmp_path, mongo_server, 
         app.screen.query_one("#value", Input).value = "5"
         await pilot.press("enter")
         await settle(pilot)
+        # Both versions side by side, the edit also kept in the data directory.
+        conflict = app.screen
+        assert isinstance(conflict, DocumentConflictModal)
+        assert '"visits": 5' in conflict.query_one("#mine").text
+        assert '"name": "grace"' in conflict.query_one("#stored").text
+        assert '"$numberLong": "4"' in conflict.query_one("#stored").text
+        assert "save the form again" in screen_text(app)
+        kept = list((tmp_path / "data" / "unsaved").glob("*.json"))
+        assert len(kept) == 1 and '"visits": 5' in kept[0].read_text()
+        await pilot.press("escape")
+        await settle(pilot)
         assert isinstance(app.screen, FieldsModal) and "changed since you opened it" in screen_text(app)
         assert app.screen.query_one("#value", Input).value == "5"
         assert database.docs.find_one({"_id": 1})["visits"] == 4
@@ -419,6 +449,82 @@ async def test_a_field_is_edited_in_place_from_the_tree(tmp_path, mongo_server, 
         await settle(pilot)
         assert database.docs.find_one({"_id": 1}) == {"_id": 1, "name": "grace", "visits": 5,
                                                       "tags": ["a"]}
+
+
+async def test_a_small_terminal_gives_an_opened_collection_the_whole_width(tmp_path, mongo_server,
+                                                                         database):
+    from studio_tui.widgets.mongo.collection_tree import CollectionTree
+
+    database.docs.insert_one({"_id": 1, "name": "ada"})
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await browse(pilot)
+        tree, grid = screen.query_one(CollectionTree), screen.query_one(DataGrid)
+        assert not tree.display and screen.focused is grid
+        assert grid.size.width >= 76  # the documents have the terminal's width
+        await pilot.press("tab")  # the tree comes back, with the focus
+        assert tree.display and screen.focused is tree
+        await pilot.press("tab")
+        assert not tree.display and screen.focused is grid
+        await pilot.press("tab", "slash")  # the query bar's fields get the width too
+        assert not tree.display and screen.focused is screen.query_one("#filter", Input)
+        assert screen.query_one("#sort", Input).size.width >= 12
+    app = await open_browser(tmp_path / "wide", mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        assert screen.query_one(CollectionTree).display  # room for both
+        await pilot.press("tab", "tab")
+        assert screen.query_one(CollectionTree).display
+
+
+async def test_help_says_what_each_key_does(tmp_path, mongo_server, database):
+    from textual.widgets import DataTable
+
+    from studio_tui.dialogs.help import HelpModal
+
+    database.docs.insert_one({"_id": 1})
+    app = await open_browser(tmp_path, mongo_server, database, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await browse(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpModal)
+        table = app.screen.query_one(DataTable)
+        rows = {str(table.get_row_at(n)[2]): str(table.get_row_at(n)[1])
+                for n in range(table.row_count)}
+        assert rows["mongo.delete_many"] == "Delete the documents matched (off here)"
+        assert rows["mongo.count"] == "Exact count (time-limited)"
+        assert rows["mongo.switch_pane"] == "Collection tree ⇄ documents"
+        assert all(len(text) <= 48 for text in rows.values())  # the column fits 80 columns
+
+
+async def test_aggregation_starts_from_the_query_that_ran(tmp_path, mongo_server, database):
+    from studio_tui.screens.mongo.aggregation import AggregationScreen
+
+    database.docs.insert_many([{"_id": i, "n": i} for i in range(10)])
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert [s.text for s in app.screen.pipeline.stages] == ["{$match: {}}"]  # no query yet
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("slash")
+        screen.query_one("#filter", Input).value = "{n: {$gte: 3}}"
+        screen.query_one("#sort", Input).value = "{n: -1}"
+        screen.query_one("#limit", Input).value = "4"
+        await pilot.press("enter")
+        await settle(pilot)
+        screen.query_one("#filter", Input).value = "{typed: 'but not run'}"
+        screen.query_one(DataGrid).focus()
+        await pilot.press("a")
+        await settle(pilot)
+        aggregation = app.screen
+        assert isinstance(aggregation, AggregationScreen)
+        assert [s.text for s in aggregation.pipeline.stages] == [
+            "{$match: {n: {$gte: 3}}}", "{$sort: {n: -1}}", "{$limit: 4}"]
+        assert "4 document(s)" in screen_text(app)  # previewed: the same documents as the find
 
 
 async def test_an_empty_result_says_so(tmp_path, mongo_server, database):

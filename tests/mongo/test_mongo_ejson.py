@@ -57,6 +57,17 @@ def test_editor_text_tells_int32_int64_and_double_apart():
     assert math.isnan(back["d"])
 
 
+def test_editor_text_keeps_typed_values_on_one_line():
+    document = {"_id": ObjectId("5f1d7a3b9c1e4a2b3c4d5e6f"), "n": Int64(3),
+                "when": datetime(2024, 1, 2, tzinfo=timezone.utc), "$odd": {"$x": 1, "y": [2]},
+                "empty": {}, "list": []}
+    assert to_editor_text(document) == (
+        '{\n  "_id": {"$oid": "5f1d7a3b9c1e4a2b3c4d5e6f"},\n  "n": {"$numberLong": "3"},\n'
+        '  "when": {"$date": "2024-01-02T00:00:00Z"},\n  "$odd": {\n    "$x": 1,\n    "y": [\n'
+        '      2\n    ]\n  },\n  "empty": {},\n  "list": []\n}\n')
+    assert same_document(from_editor_text(to_editor_text(document)), document)
+
+
 def test_every_type_survives_the_text_round_trip_byte_for_byte():
     document = every_type()
     back = from_editor_text(to_editor_text(document))

@@ -29,6 +29,7 @@ from studio_tui.screens.mongo.transaction import TransactionScreen
 from studio_tui.screens.mongo.transfer import ExportScreen, ImportScreen
 from studio_tui.services.mongo.models import FindQuery
 from studio_tui.widgets.catalog_table import CatalogTable
+from studio_tui.widgets.data_grid import DataGrid
 from ui import SIZES, screen_text, settle
 
 
@@ -70,10 +71,20 @@ async def test_pipeline_editing_previews_runs_saves_and_explains(tmp_path, mongo
         assert not screen.pipeline.stages[1].enabled
         await pilot.press("R")
         await settle(pilot)
-        assert "{_id: 37, status" in screen_text(app)  # the $project is off, sorted by total
+        # The output is the virtual grid: top-level fields as columns, nested values compact.
+        grid = screen.query_one("#output", DataGrid)
+        assert [c.name for c in grid.columns][:2] == ["_id", "status"]
+        assert grid.row(0)[:2] == ("37", "\"paid\"")  # the $project is off, sorted by total
+        assert "customer" in [c.name for c in grid.columns]
+        assert grid.row(0)[[c.name for c in grid.columns].index("customer")].startswith("{")
         await pilot.press("space", "R")
         await settle(pilot)
-        assert "{_id: 37}" in screen_text(app) and "status" not in screen_text(app).split("Pipeline")[-1]
+        assert [c.name for c in grid.columns] == ["_id"]
+        assert ("37",) in [grid.row(n) for n in range(grid.row_count)]
+        grid.focus()
+        await pilot.press("y")
+        assert app.clipboard == f'{{\n  "_id": {grid.row(0)[0]}\n}}\n'
+        screen.query_one(CatalogTable).focus_table()
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, NameModal)
@@ -91,6 +102,19 @@ async def test_pipeline_editing_previews_runs_saves_and_explains(tmp_path, mongo
         await pilot.click("#save")
         await settle(pilot)
         assert len(screen.pipeline.stages) == 3 and screen.saved_name == "paid by total"
+        # K deletes a saved pipeline, after a confirm; the one on screen stays.
+        await pilot.press("K")
+        await settle(pilot)
+        assert isinstance(app.screen, FieldsModal)
+        await pilot.click("#save")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and "paid by total" in screen_text(app)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert screen.store.names() == [] and len(screen.pipeline.stages) == 3
+        assert "Deleted the saved pipeline 'paid by total'" in str(screen.status_line.content)
+        await pilot.press("K")
+        assert "No saved pipelines" in str(screen.status_line.content)
         await pilot.press("X")
         await settle(pilot)
         assert isinstance(app.screen, ExplainScreen) and "$cursor" not in screen_text(app)

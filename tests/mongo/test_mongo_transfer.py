@@ -82,7 +82,7 @@ async def test_import_reports_bad_lines_by_number_and_keeps_going(scope, raw_db,
     assert done.done == 3 and done.rejected == 5
     assert [line for line, _ in done.rejects] == [2, 4, 5, 7, 8]
     reasons = dict(done.rejects)
-    assert "not JSON" in reasons[2] and "not a document" in reasons[4]
+    assert "not JSON" in reasons[2] and "not a document but a value of type Array" in reasons[4]
     assert "refused by the server" in reasons[5] and "duplicate" in reasons[5].lower()
     assert "not UTF-8" in reasons[8]
     assert sorted(await raw_db.items.distinct("_id")) == [1, 3, 4, 6]

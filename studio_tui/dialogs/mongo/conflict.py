@@ -1,5 +1,6 @@
 """Shows a document save that lost a race: the user's edit beside what is stored now. Nothing
-was written; the edit is kept and reopens with the next edit (``e``)."""
+was written; the edit is kept (in the data directory too), and ``then`` says how to get it back:
+the next ``e`` reopens a whole-document edit, a field's form stays open under this view."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from studio_tui.dialogs.base import Dialog
 
 
 NEAR_TOP = 8  # lines
+REOPEN = "press e to reopen it on top of the stored version."
 
 
 class DocumentConflictModal(Dialog[None]):
@@ -27,8 +29,10 @@ class DocumentConflictModal(Dialog[None]):
     """
     BINDINGS = [Binding("escape", "close", "Close", id="modal.cancel")]
 
-    def __init__(self, detail: str, mine: str, stored: str | None, kept: str) -> None:
+    def __init__(self, detail: str, mine: str, stored: str | None, kept: str,
+                 then: str = REOPEN) -> None:
         super().__init__()
+        self._then = then
         self._detail = detail
         self._mine = mine
         self._stored = stored
@@ -37,8 +41,8 @@ class DocumentConflictModal(Dialog[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="danger"):
             yield Label("Not saved: the document changed meanwhile", id="title")
-            yield Static(f"{self._detail}\nYour edit is kept (also in {self._kept}); press e to "
-                         "reopen it on top of the stored version.", id="detail", markup=False)
+            yield Static(f"{self._detail}\nAlso kept in {self._kept}; {self._then}",
+                         id="detail", markup=False)
             with Horizontal(id="versions"):
                 with Vertical(classes="version"):
                     yield Label("your edit")

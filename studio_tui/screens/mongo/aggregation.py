@@ -2,8 +2,10 @@
 highlighted stage, e or Enter edits it — ctrl+o in the editor hands it to $EDITOR —, shift+up and
 shift+down move it, space turns it off and on, x deletes it); p previews the documents coming
 out of the highlighted stage (l sets how many), R runs the whole pipeline (a `$out` or `$merge`
-is confirmed first, and refused on read-only entries), X explains it, s saves it and o opens a
-saved one (per collection). esc stops a preview or a run on the server."""
+is confirmed first, and refused on read-only entries), X explains it, s saves it, o opens a
+saved one and K deletes one (per collection). The output is a virtual grid, top-level fields as
+columns like the browser's table (tab goes to it; y copies the document under its cursor). esc
+stops a preview or a run on the server."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.widgets import Header, Static
 
 from studio_tui.dialogs.confirm import ConfirmModal
@@ -19,11 +20,13 @@ from studio_tui.dialogs.fields import Field, FieldsModal
 from studio_tui.dialogs.name import NameModal
 from studio_tui.dialogs.text_editor import TextEditorModal
 from studio_tui.screens.mongo.tool import MongoToolScreen
-from studio_tui.services.errors import StudioError, ValidationError
+from studio_tui.services.errors import StudioError
 from studio_tui.services.mongo import aggregation
-from studio_tui.services.mongo.ejson import compact
+from studio_tui.services.mongo.ejson import compact, to_editor_text
+from studio_tui.services.mongo.outline import column_title, document_cells, document_columns
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
+from studio_tui.widgets.data_grid import DataGrid, GridColumn
 
 NEW_STAGE = "{$match: {}}"
 STAGE_HINT = ("One stage, in the query bar's syntax: {$match: {status: 'paid'}}, "
@@ -46,29 +49,34 @@ class AggregationScreen(MongoToolScreen[None]):
         Binding("X", "explain", "Explain", show=False, id="mongo.agg.explain"),
         Binding("s", "save", "Save", show=False, id="mongo.agg.save"),
         Binding("o", "open", "Open", show=False, id="mongo.agg.open"),
+        Binding("K", "forget", "Delete saved", show=False, id="mongo.agg.forget"),
+        Binding("y", "copy", "Copy document", show=False, id="mongo.agg.copy"),
     ]
 
-    def __init__(self, entry, where: str, database: str, collection: str) -> None:
+    def __init__(self, entry, where: str, database: str, collection: str,
+                 stages: list[str] | None = None) -> None:
         super().__init__(entry, where, database, collection)
-        self.pipeline = aggregation.Pipeline([aggregation.Stage(NEW_STAGE)])
+        # The browser's query, if one ran, is where the pipeline starts.
+        self.pipeline = aggregation.Pipeline([aggregation.Stage(text)
+                                              for text in stages or [NEW_STAGE]])
         self.limit = aggregation.DEFAULT_PREVIEW
         self.saved_name = ""  # the saved pipeline this one was opened from or saved as
+        self.output: list[dict] = []  # the documents in the output grid
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Breadcrumb(self.crumb)
         yield CatalogTable("#", "On", "Stage", id="stages")
         yield Static("Output", id="output-title", classes="caption")
-        with VerticalScroll(id="output"):
-            yield Static("p previews the highlighted stage's output; R runs the pipeline.",
-                         id="documents", markup=False)
+        yield DataGrid(null_text="", markable=False, id="output")
         yield StatusLine()
         yield StudioFooter()
 
     def on_mount(self) -> None:
-        self.show_stages()
+        last = len(self.pipeline.stages) - 1
+        self.show_stages(last)
         self.query_one(CatalogTable).focus_table()
-        self.preview(0)  # the collection's first documents: what the first stage works on
+        self.preview(last)  # what the stages opened with give: the browser's documents
 
     @property
     def store(self) -> aggregation.PipelineStore:
@@ -176,20 +184,8 @@ class AggregationScreen(MongoToolScreen[None]):
             self.preview(self.current)
 
     def action_limit(self) -> None:
-        async def submit(values: dict[str, str]) -> int:
-            try:
-                limit = int(values["limit"])
-            except ValueError:
-                raise ValidationError("A whole number of documents.",
-                                      field_errors={"limit": "a number"}) from None
-            if not 1 <= limit <= aggregation.MAX_PREVIEW:
-                raise ValidationError(f"From 1 to {aggregation.MAX_PREVIEW}.",
-                                      field_errors={"limit": "1 to 1000"})
-            return limit
-
-        self.app.push_screen(FieldsModal("Documents shown", [Field("limit", "Documents",
-                                                                   str(self.limit))], submit),
-                             self._limit_chosen)
+        self.ask_documents("Documents shown", "limit", self.limit, aggregation.MAX_PREVIEW,
+                           self._limit_chosen)
 
     def _limit_chosen(self, limit: int | None) -> None:
         if limit:
@@ -198,14 +194,23 @@ class AggregationScreen(MongoToolScreen[None]):
 
     def _show(self, title: str, result: aggregation.AggregateResult) -> None:
         more = f" (first {len(result.documents)}; more left)" if result.more else ""
-        self.query_one("#output-title", Static).update(f"{title}: {len(result.documents)} "
-                                                       f"document(s){more}")
-        lines = [f"{n:>4}  {compact(document, 400)}"
-                 for n, document in enumerate(result.documents, start=1)]
-        # One line per document, cut at the edge: e edits nothing here, it is a preview.
-        self.query_one("#documents", Static).update(
-            Text("\n".join(lines), no_wrap=True, overflow="ellipsis") if lines
-            else "No documents.")
+        self.query_one("#output-title", Static).update(
+            f"{title}: {len(result.documents)} document(s){more}" if result.documents
+            else f"{title}: no documents")
+        self.output = result.documents
+        columns = document_columns(result.documents, [])
+        grid = self.query_one("#output", DataGrid)
+        grid.set_columns(GridColumn(column_title(name)) for name in columns)
+        grid.append_rows(document_cells(document, columns) for document in result.documents)
+
+    def action_copy(self) -> None:
+        grid = self.query_one("#output", DataGrid)
+        if not self.output:
+            self.say("No output to copy.")
+            return
+        self.app.copy_to_clipboard(to_editor_text(self.output[min(grid.cursor_row,
+                                                                   len(self.output) - 1)]))
+        self.say("Document copied as Extended JSON.")
 
     @work(group="mongo-aggregate", exclusive=True, exit_on_error=False, description="preview")
     async def preview(self, index: int) -> None:
@@ -248,8 +253,9 @@ class AggregationScreen(MongoToolScreen[None]):
             self.show_error(error)
             return
         if result.wrote:
-            self.query_one("#output-title", Static).update("Pipeline run")
-            self.query_one("#documents", Static).update("The output was written.")
+            self.query_one("#output-title", Static).update("Pipeline run: the output was written")
+            self.output = []
+            self.query_one("#output", DataGrid).set_columns([])
             self.say("Pipeline run: its output was written.")
             return
         self._show("Pipeline", result)
@@ -281,7 +287,9 @@ class AggregationScreen(MongoToolScreen[None]):
         self.app.push_screen(NameModal("Save the pipeline as", submit, value=self.saved_name,
                                        placeholder="pipeline name"), saved)
 
-    def action_open(self) -> None:
+    def _choose_saved(self, title: str, label: str, submit, then) -> None:
+        """A saved pipeline of this collection, picked in a form: ``submit(name)`` runs on it,
+        and ``then`` gets what it returned (None when cancelled)."""
         try:
             names = self.store.names()
         except StudioError as error:
@@ -291,9 +299,17 @@ class AggregationScreen(MongoToolScreen[None]):
             self.say(f"No saved pipelines for {self.scope.namespace} (s saves this one).")
             return
 
-        async def submit(values: dict[str, str]) -> str:
-            self.pipeline = self.store.load(values["name"])
-            return values["name"]
+        async def chosen(values: dict[str, str]):
+            return submit(values["name"])
+
+        self.app.push_screen(FieldsModal(title, [Field("name", "Pipeline", names[0],
+                                                       choices=names)],
+                                         chosen, save_label=label), then)
+
+    def action_open(self) -> None:
+        def load(name: str) -> str:
+            self.pipeline = self.store.load(name)
+            return name
 
         def opened(name: str | None) -> None:
             if name:
@@ -301,6 +317,25 @@ class AggregationScreen(MongoToolScreen[None]):
                 self.show_stages(0)
                 self.say(f"Opened pipeline {name!r}.")
 
-        self.app.push_screen(FieldsModal("Open a saved pipeline",
-                                         [Field("name", "Pipeline", names[0], choices=names)],
-                                         submit, save_label="Open"), opened)
+        self._choose_saved("Open a saved pipeline", "Open", load, opened)
+
+    def action_forget(self) -> None:
+        def confirm(name: str | None) -> None:
+            if name:
+                self.app.push_screen(
+                    ConfirmModal(f"Delete the saved pipeline {name!r}?",
+                                 f"{self.scope.namespace}: the pipeline on screen stays.",
+                                 confirm_label="Delete"),
+                    lambda yes: self._forget(name) if yes else None)
+
+        self._choose_saved("Delete a saved pipeline", "Choose", lambda name: name, confirm)
+
+    def _forget(self, name: str) -> None:
+        try:
+            self.store.delete(name)
+        except StudioError as error:
+            self.show_error(error)
+            return
+        if self.saved_name == name:
+            self.saved_name = ""
+        self.say(f"Deleted the saved pipeline {name!r}.")

@@ -47,6 +47,7 @@ from studio_tui.widgets.mongo.query_bar import QueryBar, QueryText
 
 HISTORY_SIZE = 30
 STATS_AT_ONCE = 50  # collections of an opened database whose stats are fetched
+NARROW = 100  # columns below which an opened collection gets the whole width (tab: the tree)
 
 # The tools screens, by import path: opened when asked for, "not available" when missing.
 TOOLS = {
@@ -67,30 +68,53 @@ class MongoBrowserScreen(DatabaseScreen[None]):
     CSS_PATH = "../../styles/mongo_browser.tcss"
     BINDINGS = [
         Binding("slash", "query", "Query", id="mongo.query"),
-        Binding("r", "run", "Run", show=False, id="mongo.run"),
-        Binding("v", "toggle_view", "Table/tree", id="mongo.view"),
-        Binding("tab", "switch_pane", "Pane", show=False, id="mongo.switch_pane"),
-        Binding("z", "widen", "Wide documents", show=False, id="mongo.widen"),
-        Binding("number_sign", "exact_count", "Count", show=False, id="mongo.count"),
-        Binding("e", "documents('edit')", "Edit", id="mongo.edit"),
-        Binding("E", "documents('editor')", "$EDITOR", show=False, id="mongo.editor"),
-        Binding("N", "documents('insert')", "New", id="mongo.new"),
-        Binding("C", "documents('duplicate')", "Duplicate", show=False, id="mongo.duplicate"),
-        Binding("d", "documents('delete')", "Delete", id="mongo.delete"),
-        Binding("U", "documents('update')", "Update", show=False, id="mongo.update"),
+        Binding("r", "run", "Run", show=False, id="mongo.run",
+                tooltip="Run the query again"),
+        Binding("v", "toggle_view", "Table/tree", id="mongo.view",
+                tooltip="Documents as a table or a tree"),
+        Binding("tab", "switch_pane", "Pane", show=False, id="mongo.switch_pane",
+                tooltip="Collection tree ⇄ documents"),
+        Binding("z", "widen", "Wide documents", show=False, id="mongo.widen",
+                tooltip="Hide or show the collection tree"),
+        Binding("number_sign", "exact_count", "Count", show=False, id="mongo.count",
+                tooltip="Exact count (time-limited)"),
+        Binding("e", "documents('edit')", "Edit", id="mongo.edit",
+                tooltip="Edit: tree field, else document"),
+        Binding("E", "documents('editor')", "$EDITOR", show=False, id="mongo.editor",
+                tooltip="Edit the document in $EDITOR"),
+        Binding("N", "documents('insert')", "New", id="mongo.new",
+                tooltip="Insert documents (tree: collection)"),
+        Binding("C", "documents('duplicate')", "Duplicate", show=False, id="mongo.duplicate",
+                tooltip="Duplicate the document"),
+        Binding("d", "documents('delete')", "Delete", id="mongo.delete",
+                tooltip="Delete (marked) docs; tree: drop"),
+        Binding("U", "documents('update')", "Update", show=False, id="mongo.update",
+                tooltip="Update the documents matched"),
         Binding("D", "documents('delete_many')", "Delete many", show=False,
-                id="mongo.delete_many"),
-        Binding("y", "copy", "Copy", show=False, id="mongo.copy"),
-        Binding("less_than_sign", "sort(1)", "Sort up", show=False, id="mongo.sort_up"),
-        Binding("greater_than_sign", "sort(-1)", "Sort down", show=False, id="mongo.sort_down"),
-        Binding("a", "tool('aggregation')", "Aggregate", id="mongo.aggregation"),
-        Binding("x", "tool('explain')", "Explain", show=False, id="mongo.explain"),
-        Binding("I", "tool('indexes')", "Indexes", show=False, id="mongo.indexes"),
-        Binding("S", "tool('schema')", "Schema", show=False, id="mongo.schema"),
-        Binding("i", "tool('server')", "Server", id="mongo.server"),
-        Binding("o", "tool('export')", "Export", show=False, id="mongo.export"),
-        Binding("O", "tool('import')", "Import", show=False, id="mongo.import"),
-        Binding("T", "tool('transaction')", "Transaction", show=False, id="mongo.transaction"),
+                id="mongo.delete_many",
+                tooltip="Delete the documents matched"),
+        Binding("y", "copy", "Copy", show=False, id="mongo.copy",
+                tooltip="Copy the document (tree: the field)"),
+        Binding("less_than_sign", "sort(1)", "Sort up", show=False, id="mongo.sort_up",
+                tooltip="Sort by this column, ascending"),
+        Binding("greater_than_sign", "sort(-1)", "Sort down", show=False, id="mongo.sort_down",
+                tooltip="Sort by this column, descending"),
+        Binding("a", "tool('aggregation')", "Aggregate", id="mongo.aggregation",
+                tooltip="Aggregation pipeline"),
+        Binding("x", "tool('explain')", "Explain", show=False, id="mongo.explain",
+                tooltip="Explain the query"),
+        Binding("I", "tool('indexes')", "Indexes", show=False, id="mongo.indexes",
+                tooltip="Indexes"),
+        Binding("S", "tool('schema')", "Schema", show=False, id="mongo.schema",
+                tooltip="Schema from a sample"),
+        Binding("i", "tool('server')", "Server", id="mongo.server",
+                tooltip="Server status and operations"),
+        Binding("o", "tool('export')", "Export", show=False, id="mongo.export",
+                tooltip="Export the query's documents"),
+        Binding("O", "tool('import')", "Import", show=False, id="mongo.import",
+                tooltip="Import documents from a file"),
+        Binding("T", "tool('transaction')", "Transaction", show=False, id="mongo.transaction",
+                tooltip="Writes in one transaction"),
     ]
     # In the tree, N, d create and drop collections and databases (DocumentActions decides).
     WRITE_ACTIONS = frozenset(
@@ -103,6 +127,7 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.database: str | None = None
         self.collection: CollectionInfo | None = None
         self.find_query = FindQuery()
+        self.query_text = QueryText()  # what was typed for find_query: aggregation starts from it
         self.documents: list[dict] = []
         self.outline = DocumentsOutline(self.documents)
         self.columns: list[str] = []
@@ -223,11 +248,16 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         bar.set_text(QueryText())
         bar.set_history(self._history())
         self.find_query = FindQuery()
+        self.query_text = QueryText()
         self.estimate = self.exact = None
         self._hint = True
         self._sorted_column = 0
         self.run_query()  # the estimate follows the first page, never delays it
         self._documents_widget().focus()
+        if self.size.width < NARROW:
+            # On a small terminal the tree would leave the query bar and the columns a few
+            # characters each; tab brings it back.
+            self.query_one(CollectionTree).display = False
 
     # -- the query and its pages ----------------------------------------------------------------
     def action_query(self) -> None:
@@ -237,6 +267,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
                 self.say("Choose a collection first (enter in the tree).")
                 return
             self.open_collection(highlighted)  # the one under the cursor: query it
+        if self.size.width < NARROW:
+            self.query_one(CollectionTree).display = False  # the query bar's fields need it
         self.query_one(QueryBar).focus_filter()
 
     def action_run(self) -> None:
@@ -260,6 +292,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
             self.show_error(error)
             return
         self._remember_query(text)
+        self.query_text = text
+        self.status_line.update("")  # a message about the query before must not stay
         self.exact = None
         self.run_query()
         self._documents_widget().focus()
@@ -297,8 +331,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
                      else "This collection is empty: N inserts documents.")
         if self._hint:
             self._hint = False
-            self.say(f"{self.database}.{self.collection.name} · / query · e edit · N new · "
-                     "d delete · v table/tree · esc cancels a find")
+            # The breadcrumb names the collection: the whole line fits in 80 columns.
+            self.say("/ query · e edit · N new · d delete · v table/tree · tab tree · ? keys")
 
     def _add_documents(self, documents: list[dict]) -> None:
         start = len(self.documents)
@@ -380,6 +414,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
 
     def _count_line(self, *, loading: bool = False) -> None:
         text = f"{len(self.documents):,} shown"
+        if not loading and self.next is None and self.documents and self.exact is None:
+            text += " (all)"  # the result's end: the estimate below is the collection's
         if self.exact is not None:
             text += f" of {self.exact:,} (exact)"
         elif self.estimate is not None:
@@ -443,7 +479,13 @@ class MongoBrowserScreen(DatabaseScreen[None]):
 
     def action_switch_pane(self) -> None:
         tree = self.query_one(CollectionTree)
-        (self._documents_widget() if self.focused is tree else tree).focus()
+        if self.focused is tree:
+            self._documents_widget().focus()
+            if self.collection is not None and self.size.width < NARROW:
+                tree.display = False
+        else:
+            tree.display = True
+            tree.focus()
 
     def action_copy(self) -> None:
         """The document (table), or the field under the cursor with its path (tree)."""
@@ -510,8 +552,20 @@ class MongoBrowserScreen(DatabaseScreen[None]):
             self.app.push_screen(screen_class(*arguments, query=self.find_query))
         elif name == "schema":
             self.app.push_screen(screen_class(*arguments), self._schema_filter)
+        elif name == "aggregation":
+            self.app.push_screen(screen_class(*arguments, stages=self._query_stages()))
         else:
             self.app.push_screen(screen_class(*arguments))
+
+    def _query_stages(self) -> list[str]:
+        """The query that ran, as the pipeline's first stages, as typed (a find's order: match,
+        sort, skip, limit, project); none for an empty query."""
+        text = self.query_text
+        stages = [f"{{{operator}: {value.strip()}}}" for operator, value in (
+            ("$match", text.filter), ("$sort", text.sort), ("$skip", text.skip),
+            ("$limit", text.limit), ("$project", text.projection))
+            if value.strip() and value.strip() not in ("{}", "0")]
+        return stages
 
     def _schema_filter(self, filter_text: str | None) -> None:
         if not filter_text:

@@ -5,6 +5,7 @@ first), and in the tree, create and drop collections and databases."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from studio_tui.dialogs.confirm import ConfirmModal
@@ -77,6 +78,17 @@ class DocumentActions:
     def _namespace(self) -> tuple[str, str]:
         return self.screen.database, self.screen.collection.name
 
+    async def _write_then_reload(self, write: Awaitable[Any], said: Callable[[Any], str]) -> None:
+        """A write to many documents: its error shown, or ``said(its result)`` and the query
+        run again (what it changed is on screen)."""
+        try:
+            result = await write
+        except StudioError as error:
+            self.screen.show_error(error)
+            return
+        self.screen.say(said(result))
+        self.screen.run_query()
+
     def _keep(self, key: tuple, text: str, loaded: Any, name: str) -> str:
         self.screen.unsaved[key] = (text, loaded)
         path = keep_unsaved_copy(self.screen.studio.settings.data_dir, name, text.encode(),
@@ -121,19 +133,24 @@ class DocumentActions:
             except DocumentConflict as conflict:
                 if conflict.current is None:
                     raise
-                # What is stored now goes on screen; saving again puts the value over it.
+                # Both versions side by side, over the form that keeps the typed value; what
+                # is stored now goes on screen, and saving again puts the value over it.
+                mine = await asyncio.to_thread(to_editor_text, edited)
+                stored = await asyncio.to_thread(to_editor_text, conflict.current)
+                kept = keep_unsaved_copy(screen.studio.settings.data_dir,
+                                         f"{compact(document['_id'], 60)}-{label}",
+                                         mine.encode(), ".json")
                 screen.replace_document(index, conflict.current)
+                screen.app.push_screen(DocumentConflictModal(
+                    conflict.detail, mine, stored, str(kept),
+                    then="close this view and save the form again to set your value on the "
+                         "stored version."))
                 raise DocumentConflict(f"{conflict.detail} The stored version is shown now: "
                                        "save again to set your value on it.") from None
 
         def saved(result: SaveResult | None) -> None:
-            if result is None:
-                return
-            if not result.written:
-                screen.say("No change; nothing written.")
-                return
-            screen.replace_document(index, result.document)
-            screen.say(f"Saved {label}.")
+            if result is not None:
+                self._saved(index, label, result)
 
         screen.app.push_screen(FieldsModal(
             f"Edit {label} ({row.type})", [Field("value", "value",
@@ -183,11 +200,14 @@ class DocumentActions:
             screen.notify(f"{error.detail}\nYour text is kept in {path}; press e to reopen it.",
                           title=error.title, severity="error", timeout=15, markup=False)
             return
+        self._saved(index, label, result)
+
+    def _saved(self, index: int, label: str, result: SaveResult) -> None:
         if not result.written:
-            screen.say("No change; nothing written.")
+            self.screen.say("No change; nothing written.")
             return
-        screen.replace_document(index, result.document)
-        screen.say(f"Saved {label}.")
+        self.screen.replace_document(index, result.document)
+        self.screen.say(f"Saved {label}.")
 
     def insert(self) -> None:
         self._start(self._insert(), "insert documents")
@@ -263,15 +283,10 @@ class DocumentActions:
         shown = "\n".join(f"  {compact(document, 66)}" for document in documents[:SAMPLE_SIZE])
         more = f"\n  … and {len(ids) - SAMPLE_SIZE:,} more" if len(ids) > SAMPLE_SIZE else ""
 
-        async def delete() -> None:
-            database, collection = self._namespace
-            try:
-                deleted = await self.edits.delete_many(database, collection, {"_id": {"$in": ids}})
-            except StudioError as error:
-                self.screen.show_error(error)
-                return
-            self.screen.say(f"Deleted {deleted:,} of {len(ids):,} marked document(s).")
-            self.screen.run_query()
+        def delete() -> Awaitable[None]:
+            return self._write_then_reload(
+                self.edits.delete_many(*self._namespace, {"_id": {"$in": ids}}),
+                lambda deleted: f"Deleted {deleted:,} of {len(ids):,} marked document(s).")
 
         self.screen.app.push_screen(ConfirmModal(
             f"Delete the {len(ids):,} marked document(s)?",
@@ -299,6 +314,8 @@ class DocumentActions:
                 raise ValidationError("update: write the change, e.g. {$set: {field: value}}",
                                       field_errors={"update": "required"})
             many = values["scope"] == "every match"
+            # On a big collection the count takes a while: said under the form.
+            self.screen.say("Counting the documents the filter matches…")
             count = (await self.service.count(database, collection, filter_)).value
             return update, many, count if many else min(count, 1)
 
@@ -313,7 +330,8 @@ class DocumentActions:
                 f"Update {count:,} document(s)?",
                 f"{database}.{collection}\nfilter: {compact(filter_, 300)}\n"
                 f"update: {compact(update, 300)}", confirm_label="Update"),
-                lambda yes: yes and self._start(self._update(update, many), "update documents"))
+                lambda yes: self._start(self._update(update, many), "update documents") if yes
+                else self.screen.say("Nothing updated."))
 
         self.screen.app.push_screen(FieldsModal(
             "Update the documents matching the filter",
@@ -322,16 +340,10 @@ class DocumentActions:
             preview, save_label="Preview",
             note=f"filter: {compact(filter_, 200)} (the query bar's)"), previewed)
 
-    async def _update(self, update: Any, many: bool) -> None:
-        database, collection = self._namespace
-        try:
-            matched, modified = await self.edits.update(database, collection,
-                                                        self.screen.find_query.filter, update, many=many)
-        except StudioError as error:
-            self.screen.show_error(error)
-            return
-        self.screen.say(f"{matched:,} matched, {modified:,} modified.")
-        self.screen.run_query()
+    def _update(self, update: Any, many: bool) -> Awaitable[None]:
+        return self._write_then_reload(
+            self.edits.update(*self._namespace, self.screen.find_query.filter, update, many=many),
+            lambda counts: f"{counts[0]:,} matched, {counts[1]:,} modified.")
 
     def delete_many(self) -> None:
         self._start(self._delete_many_preview(), "count documents to delete")
@@ -340,6 +352,7 @@ class DocumentActions:
         screen = self.screen
         database, collection = self._namespace
         filter_ = screen.find_query.filter
+        screen.say("Counting the documents the filter matches…")
         try:
             count = (await self.service.count(database, collection, filter_)).value
             sample = await self.service.sample(database, collection, filter_, SAMPLE_SIZE)
@@ -355,17 +368,12 @@ class DocumentActions:
             f"Delete {count:,} document(s)?",
             f"{database}.{collection}\nfilter: {compact(filter_, 300)}{everything}\n"
             f"for example:\n{lines}", type_to_confirm=str(count)),
-            lambda yes: yes and self._start(self._delete_many(filter_), "delete documents"))
+            lambda yes: self._start(self._delete_many(filter_), "delete documents") if yes
+            else screen.say("Nothing deleted."))
 
     async def _delete_many(self, filter_: dict) -> None:
-        database, collection = self._namespace
-        try:
-            deleted = await self.edits.delete_many(database, collection, filter_)
-        except StudioError as error:
-            self.screen.show_error(error)
-            return
-        self.screen.say(f"Deleted {deleted:,} document(s).")
-        self.screen.run_query()
+        await self._write_then_reload(self.edits.delete_many(*self._namespace, filter_),
+                                      lambda deleted: f"Deleted {deleted:,} document(s).")
         self.screen.load_estimate()
 
     # -- collections and databases ----------------------------------------------------------------

@@ -9,9 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Static
 
-from studio_tui.dialogs.fields import Field, FieldsModal
 from studio_tui.screens.mongo.tool import MongoToolScreen
-from studio_tui.services.errors import StudioError, ValidationError
+from studio_tui.services.errors import StudioError
 from studio_tui.services.mongo import schema
 from studio_tui.services.mongo.ejson import field_name
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
@@ -60,20 +59,8 @@ class SchemaScreen(MongoToolScreen[str | None]):
         self.load()
 
     def action_choose_size(self) -> None:
-        async def submit(values: dict[str, str]) -> int:
-            try:
-                size = int(values["size"].replace(",", "").replace("_", ""))
-            except ValueError:
-                raise ValidationError("The sample size is a whole number.",
-                                      field_errors={"size": "a number"}) from None
-            if not 1 <= size <= schema.MAX_SAMPLE:
-                raise ValidationError(f"From 1 to {schema.MAX_SAMPLE:,} documents.",
-                                      field_errors={"size": "1 to 100000"})
-            return size
-
-        self.app.push_screen(FieldsModal("Sample size", [Field("size", "Documents",
-                                                                str(self.sample_size))], submit),
-                             self._size_chosen)
+        self.ask_documents("Sample size", "size", self.sample_size, schema.MAX_SAMPLE,
+                           self._size_chosen)
 
     def _size_chosen(self, size: int | None) -> None:
         if size:

@@ -81,8 +81,25 @@ def _to_json(value: Any) -> Any:
 
 
 def to_editor_text(document: dict) -> str:
-    """A document as the editor shows it: pretty relaxed Extended JSON, key order kept."""
-    return json.dumps(_to_json(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """A document as the editor shows it: pretty relaxed Extended JSON, key order kept, and each
+    typed value on one line ({"$oid": "…"}, {"$date": "…"}), as a shell user reads it."""
+    return _pretty(_to_json(document), "") + "\n"
+
+
+def _pretty(value: Any, indent: str) -> str:
+    def one(item: Any) -> str:
+        return json.dumps(item, ensure_ascii=False, allow_nan=False)
+
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        if all(key.startswith("$") for key in value):  # a typed value: $oid, $date, $binary…
+            return one(value)
+        fields = (f"{inner}{one(key)}: {_pretty(item, inner)}" for key, item in value.items())
+        return "{\n" + ",\n".join(fields) + f"\n{indent}}}"
+    if isinstance(value, list) and value:
+        items = (inner + _pretty(item, inner) for item in value)
+        return "[\n" + ",\n".join(items) + f"\n{indent}]"
+    return one(value)
 
 
 def value_text(value: Any) -> str:

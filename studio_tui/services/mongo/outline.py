@@ -28,7 +28,10 @@ class DocumentsOutline:
     def root(self, index: int) -> OutlineRow:
         document = self.documents[index]
         label = compact(document.get("_id"), 40) if "_id" in document else f"#{index + 1}"
-        return OutlineRow((index,), 0, label, "Document", compact(document, SUMMARY_WIDTH), True,
+        # The label is the _id: the summary shows the other fields (a shallow copy of the top
+        # level only; compact stops walking at the width).
+        rest = {name: value for name, value in document.items() if name != "_id"}
+        return OutlineRow((index,), 0, label, "Document", compact(rest, SUMMARY_WIDTH), True,
                           len(document))
 
     def children(self, path: tuple[str | int, ...], depth: int, start: int = 0) -> list[OutlineRow]:

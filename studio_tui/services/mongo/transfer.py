@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from studio_tui.services.errors import ValidationError
+from studio_tui.services.mongo.ejson import type_name
 from studio_tui.services.mongo.scope import MongoScope
 
 BATCH = 400  # documents per round trip: small enough that decoding one batch stays under ~10 ms
@@ -414,7 +415,7 @@ async def import_documents(scope: MongoScope, source: str, *,
             if isinstance(value, _Rejected):
                 reject(line, value.why)
             elif not isinstance(value, dict):
-                reject(line, f"not a document but {type(value).__name__}")
+                reject(line, f"not a document but a value of type {type_name(value)}")
             else:
                 documents.append(value)
                 lines.append(line)

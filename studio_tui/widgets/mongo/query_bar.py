@@ -37,7 +37,8 @@ class QueryBar(Vertical):
     QueryBar Horizontal { height: 1; }
     QueryBar Label { width: auto; color: $text-muted; padding: 0 1 0 0; }
     QueryBar Input { border: none; height: 1; padding: 0 1; background: $boost; width: 1fr; }
-    QueryBar Input:focus { background: $primary 25%; }
+    /* Input:focus would give a one-line field a border that hides its text. */
+    QueryBar Input:focus { border: none; background: $primary 25%; }
     QueryBar #skip, QueryBar #limit { width: 8; }
     """
     BINDINGS = [
