@@ -22,6 +22,7 @@ from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.errors import StudioError
 from studio_tui.services.postgres import sql as sql_service
 from studio_tui.services.postgres.data_models import ResultSet
+from studio_tui.services.postgres.source import open_source
 from studio_tui.services.postgres.sql import (
     CompletionNames,
     SqlHistory,
@@ -91,7 +92,10 @@ class SqlEditorScreen(DatabaseScreen[None]):
     def _crumb(self) -> str:
         write = self.session is not None and self.session.write_mode
         mode = " · WRITE MODE" if write else " · read only"
-        return f"{self.where} › {self.entry.name} › SQL{self.read_only_note}{mode}"
+        source = self.session.source if self.session is not None else None
+        via = f" · {source.description}" if source is not None and source.mode != "direct" \
+            else ""
+        return f"{self.where} › {self.entry.name} › SQL{via}{self.read_only_note}{mode}"
 
     @property
     def editor(self) -> TextArea:
@@ -110,10 +114,29 @@ class SqlEditorScreen(DatabaseScreen[None]):
 
     @work(group="pg-sql-names", exclusive=True, exit_on_error=False, description="names")
     async def load_names(self) -> None:
+        """Open the entry's source (pg-meta when it has one and it answers), then read the
+        names for completion through it."""
+        try:
+            opened = await open_source(self.studio.manager, self.entry)
+        except StudioError as error:
+            self.remember(error)  # pg-meta and the direct connection both failed: runs say why
+        else:
+            self.session.source = opened.source
+            self.breadcrumb_line.update(self._crumb())
+            if opened.problem is not None:
+                self.remember(opened.problem)
+                self.say(f"{opened.note.replace('reading the catalog', 'running statements')}.")
         try:
             self.names = await self.session.names()
         except StudioError:
             self.names = None  # completion offers keywords only; running still works
+
+    def on_unmount(self) -> None:
+        super().on_unmount()
+        source = self.session.source if self.session is not None else None
+        if source is not None:
+            self.session.source = None
+            asyncio.get_running_loop().create_task(source.close())
 
     # -- running -------------------------------------------------------------------------------
     def _target(self, whole: bool) -> str | None:
@@ -237,7 +260,10 @@ class SqlEditorScreen(DatabaseScreen[None]):
             self.show_error(error)
             return
         self.breadcrumb_line.update(self._crumb())
-        self.say("Write mode: a statement that writes asks to commit or roll back."
+        direct = " It runs over the direct connection: pg-meta cannot hold a transaction " \
+            "open." if self.session.write_mode and self.session.source is not None and \
+            self.session.source.mode != "direct" else ""
+        self.say("Write mode: a statement that writes asks to commit or roll back." + direct
                  if self.session.write_mode else "Read only: statements run in a READ ONLY "
                  "transaction.")
 

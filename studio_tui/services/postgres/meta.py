@@ -155,9 +155,10 @@ class MetaSource(CatalogSource):
                                       connect=False)
 
     async def query(self, sql: str, params: list[Any] | None = None, *,
-                    long: bool = True) -> list[dict[str, Any]]:
-        """One statement typed by the user (the SQL editor), ``params`` bound by pg-meta."""
-        if self.entry.read_only:
+                    long: bool = True, read_only: bool = False) -> list[dict[str, Any]]:
+        """One statement typed by the user (the SQL editor), ``params`` bound by pg-meta; in a
+        READ ONLY transaction on a read-only entry, or when ``read_only``."""
+        if self.entry.read_only or read_only:
             # pg-meta's connection is not opened read-only: SET TRANSACTION READ ONLY before
             # the statement (one implicit transaction holds them both) makes the server refuse
             # writes, as the direct pool's default_transaction_read_only does. Bound values

@@ -23,12 +23,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio_tui.services.errors import ReadOnlyError, StudioError, ValidationError
 from studio_tui.services.manager import ConnectionManager
 from studio_tui.services.postgres.data_models import Plan, PlanNode, ResultSet
 from studio_tui.services.tiers import TIER_LIMITS
+
+if TYPE_CHECKING:
+    from studio_tui.services.postgres.source import CatalogSource
 
 MAX_RESULT_ROWS = 10_000  # kept per statement; export streams all of them
 DECISION_WINDOW = 60.0  # seconds a written transaction waits for commit or rollback
@@ -178,12 +181,26 @@ Decide = Callable[[list[ResultSet]], Awaitable[bool]]
 
 
 class SqlSession:
-    """One SQL editor on one entry: its write mode, and the statements it runs."""
+    """One SQL editor on one entry: its write mode, and the statements it runs.
 
-    def __init__(self, manager: ConnectionManager, database_id: str) -> None:
+    With a pg-meta ``source``, read-only statements, EXPLAIN and the completion names go over
+    HTTP. What needs one connection held across requests goes over the direct connection:
+    write mode (the transaction waits for commit or rollback), EXPLAIN ANALYZE in write mode
+    (rolled back) and exports (a server-side cursor)."""
+
+    def __init__(self, manager: ConnectionManager, database_id: str,
+                 source: "CatalogSource | None" = None) -> None:
         self.manager = manager
         self.database_id = database_id
+        self.source = source
         self.write_mode = False
+
+    @property
+    def _meta(self):
+        """The pg-meta source, when statements go over HTTP."""
+        from studio_tui.services.postgres.meta import MetaSource
+
+        return self.source if isinstance(self.source, MetaSource) else None
 
     async def _entry(self):
         return await self.manager.catalog.database(self.database_id)
@@ -222,6 +239,8 @@ class SqlSession:
         for statement in statements:
             refuse_transaction_control(statement.text)
         write = self.write_mode
+        if not write and self._meta is not None:
+            return await self._run_over_meta(statements)
         seconds, statement_timeout = await self._limits()
 
         async def execute(connection) -> RunOutcome:
@@ -264,6 +283,22 @@ class SqlSession:
         except ReadOnlyError as error:
             raise await self._read_only_mode(error) from None
 
+    async def _run_over_meta(self, statements: list[Statement]) -> RunOutcome:
+        """Each statement in a READ ONLY transaction of its own, over pg-meta (its own
+        ``statement_timeout`` is the tier's query timeout)."""
+        results = []
+        for statement in statements:
+            try:
+                rows = await self._meta.query(statement.text, long=True, read_only=True)
+            except ReadOnlyError as error:
+                raise await self._read_only_mode(error) from None
+            except StudioError as error:
+                if "read-only transaction" in error.detail:
+                    raise await self._read_only_mode(ReadOnlyError(error.detail)) from None
+                raise
+            results.append(result_from_rows(rows, statement.text))
+        return RunOutcome(results, False, False, "read only")
+
     async def _read_only_mode(self, error: ReadOnlyError) -> ReadOnlyError:
         """The server refused a write in the editor's READ ONLY transaction: on an entry
         that takes writes, say that write mode is what is missing."""
@@ -281,6 +316,10 @@ class SqlSession:
         seconds, statement_timeout = await self._limits()
         options = "ANALYZE, BUFFERS, FORMAT JSON" if analyze else "FORMAT JSON"
         sql = f"EXPLAIN ({options}) {statement}"  # sql-splice: the user's own statement
+
+        if self._meta is not None and not (analyze and self.write_mode):
+            rows = await self._meta.query(sql, long=True, read_only=True)
+            return parse_plan(next(iter(rows[0].values())), analyze)
 
         async def plan(connection) -> Plan:
             transaction = await self._begin(connection, not self.write_mode, statement_timeout)
@@ -350,6 +389,11 @@ class SqlSession:
 
     async def names(self) -> "CompletionNames":
         """Schemas, relations and columns for completion, in one query."""
+        if self.source is not None:
+            rows = await self.source.fetch("names for completion", _NAMES)
+            return CompletionNames.from_rows(
+                [(r["nspname"], r["relname"], r["attname"]) for r in rows])
+
         async def read(connection) -> CompletionNames:
             records = await connection.fetch(_NAMES)
             return CompletionNames.from_rows([(r[0], r[1], r[2]) for r in records])
@@ -370,6 +414,17 @@ async def _run_one(connection, text: str) -> ResultSet:
     # PostgreSQL's own tag, as a status line: not SQL that is run.
     status = f"SELECT {len(rows):,}{'+' if truncated else ''}"  # sql-splice: a status, not SQL
     return ResultSet(tuple(a.name for a in attributes), rows, status, truncated, text)
+
+
+def result_from_rows(rows: list[dict[str, Any]], text: str) -> ResultSet:
+    """pg-meta's rows (JSON objects, in column order) as a result set: a statement returning
+    no rows shows no columns, as pg-meta does not say which it would have had."""
+    kept = rows[:MAX_RESULT_ROWS]
+    columns = tuple(rows[0]) if rows else ()
+    values = [tuple(format_value(row.get(name)) for name in columns) for row in kept]
+    truncated = len(rows) > MAX_RESULT_ROWS
+    status = f"SELECT {len(kept):,}{'+' if truncated else ''}"  # sql-splice: a status, not SQL
+    return ResultSet(columns, values, status, truncated, text)
 
 
 _NAMES = """
