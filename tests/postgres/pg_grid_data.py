@@ -85,7 +85,16 @@ async def _create(server_url: str, database: str, sql: str) -> None:
         await connection.close()
 
 
-def create_grid_database(server_url: str, database: str) -> str:
-    """A fresh database holding SCHEMA_SQL; its URL."""
-    asyncio.run(_create(server_url, database, SCHEMA_SQL))
+# Autovacuum off: no background ANALYZE changes the statistics, so plans and their costs stay
+# the same however long the suite runs beside it.
+FROZEN_SQL = """
+ALTER TABLE people SET (autovacuum_enabled = false);
+ALTER TABLE pairs SET (autovacuum_enabled = false);
+"""
+
+
+def create_grid_database(server_url: str, database: str, *, frozen: bool = False) -> str:
+    """A fresh database holding SCHEMA_SQL; its URL. ``frozen``: for plans in snapshots, a
+    database nothing else writes to, whose statistics never change."""
+    asyncio.run(_create(server_url, database, SCHEMA_SQL + (FROZEN_SQL if frozen else "")))
     return database_url(server_url, database)

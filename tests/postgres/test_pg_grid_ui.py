@@ -451,9 +451,15 @@ def test_sql_results_snapshot(snap_compare, tmp_path, db_url, size):
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+@pytest.fixture(scope="module")
+def plan_db_url(postgres_server) -> str:
+    """The plan's costs come from statistics: a database no other test writes to."""
+    return create_grid_database(postgres_server.url, "grid_ui_plan", frozen=True)
+
+
 @pytest.mark.parametrize("size", SIZES)
-def test_plan_snapshot(snap_compare, tmp_path, db_url, size):
-    app = _app(tmp_path, db_url)
+def test_plan_snapshot(snap_compare, tmp_path, plan_db_url, size):
+    app = _app(tmp_path, plan_db_url)
 
     async def run_before(pilot):
         await open_screen(pilot, sql_editor)
