@@ -211,6 +211,20 @@ async def test_completion_offers_keywords_schemas_tables_and_columns(session):
     assert f'"{HOSTILE_SCHEMA.replace(chr(34), 2 * chr(34))}"' in found
 
 
+async def test_completion_knows_table_aliases_before_and_after_the_cursor(session):
+    names = await session.names()
+    hostile = f'"{HOSTILE_SCHEMA.replace(chr(34), 2 * chr(34))}".' \
+        f'"{HOSTILE_TABLE.replace(chr(34), 2 * chr(34))}"'
+    word, found = names.complete("select p.na", after=" from people p join pairs q on q.a = p.id")
+    assert word == "na" and found == ["name"]
+    _, found = names.complete("select q.", after=" from people AS p join public.pairs AS q")
+    assert set(found) == {"a", "b", "v"}
+    _, found = names.complete("select h.", after=f" from {hostile} h")
+    assert found == ["id", sql_module.sql_name(HOSTILE_COLUMN)]
+    _, found = names.complete("select where.", after=" from people where x")
+    assert found == []
+
+
 def test_history_is_kept_per_database_in_the_data_dir(tmp_path):
     history = SqlHistory.for_database(tmp_path, "db/1")
     history.add("select 1")

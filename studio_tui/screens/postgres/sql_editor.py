@@ -273,7 +273,8 @@ class SqlEditorScreen(DatabaseScreen[None]):
         row, column = area.cursor_location
         names = self.names or CompletionNames([], {}, {})
         full_before = area.get_text_range((0, 0), (row, column))
-        word, found = names.complete(full_before)
+        rest = area.get_text_range((row, column), area.document.end)
+        word, found = names.complete(full_before, after=rest)
         if not found:
             self.say(f"Nothing completes {word!r}." if word else "Nothing to complete here.")
             return

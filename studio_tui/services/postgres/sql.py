@@ -433,6 +433,7 @@ FROM pg_namespace n
 LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 WHERE n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+ORDER BY n.nspname, c.relname, a.attnum
 """
 
 KEYWORDS = (
@@ -446,6 +447,14 @@ KEYWORDS = (
     "EXISTS", "ANY", "ALL", "TRUE", "FALSE", "CAST", "INTERVAL", "NOW()", "CURRENT_DATE",
 )
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_IDENT = r'(?:"(?:[^"]|"")*"|[\w$]+)'
+_ALIAS = re.compile(rf"\b(?:FROM|JOIN|UPDATE|INTO)\s+(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})?)"
+                    rf"\s+(?:AS\s+)?(?P<alias>{_IDENT})", re.IGNORECASE)
+# Words that follow a relation and are not its alias.
+_NOT_ALIASES = {"WHERE", "JOIN", "LEFT", "RIGHT", "FULL", "INNER", "CROSS", "NATURAL", "ON",
+                "USING", "GROUP", "ORDER", "LIMIT", "OFFSET", "HAVING", "UNION", "EXCEPT",
+                "INTERSECT", "SET", "VALUES", "WINDOW", "FOR", "RETURNING", "TABLESAMPLE",
+                "LATERAL", "FETCH", "DEFAULT", "SELECT", "AS"}
 _WORD_BEFORE = re.compile(r'((?:(?:"[^"]*"|[\w$]+)\.){0,2})([\w$]*)$')
 
 
@@ -482,15 +491,41 @@ class CompletionNames:
                 columns.setdefault((schema, relation), []).append(column)
         return cls(sorted(schemas), {s: sorted(r) for s, r in relations.items()}, columns)
 
-    def complete(self, before: str,
-                 search_path: tuple[str, ...] = ("public",)) -> tuple[str, list[str]]:
-        """(the word being completed, the candidates) for the text before the cursor."""
+    def _relation(self, schema: str | None, relation: str,
+                  search_path: tuple[str, ...]) -> tuple[str, str] | None:
+        for candidate in ([schema] if schema else search_path):
+            if (candidate, relation) in self.columns:
+                return candidate, relation
+        return None
+
+    def aliases(self, text: str, search_path: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+        """alias → (schema, relation) for ``FROM t a``, ``JOIN s.t AS a`` … in ``text``."""
+        found = {}
+        for match in _ALIAS.finditer(text):
+            names = [_unquote(p) for p in re.findall(r'"(?:[^"]|"")*"|[\w$]+', match["name"])]
+            alias = _unquote(match["alias"])
+            if alias.upper() in _NOT_ALIASES or len(names) > 2:
+                continue
+            relation = self._relation(names[0] if len(names) == 2 else None, names[-1],
+                                      search_path)
+            if relation is not None:
+                found[alias] = relation
+        return found
+
+    def complete(self, before: str, search_path: tuple[str, ...] = ("public",),
+                 after: str = "") -> tuple[str, list[str]]:
+        """(the word being completed, the candidates) for the text before the cursor;
+        ``after`` (the rest of the statement) names the aliases a qualifier may be."""
         match = _WORD_BEFORE.search(before)
         qualifier, word = (match.group(1), match.group(2)) if match else ("", "")
         parts = [_unquote(p) for p in re.findall(r'"[^"]*"|[\w$]+', qualifier)]
         lowered = word.lower()
         found: list[str] = []
-        if len(parts) == 2:
+        aliased = self.aliases(before + after, search_path).get(parts[0]) \
+            if len(parts) == 1 else None
+        if aliased is not None:
+            found = list(self.columns.get(aliased, []))
+        elif len(parts) == 2:
             found = self.columns.get((parts[0], parts[1]), [])
         elif len(parts) == 1:
             found = list(self.relations.get(parts[0], []))
