@@ -16,6 +16,7 @@ import realservers
 from pg_grid_data import HOSTILE_COLUMN, HOSTILE_SCHEMA, HOSTILE_TABLE, create_grid_database
 from studio_tui.services.errors import (
     NotFoundError,
+    StudioError,
     ReadOnlyError,
     ValidationError,
 )
@@ -190,6 +191,22 @@ async def test_export_streams_every_row_to_csv_or_json(session, tmp_path):
     assert count == 4 and data[0] == {"id": "1", HOSTILE_COLUMN: "it's"}
     with pytest.raises(ValidationError, match="returns rows"):
         await session.export("set search_path = public", tmp_path / "y.csv", "csv")
+
+
+async def test_an_export_outlasts_the_query_timeout_while_each_batch_keeps_it(
+        session, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from studio_tui.services.platform.models import Tier
+    from studio_tui.services.tiers import TIER_LIMITS
+
+    monkeypatch.setitem(TIER_LIMITS, Tier.FREE, replace(TIER_LIMITS[Tier.FREE], query_timeout=1.0))
+    # Four batches of 500 rows, each waiting 0.4 s on the server: 1.6 s in all.
+    slow = ("select n, case when n % 500 = 1 then pg_sleep(0.4)::text end as pause "
+            "from generate_series(1, 2000) n")
+    assert await session.export(slow, tmp_path / "slow.csv", "csv") == 2000
+    with pytest.raises(StudioError, match="(?i)statement timeout|canceling statement"):
+        await session.export("select pg_sleep(3)", tmp_path / "stuck.csv", "csv")
 
 
 async def test_completion_offers_keywords_schemas_tables_and_columns(session):

@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 MAX_RESULT_ROWS = 10_000  # kept per statement; export streams all of them
 DECISION_WINDOW = 60.0  # seconds a written transaction waits for commit or rollback
 EXPORT_BATCH = 500
+# An export is long work the user started, watches (rows so far) and can stop (esc): the tier's
+# query timeout bounds each batch (the server's statement_timeout, per fetch), not the whole
+# export. The whole is bounded too, as its READ ONLY transaction holds a snapshot that keeps
+# VACUUM from cleaning up behind it.
+EXPORT_TIME_LIMIT = 3600.0
 
 _TRANSACTION_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
 
@@ -340,7 +345,8 @@ class SqlSession:
                      progress: Callable[[int], None] | None = None) -> int:
         """Stream every row of ``statement`` to ``path`` as CSV (with a header) or JSON (an
         array of objects), through a server-side cursor in a READ ONLY transaction, so memory
-        stays flat however many rows there are. Returns the number of rows written."""
+        stays flat however many rows there are. Returns the number of rows written. Each
+        batch has the tier's ``statement_timeout``; the whole, ``EXPORT_TIME_LIMIT``."""
         if fmt not in ("csv", "json"):
             raise ValidationError(f"Unknown export format {fmt!r}: csv or json.",
                                   field_errors={"format": "csv or json"})
@@ -385,7 +391,8 @@ class SqlSession:
                 await transaction.rollback()
             return count
 
-        return await self.manager.run(self.database_id, "export rows", stream, long=True)
+        return await self.manager.run(self.database_id, "export rows", stream, long=True,
+                                      timeout=EXPORT_TIME_LIMIT)
 
     async def names(self) -> "CompletionNames":
         """Schemas, relations and columns for completion, in one query."""
