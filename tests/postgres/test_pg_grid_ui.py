@@ -212,6 +212,34 @@ async def test_insert_and_delete_marked_rows_with_the_count_confirmed(tmp_path, 
         await raw.close()
 
 
+async def test_the_insert_form_of_a_wide_table_scrolls_at_80x24(tmp_path, db_url):
+    raw = await raw_connection(db_url)
+    columns = ", ".join(f"c{n:02d} text" for n in range(1, 31))
+    await raw.execute(f"DROP TABLE IF EXISTS wide; CREATE TABLE wide (id serial PRIMARY KEY, "
+                      f"{columns})")
+    app = await app_for(tmp_path, db_url)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_screen(pilot, grid_screen(name="wide"))
+            await pilot.press("ctrl+w", "n")
+            await settle(pilot)
+            modal = app.screen
+            assert isinstance(modal, FieldsModal)
+            save = modal.query_one("#save")
+            assert save.region.bottom <= 24 and save.region.height > 0  # the button shows
+            last = modal.query_one("#c30", Input)
+            last.focus()
+            await settle(pilot)
+            assert 0 < last.region.bottom <= 24  # scrolled into view
+            last.value = "the last one"
+            await pilot.click("#save")
+            await settle(pilot)
+            assert await raw.fetchval("SELECT c30 FROM wide") == "the last one"
+    finally:
+        await raw.execute("DROP TABLE IF EXISTS wide")
+        await raw.close()
+
+
 async def test_a_table_without_a_key_says_why_edits_are_off(tmp_path, db_url):
     app = await app_for(tmp_path, db_url)
     async with app.run_test(size=(120, 40)) as pilot:
