@@ -161,20 +161,26 @@ class GridScreen(DatabaseScreen[None]):
         shape = self.shape
         if shape is None:
             return
+        # What is shown first: the filter and the order, then how many rows, then how pages
+        # are read (the status line is one line; the end is what gets cut).
+        parts = [shape.kind]
+        if self.conditions:
+            parts.append("where " + " and ".join(c.describe() for c in self.conditions))
+        if self.sort is not None:
+            parts.append(f"sorted by {self.sort.column} "
+                         f"{'descending' if self.sort.descending else 'ascending'}")
         if self.exact is not None:
             total = f"{self.exact:,} rows (counted)"
+        elif shape.estimated_rows is not None and self.conditions:
+            # The catalog's estimate is the table's, not the filter's.
+            total = f"~{shape.estimated_rows:,} rows in all (c counts the matches)"
         elif shape.estimated_rows is not None:
             total = f"~{shape.estimated_rows:,} rows (estimate; c counts)"
         else:
             total = "rows unknown (c counts)"
-        parts = [shape.kind, total, f"{len(self.rows):,} loaded" + ("" if self.next else ", all")]
+        parts += [total, f"{len(self.rows):,} loaded" + ("" if self.next else ", all")]
         if shape.key:
             parts.append(f"keyset on {shape.key_source} ({', '.join(shape.key)})")
-        if self.sort is not None:
-            parts.append(f"sorted by {self.sort.column} "
-                         f"{'descending' if self.sort.descending else 'ascending'}")
-        if self.conditions:
-            parts.append("where " + " and ".join(c.describe() for c in self.conditions))
         text = " · ".join(parts)
         if shape.paging_note:
             text = f"{shape.paging_note} {text}"
