@@ -349,15 +349,11 @@ async def test_system_schemas_objects_are_read_only_when_asked_for(direct):
 
 # -- the SQL editor over pg-meta ----------------------------------------------------------------
 @pytest.fixture
-async def meta_session(catalog, project_id, manager, catalog_db, pg_meta):
+async def meta_session(manager, via_meta):
     from studio_tui.services.postgres.sql import SqlSession
 
-    entry = await _entry(catalog, project_id, catalog_db, "meta-sql",
-                         pg_meta=(pg_meta.url, pg_meta.key))
-    opened = await open_source(manager, entry)
-    assert isinstance(opened.source, MetaSource), opened.note
-    yield SqlSession(manager, entry.id, opened.source), SqlSession(manager, entry.id)
-    await opened.source.close()
+    source = via_meta.source
+    return SqlSession(manager, source.entry.id, source), SqlSession(manager, source.entry.id)
 
 
 async def _actions(store) -> list[str]:
