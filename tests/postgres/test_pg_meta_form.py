@@ -82,3 +82,35 @@ async def test_db_add_pg_meta_takes_the_key_from_the_environment_only(catalog_db
     async with Studio(Settings.load(environment), environment) as studio:
         entry = await studio.catalog.find_database("meta")
         assert studio.catalog.pg_meta(entry) == (pg_meta.url, pg_meta.key)
+
+
+async def test_the_grid_and_sql_editor_of_a_pg_meta_entry_read_through_it(catalog_db, pg_meta,
+                                                                          tmp_path):
+    from studio_tui.screens.postgres.grid import GridScreen
+    from studio_tui.screens.postgres.sql_editor import SqlEditorScreen
+    from studio_tui.widgets.data_grid import DataGrid
+
+    await seed(tmp_path, {"Acme": {"shop": [("shop", catalog_db)]}})
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        entry = await app.studio.catalog.find_database("shop")
+        entry = await app.studio.catalog.update_database(entry.id,
+                                                         pg_meta=(pg_meta.url, pg_meta.key))
+        app.push_screen(GridScreen(entry, "Acme › shop", "shop", "orders"))
+        await settle(pilot)
+        grid = app.screen
+        assert f"shop.orders · pg-meta at {pg_meta.url[7:]}" in screen_text(app)
+        assert grid.service.source is not None and grid.query_one(DataGrid).row_count > 0
+        await pilot.press("escape")
+        await settle(pilot)
+        assert grid.entry_source is None  # closed with its screen
+
+        app.push_screen(SqlEditorScreen(entry, "Acme › shop"))
+        await settle(pilot)
+        editor = app.screen
+        assert f"SQL · pg-meta at {pg_meta.url[7:]}" in screen_text(app)
+        editor.editor.text = "select count(*) as n from shop.orders"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert editor.last_result is not None and editor.last_result.columns == ("n",)

@@ -19,10 +19,10 @@ from studio_tui.dialogs.fields import Field, FieldsModal
 from studio_tui.dialogs.postgres.commit import CommitModal
 from studio_tui.external_editor import EditorNotStarted, edit_in_editor, keep_unsaved_copy
 from studio_tui.screens.base import DatabaseScreen
+from studio_tui.screens.postgres.entry_source import EntrySource
 from studio_tui.services.errors import StudioError
 from studio_tui.services.postgres import sql as sql_service
 from studio_tui.services.postgres.data_models import ResultSet
-from studio_tui.services.postgres.source import open_source
 from studio_tui.services.postgres.sql import (
     CompletionNames,
     SqlHistory,
@@ -45,7 +45,7 @@ def _has_sql_highlighting() -> bool:
     return get_language("sql") is not None
 
 
-class SqlEditorScreen(DatabaseScreen[None]):
+class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
     CSS_PATH = "../../styles/postgres_sql.tcss"
     inherit_bindings = False  # backspace edits the text; only escape goes back
     BINDINGS = [
@@ -92,10 +92,8 @@ class SqlEditorScreen(DatabaseScreen[None]):
     def _crumb(self) -> str:
         write = self.session is not None and self.session.write_mode
         mode = " · WRITE MODE" if write else " · read only"
-        source = self.session.source if self.session is not None else None
-        via = f" · {source.description}" if source is not None and source.mode != "direct" \
-            else ""
-        return f"{self.where} › {self.entry.name} › SQL{via}{self.read_only_note}{mode}"
+        return (f"{self.where} › {self.entry.name} › SQL{self.source_note}"
+                f"{self.read_only_note}{mode}")
 
     @property
     def editor(self) -> TextArea:
@@ -116,27 +114,12 @@ class SqlEditorScreen(DatabaseScreen[None]):
     async def load_names(self) -> None:
         """Open the entry's source (pg-meta when it has one and it answers), then read the
         names for completion through it."""
-        try:
-            opened = await open_source(self.studio.manager, self.entry)
-        except StudioError as error:
-            self.remember(error)  # pg-meta and the direct connection both failed: runs say why
-        else:
-            self.session.source = opened.source
-            self.breadcrumb_line.update(self._crumb())
-            if opened.problem is not None:
-                self.remember(opened.problem)
-                self.say(f"{opened.note.replace('reading the catalog', 'running statements')}.")
+        self.session.source = await self.open_entry_source("running statements")
+        self.breadcrumb_line.update(self._crumb())
         try:
             self.names = await self.session.names()
         except StudioError:
             self.names = None  # completion offers keywords only; running still works
-
-    def on_unmount(self) -> None:
-        super().on_unmount()
-        source = self.session.source if self.session is not None else None
-        if source is not None:
-            self.session.source = None
-            asyncio.get_running_loop().create_task(source.close())
 
     # -- running -------------------------------------------------------------------------------
     def _target(self, whole: bool) -> str | None:
@@ -261,8 +244,7 @@ class SqlEditorScreen(DatabaseScreen[None]):
             return
         self.breadcrumb_line.update(self._crumb())
         direct = " It runs over the direct connection: pg-meta cannot hold a transaction " \
-            "open." if self.session.write_mode and self.session.source is not None and \
-            self.session.source.mode != "direct" else ""
+            "open." if self.session.write_mode and self.entry_source is not None else ""
         self.say("Write mode: a statement that writes asks to commit or roll back." + direct
                  if self.session.write_mode else "Read only: statements run in a READ ONLY "
                  "transaction.")
