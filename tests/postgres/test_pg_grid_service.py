@@ -195,13 +195,21 @@ async def test_a_row_changed_meanwhile_is_a_conflict_and_nothing_is_written(grid
                                                                            people_row):
     shape, row = people_row
     edits = RowEdits(grid)
-    await raw.execute("UPDATE people SET bio = bio || 'y' WHERE id = 5001")  # a cut column
-    with pytest.raises(ConflictError, match="changed or was deleted"):
+    await raw.execute("UPDATE people SET bio = bio || 'y', age = NULL WHERE id = 5001")
+    with pytest.raises(ConflictError) as conflict:
         await edits.update(shape, row, {"name": "mine"})
+    # What changed, as the grid shows it (bio is cut short, so its size is what differs).
+    assert conflict.value.detail.startswith(
+        "Someone else changed the row since it was read: age is now NULL (was '1'); bio "
+        "changed past the part shown (now 2,001 bytes, was 2,000). Nothing was written; your "
+        "input is kept.")
     assert await raw.fetchval("SELECT name FROM people WHERE id = 5001") == "edit me"
     with pytest.raises(ConflictError):
         await edits.delete(shape, [row])
     assert await raw.fetchval("SELECT count(*) FROM people WHERE id = 5001") == 1
+    await raw.execute("DELETE FROM people WHERE id = 5001")
+    with pytest.raises(ConflictError, match="The row was deleted"):
+        await edits.update(shape, row, {"name": "mine"})
 
 
 async def test_insert_leaves_defaults_and_generated_columns_to_the_server(grid, raw):

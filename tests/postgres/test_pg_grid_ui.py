@@ -166,7 +166,9 @@ async def test_an_edit_conflict_keeps_the_form_and_its_input(tmp_path, db_url):
             await pilot.click("#save")
             await settle(pilot)
             assert isinstance(app.screen, FieldsModal)
-            assert "changed or was deleted" in screen_text(app)
+            shown = screen_text(app)
+            assert "Someone else changed the row since it was read: age is now" in shown
+            assert "'77' (was '2'). Nothing was written; your input is kept." in shown
             assert app.screen.query_one("#value", Input).value == "mine"
             assert await raw.fetchval("SELECT name FROM people WHERE id = 2") == "person 2"
             await pilot.press("escape")
