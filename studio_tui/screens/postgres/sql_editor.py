@@ -169,7 +169,6 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
 
     @work(group="pg-sql-run", exclusive=True, exit_on_error=False, description="run SQL")
     async def execute(self, script: str) -> None:
-        started = time.perf_counter()
         try:
             outcome = await self.session.run(script, self._decider())
         except StudioError as error:
@@ -186,7 +185,7 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
         note = f" · {outcome.note}" if outcome.note and outcome.note != "read only" else ""
         more = f" (first {sql_service.MAX_RESULT_ROWS:,} kept; ctrl+o exports all)" \
             if shown.truncated else ""
-        self.say(f"{statuses}{more}{note} · {time.perf_counter() - started:.2f}s")
+        self.say(f"{statuses}{more}{note} · {outcome.seconds:.2f}s")
 
     def show_result(self, result: ResultSet) -> None:
         self.last_result = result

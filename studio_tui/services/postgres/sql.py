@@ -18,6 +18,7 @@ import datetime
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -180,6 +181,7 @@ class RunOutcome:
     wrote: bool  # the transaction wrote something
     committed: bool
     note: str  # what happened to the transaction, for the status line
+    seconds: float = 0.0  # running the statements, not waiting for the user's decision
 
 
 Decide = Callable[[list[ResultSet]], Awaitable[bool]]
@@ -252,24 +254,27 @@ class SqlSession:
             transaction = await self._begin(connection, not write, statement_timeout)
             committed = False
             try:
+                began = time.perf_counter()
                 results = [await _run_one(connection, s.text) for s in statements]
                 wrote = bool(await connection.fetchval(
                     "SELECT pg_current_xact_id_if_assigned() IS NOT NULL"))
+                ran = time.perf_counter() - began
                 if not write or not wrote:
                     await transaction.rollback()
-                    return RunOutcome(results, False, False, "read only" if not write else "")
+                    return RunOutcome(results, False, False, "read only" if not write else "",
+                                      ran)
                 try:
                     commit = await asyncio.wait_for(decide(results), DECISION_WINDOW)
                 except TimeoutError:
                     await transaction.rollback()
                     return RunOutcome(results, True, False,
-                                      f"No answer within {DECISION_WINDOW:g}s: rolled back.")
+                                      f"No answer within {DECISION_WINDOW:g}s: rolled back.", ran)
                 if commit:
                     await transaction.commit()
                     committed = True
-                    return RunOutcome(results, True, True, "Committed.")
+                    return RunOutcome(results, True, True, "Committed.", ran)
                 await transaction.rollback()
-                return RunOutcome(results, True, False, "Rolled back.")
+                return RunOutcome(results, True, False, "Rolled back.", ran)
             except BaseException:
                 if not committed and not connection.is_closed():
                     try:
@@ -292,6 +297,7 @@ class SqlSession:
         """Each statement in a READ ONLY transaction of its own, over pg-meta (its own
         ``statement_timeout`` is the tier's query timeout)."""
         results = []
+        began = time.perf_counter()
         for statement in statements:
             try:
                 rows = await self._meta.query(statement.text, long=True, read_only=True)
@@ -302,7 +308,7 @@ class SqlSession:
                     raise await self._read_only_mode(ReadOnlyError(error.detail)) from None
                 raise
             results.append(result_from_rows(rows, statement.text))
-        return RunOutcome(results, False, False, "read only")
+        return RunOutcome(results, False, False, "read only", time.perf_counter() - began)
 
     async def _read_only_mode(self, error: ReadOnlyError) -> ReadOnlyError:
         """The server refused a write in the editor's READ ONLY transaction: on an entry
