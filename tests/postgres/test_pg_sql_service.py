@@ -93,6 +93,15 @@ async def test_statements_run_read_only_unless_write_mode(session, raw):
     assert shown.results[0].rows == [("10s",)]  # the free tier's query timeout
 
 
+async def test_dates_and_times_read_as_postgresql_prints_them(session):
+    outcome = await session.run(
+        "set local timezone = 'UTC'; select t, t::text, d, d::text, c, c::text, z, z::text "
+        "from (select '2024-01-02 03:04:05.5+00'::timestamptz t, '2024-01-02'::date d, "
+        "'03:04:05.25'::time c, '2024-01-02 03:04:05'::timestamp z) s", await always(True))
+    row = outcome.results[-1].rows[0]
+    assert row[0::2] == row[1::2], row
+
+
 async def test_write_mode_asks_then_commits_or_rolls_back(session, raw):
     await session.set_write_mode(True)
     decide = await always(False)

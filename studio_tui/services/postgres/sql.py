@@ -118,9 +118,10 @@ def format_value(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "\\x" + bytes(value).hex()
-    if isinstance(value, datetime.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (datetime.date, datetime.time)):
+    if isinstance(value, (datetime.datetime, datetime.time)):
+        return _pg_clock(value.isoformat(sep=" ") if isinstance(value, datetime.datetime)
+                         else value.isoformat())
+    if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, (int, float, Decimal, uuid.UUID)):
         return str(value)
@@ -129,6 +130,22 @@ def format_value(value: Any) -> str | None:
     if isinstance(value, dict):
         return json.dumps(value)
     return str(value)
+
+
+_CLOCK = re.compile(r"^(.*\d{2}:\d{2}:\d{2})(\.\d+)?(.*)$")
+
+
+def _pg_clock(text: str) -> str:
+    """An ISO time as PostgreSQL prints it, as the grid shows it: no trailing zeros in the
+    fraction, a whole-hour offset as ``+00``."""
+    match = _CLOCK.match(text)
+    if match is None:
+        return text
+    clock, fraction, zone = match.groups()
+    fraction = (fraction or "").rstrip("0").rstrip(".")
+    if len(zone) == 6 and zone.endswith(":00"):
+        zone = zone[:-3]
+    return clock + fraction + zone
 
 
 def _plan_node(raw: dict, analyzed: bool) -> PlanNode:
