@@ -252,6 +252,11 @@ async def test_completion_knows_table_aliases_before_and_after_the_cursor(sessio
     assert found == []
 
 
+def test_export_file_names_need_no_quoting_in_a_shell(tmp_path):
+    path = sql_module.export_path(tmp_path, 'postgres (from DATABASE_URL) "x"', "20260101")
+    assert path == tmp_path / "exports" / "postgres_from_DATABASE_URL_x-20260101.csv"
+
+
 def test_history_is_kept_per_database_in_the_data_dir(tmp_path):
     history = SqlHistory.for_database(tmp_path, "db/1")
     history.add("select 1")

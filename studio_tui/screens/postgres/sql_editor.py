@@ -303,7 +303,6 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
             self.say("Put the cursor in the statement to export.")
             return
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        folder = self.studio.settings.data_dir / "exports"
 
         async def chosen(values: dict[str, str]) -> dict[str, str]:
             return values
@@ -314,7 +313,8 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
 
         self.app.push_screen(FieldsModal(
             "Export every row of the statement", [
-                Field("path", "File", str(folder / f"{self.entry.name}-{stamp}.csv")),
+                Field("path", "File", str(sql_service.export_path(
+                    self.studio.settings.data_dir, self.entry.name, stamp))),
                 Field("format", "Format", "csv", choices=("csv", "json"))],
             chosen, save_label="Export",
             note="Streamed through a server-side cursor in a READ ONLY transaction."), start)

@@ -580,6 +580,18 @@ class CompletionNames:
         return word, list(seen)
 
 
+def file_safe(text: str) -> str:
+    """``text`` as part of a file name: letters, digits, ``-`` and ``_`` only."""
+    return re.sub(r"_+", "_", "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+                  ).strip("_") or "_"
+
+
+def export_path(data_dir: Path, entry_name: str, stamp: str, fmt: str = "csv") -> Path:
+    """Where an export goes unless the user says otherwise: no spaces or quotes to escape in
+    a shell afterwards."""
+    return data_dir / "exports" / f"{file_safe(entry_name)}-{stamp}.{fmt}"
+
+
 class SqlHistory:
     """Statements run on one database, newest last, in a JSON-lines file of the data dir."""
 
@@ -602,8 +614,7 @@ class SqlHistory:
 
     @classmethod
     def for_database(cls, data_dir: Path, database_id: str) -> "SqlHistory":
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in database_id)
-        return cls(data_dir / "sql-history" / f"{safe}.jsonl")
+        return cls(data_dir / "sql-history" / f"{file_safe(database_id)}.jsonl")
 
     def add(self, statement: str) -> None:
         statement = statement.strip()
