@@ -539,7 +539,8 @@ def test_server_view_snapshot(snap_compare, tmp_path, db_url, size):
             Backend(102, "app", "shop", "worker", "10.0.0.6", "idle in transaction", "",
                     "client backend", 95.0, "select * from orders where id = $1 for update"),
             Backend(103, "admin", "shop", "psql", "socket", "idle", "Client:ClientRead",
-                    "client backend", None, "select 1")]
+                    "client backend", None, "select 1"),
+            Backend(104, "", "", "", "", "", "", "logical replication launcher", None, "")]
         locks = [LockInfo(101, "ShareLock", "transactionid", "7301", False),
                  LockInfo(102, "ExclusiveLock", "transactionid", "7301", True)]
         screen.show(ServerOverview("PostgreSQL 18.6 on x86_64", "shop", 52_428_800, 0.9987, 3,
@@ -547,5 +548,12 @@ def test_server_view_snapshot(snap_compare, tmp_path, db_url, size):
                     StatementsReport(unavailable="pg_stat_statements is not installed in this "
                                      "database."))
         await pilot.pause()
+        chain = str(screen.query_one("#chains").render())
+        assert ("101 (app, active 12.5s: update orders set paid = true where id =…) ← "
+                "102 (app, idle in transaction 1m35s: select * from orders where id = $1 for "
+                "u…)") in chain
+        launcher = next(r for r in screen.query_one("#sessions-table")._rows if r.key == "104")
+        assert launcher.cells[1] == "background" and \
+            launcher.cells[7] == "logical replication launcher"
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
