@@ -166,6 +166,7 @@ async def test_explain_shows_a_tree_with_the_costliest_node(session, raw):
     plan = await session.explain("select p.name, count(*) from people p join pairs q "
                                  "on q.a = p.id group by p.name order by 2 desc")
     assert not plan.analyzed and plan.root.node_type == "Sort"
+    assert plan.root.detail == "by (count(*)) DESC"  # "Sort at DESC" read as a column named at
     nodes, stack = [], [plan.root]
     while stack:
         node = stack.pop()

@@ -161,7 +161,7 @@ def _plan_node(raw: dict, analyzed: bool) -> PlanNode:
         actual_rows = int(raw.get("Actual Rows", 0))
     detail_parts = []
     for label, name in (("on", "Relation Name"), ("using", "Index Name"), ("", "Join Type"),
-                        ("", "Strategy"), ("", "Sort Key"), ("cond", "Index Cond"),
+                        ("", "Strategy"), ("by", "Sort Key"), ("cond", "Index Cond"),
                         ("filter", "Filter"), ("cond", "Hash Cond")):
         if name in raw:
             value = raw[name]
