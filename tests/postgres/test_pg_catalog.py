@@ -412,3 +412,25 @@ async def test_the_sql_editor_over_pg_meta_is_read_only_until_write_mode(meta_se
     assert "run SQL" in await _actions(store)
     rows = await over_meta.source.fetch("check", "SELECT to_regclass('shop.made_over_meta') AS t")
     assert rows == [{"t": None}]
+
+
+async def test_esc_over_pg_meta_cancels_the_statement_on_the_server(meta_session, catalog_db):
+    import asyncio
+
+    over_meta, _ = meta_session
+
+    async def never(results):
+        raise AssertionError("a read asks nothing")
+
+    running = asyncio.ensure_future(over_meta.run("select pg_sleep(20.25)", never))
+    for _ in range(50):  # until pg-meta's connection runs it
+        seen = await realservers.postgres_sessions_running(catalog_db, "pg_sleep(20.25)",
+                                                           wait=0)
+        if seen:
+            break
+        await asyncio.sleep(0.1)
+    assert seen == 1
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert await realservers.postgres_sessions_running(catalog_db, "pg_sleep(20.25)") == 0
