@@ -366,21 +366,14 @@ class GridService:
         offset = after.offset if after is not None else 0
         return RowPage(rows, next_cursor(shape, sort, rows, offset, limit))
 
-    async def exact_count(self, shape: RelationShape, conditions: Sequence[Condition] = (),
-                          timeout: float | None = None) -> int:
-        """count(*), with the filter; long work, within the tier's query timeout (or
-        ``timeout``)."""
+    async def exact_count(self, shape: RelationShape,
+                          conditions: Sequence[Condition] = ()) -> int:
+        """count(*), with the filter; long work, within the tier's query timeout."""
         params = Params()
         where = where_clause(shape, conditions, params)
         sql = (f"SELECT count(*) AS n FROM {qualified(shape.schema, shape.name)}"
                f"{and_where(where)}")  # sql-splice: names and placeholders
-        if self.source is not None and timeout is None:
-            return int((await self._rows("count rows", sql, *params.values, long=True))[0]["n"])
-
-        async def count(connection) -> int:
-            return int(await connection.fetchval(sql, *params.values))
-
-        return await self.run("count rows", count, long=True, timeout=timeout)
+        return int((await self._rows("count rows", sql, *params.values, long=True))[0]["n"])
 
     async def full_value(self, shape: RelationShape, row: Row, column_name: str) -> str | None:
         """The whole value of one cell that the grid shows cut short."""
