@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 
 from studio_tui.services.catalog import Catalog
-from studio_tui.services.errors import NotFoundError, StudioError
+from studio_tui.services.errors import NotFoundError, StudioError, ValidationError
 from studio_tui.services.platform.models import Organization, Project
 from studio_tui.services.studio import Studio
 from studio_tui.services.settings import Settings
@@ -112,6 +114,18 @@ async def _project_command(studio: Studio, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _pg_meta_key() -> str:
+    """pg-meta's CRYPTO_KEY: from the environment or typed, never an argument (argv is seen by
+    every user of the machine and kept in shell history)."""
+    key = os.environ.get("PG_META_CRYPTO_KEY", "")
+    if not key and sys.stdin.isatty():
+        key = getpass.getpass("pg-meta CRYPTO_KEY: ")
+    if not key:
+        raise ValidationError("--pg-meta needs pg-meta's CRYPTO_KEY: set PG_META_CRYPTO_KEY, or "
+                              "run it in a terminal to type it.")
+    return key
+
+
 async def _db_command(studio: Studio, args: argparse.Namespace) -> int:
     catalog = studio.catalog
     if args.action == "list":
@@ -123,9 +137,12 @@ async def _db_command(studio: Studio, args: argparse.Namespace) -> int:
         _print(rows, args.json, ["name", "kind", "project", "tier", "read_only", "url"])
     elif args.action == "add":
         project = await _project(catalog, args.project)
+        pg_meta = (args.pg_meta, _pg_meta_key()) if args.pg_meta else None
         entry = await catalog.add_database(project.id, args.name, args.url, tier=args.tier,
-                                           read_only=args.read_only, tags=args.tag)
-        print(f"Added {entry.kind.value} database {entry.name!r} ({entry.masked_url}) "
+                                           read_only=args.read_only, tags=args.tag,
+                                           pg_meta=pg_meta)
+        through = f", through pg-meta at {args.pg_meta.strip().rstrip('/')}" if pg_meta else ""
+        print(f"Added {entry.kind.value} database {entry.name!r} ({entry.masked_url}{through}) "
               f"to {project.name}.")
     elif args.action == "rm":
         entry = await catalog.find_database(args.name)

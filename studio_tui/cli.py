@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_add.add_argument("--tier", default="free", help="free, starter, pro or enterprise")
     db_add.add_argument("--read-only", action="store_true", help="refuse every write")
     db_add.add_argument("--tag", action="append", default=[], help="a tag; repeatable")
+    db_add.add_argument("--pg-meta", metavar="URL",
+                        help="PostgreSQL: read the catalog and run queries through this "
+                             "pg-meta; its CRYPTO_KEY from $PG_META_CRYPTO_KEY, or asked for")
     db_rm = db_commands.add_parser("rm", help="remove a saved connection (not the database)")
     db_rm.add_argument("name", help="entry, or project/entry")
     db_rm.add_argument("--yes", action="store_true", help="do not ask")

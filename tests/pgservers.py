@@ -39,7 +39,7 @@ async def _create_database(server_url: str, database: str, sql: str | None,
 
     admin = await asyncpg.connect(server_url)
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(database)}")
+        await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(database)} WITH (FORCE)")
         await admin.execute(f"CREATE DATABASE {quote_ident(database)}")
     finally:
         await admin.close()

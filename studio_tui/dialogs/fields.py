@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
 from studio_tui.dialogs.base import Dialog
@@ -37,6 +37,10 @@ class FieldsModal(Dialog[Any]):
     from ``submit`` is shown under the fields, and the field it names gets the focus."""
 
     DEFAULT_CSS = """
+    FieldsModal #fields {
+        height: auto;
+        max-height: 60vh;
+    }
     FieldsModal .field {
         height: auto;
     }
@@ -75,16 +79,19 @@ class FieldsModal(Dialog[Any]):
             yield Label(self._title, id="title", markup=False)
             if self._note:
                 yield Static(self._note, id="note", markup=False)
-            for spec in self._fields:
-                with Horizontal(classes="field"):
-                    if spec.label:
-                        yield Label(spec.label, markup=False)
-                    if spec.choices:
-                        yield Select([(c, c) for c in spec.choices], allow_blank=False,
-                                     value=spec.value or spec.choices[0], id=spec.name)
-                    else:
-                        yield OrderedInput(spec.value, placeholder=spec.placeholder,
-                                           id=spec.name)
+            # Scrolls when there are more fields than the screen has rows (a wide table's
+            # insert form); tab moves through them, each scrolled into view.
+            with VerticalScroll(id="fields", can_focus=False):
+                for spec in self._fields:
+                    with Horizontal(classes="field"):
+                        if spec.label:
+                            yield Label(spec.label, markup=False)
+                        if spec.choices:
+                            yield Select([(c, c) for c in spec.choices], allow_blank=False,
+                                         value=spec.value or spec.choices[0], id=spec.name)
+                        else:
+                            yield OrderedInput(spec.value, placeholder=spec.placeholder,
+                                               id=spec.name)
             yield Static("", id="error", markup=False)
             with Horizontal(id="buttons"):
                 yield Button(self._save_label, variant="primary", id="save")

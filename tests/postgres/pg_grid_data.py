@@ -3,8 +3,7 @@ session's PostgreSQL, made once per test module, and an entry for it in a test c
 
 from __future__ import annotations
 
-import asyncio
-from urllib.parse import urlsplit, urlunsplit
+from pgservers import create_database
 
 HOSTILE_SCHEMA = 'we"ird sch;ema'
 HOSTILE_TABLE = 'Tab;le "x"'
@@ -63,29 +62,15 @@ ANALYZE;  -- stable plans and estimates: autovacuum finds nothing left to analyz
 """
 
 
-def database_url(server_url: str, database: str) -> str:
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{database}"))
+# Autovacuum off: no background ANALYZE changes the statistics, so plans and their costs stay
+# the same however long the suite runs beside it.
+FROZEN_SQL = """
+ALTER TABLE people SET (autovacuum_enabled = false);
+ALTER TABLE pairs SET (autovacuum_enabled = false);
+"""
 
 
-async def _create(server_url: str, database: str, sql: str) -> None:
-    import asyncpg
-
-    from studio_tui.services.postgres.identifiers import quote_ident
-
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {quote_ident(database)} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {quote_ident(database)}")
-    finally:
-        await admin.close()
-    connection = await asyncpg.connect(database_url(server_url, database))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-def create_grid_database(server_url: str, database: str) -> str:
-    """A fresh database holding SCHEMA_SQL; its URL."""
-    asyncio.run(_create(server_url, database, SCHEMA_SQL))
-    return database_url(server_url, database)
+def create_grid_database(server_url: str, database: str, *, frozen: bool = False) -> str:
+    """A fresh database holding SCHEMA_SQL; its URL. ``frozen``: for plans in snapshots, a
+    database nothing else writes to, whose statistics never change."""
+    return create_database(server_url, database, SCHEMA_SQL + (FROZEN_SQL if frozen else ""))

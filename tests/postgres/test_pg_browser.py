@@ -198,7 +198,7 @@ async def test_tree_expands_collapses_and_shows_details_as_they_stream_in(catalo
         tree.select_object("sequence", "shop", "invoice_numbers")
         await pilot.pause(0.15)
         await settle(pilot)
-        assert "size 8.0 kB · table 8.0 kB" in screen_text(app)
+        assert "size 8.0K · table 8.0K" in screen_text(app)  # sizes as every screen shows them
         tree.select_object("role", "", "fixture_reader")
         await pilot.pause(0.15)
         await settle(pilot)

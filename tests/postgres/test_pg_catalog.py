@@ -345,3 +345,92 @@ async def test_system_schemas_objects_are_read_only_when_asked_for(direct):
     everything = await direct.names(system=True)
     assert ("table", "pg_catalog", "pg_class", "") in {o.key for o in everything.objects}
     assert {o.key for o in user.objects} < {o.key for o in everything.objects}
+
+
+# -- the SQL editor over pg-meta ----------------------------------------------------------------
+@pytest.fixture
+async def meta_session(manager, via_meta):
+    from studio_tui.services.postgres.sql import SqlSession
+
+    source = via_meta.source
+    return SqlSession(manager, source.entry.id, source), SqlSession(manager, source.entry.id)
+
+
+async def _actions(store) -> list[str]:
+    return [a.action for a in await store.list_audit(500)]
+
+
+def _count_posts(source: MetaSource) -> list[str]:
+    posts: list[str] = []
+
+    async def seen(request) -> None:
+        posts.append(json.loads(request.content)["query"])
+
+    source._http().event_hooks["request"].append(seen)
+    return posts
+
+
+async def test_the_sql_editor_reads_over_pg_meta_as_it_does_directly(meta_session):
+    over_meta, direct = meta_session
+    posts = _count_posts(over_meta.source)
+
+    async def never(results):
+        raise AssertionError("a read asks nothing")
+
+    sql = "SELECT id, status FROM shop.orders ORDER BY id LIMIT 3; SELECT 1 AS one"
+    via_meta = (await over_meta.run(sql, never)).results
+    via_direct = (await direct.run(sql, never)).results
+    assert [(r.columns, r.rows, r.status) for r in via_meta] == \
+        [(r.columns, r.rows, r.status) for r in via_direct]
+    assert via_meta[0].columns == ("id", "status") and len(via_meta[0].rows) == 3
+    assert len(posts) == 2 and all("READ ONLY" in p for p in posts)
+
+    plan = await over_meta.explain("SELECT * FROM shop.orders WHERE id = 1")
+    assert plan.root.node_type and not plan.analyzed
+    analyzed = await over_meta.explain("SELECT count(*) FROM shop.orders", analyze=True)
+    assert analyzed.analyzed and analyzed.root.actual_ms is not None
+    assert len(posts) == 4 and "ANALYZE" in posts[-1]
+
+    names = await over_meta.names()
+    assert len(posts) == 5
+    assert "orders" in names.relations["shop"] and "status" in names.columns[("shop", "orders")]
+
+
+async def test_the_sql_editor_over_pg_meta_is_read_only_until_write_mode(meta_session, store):
+    over_meta, _ = meta_session
+
+    async def roll_back(results):
+        roll_back.asked = [r.status for r in results]
+        return False
+
+    with pytest.raises(ReadOnlyError, match="write mode"):
+        await over_meta.run("CREATE TABLE shop.made_over_meta (id int)", roll_back)
+    await over_meta.set_write_mode(True)
+    outcome = await over_meta.run("CREATE TABLE shop.made_over_meta (id int)", roll_back)
+    # Written over the direct connection, asked, and rolled back: nothing is left.
+    assert outcome.wrote and not outcome.committed and roll_back.asked == ["CREATE TABLE"]
+    assert "run SQL" in await _actions(store)
+    rows = await over_meta.source.fetch("check", "SELECT to_regclass('shop.made_over_meta') AS t")
+    assert rows == [{"t": None}]
+
+
+async def test_esc_over_pg_meta_cancels_the_statement_on_the_server(meta_session, catalog_db):
+    import asyncio
+
+    over_meta, _ = meta_session
+
+    async def never(results):
+        raise AssertionError("a read asks nothing")
+
+    running = asyncio.ensure_future(over_meta.run("select pg_sleep(20.25)", never))
+    for _ in range(50):  # until pg-meta's connection runs it
+        seen = await realservers.postgres_sessions_running(catalog_db, "pg_sleep(20.25)",
+                                                           wait=0)
+        if seen:
+            break
+        await asyncio.sleep(0.1)
+    assert seen == 1
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert await realservers.postgres_sessions_running(catalog_db, "pg_sleep(20.25)") == 0

@@ -195,13 +195,21 @@ async def test_a_row_changed_meanwhile_is_a_conflict_and_nothing_is_written(grid
                                                                            people_row):
     shape, row = people_row
     edits = RowEdits(grid)
-    await raw.execute("UPDATE people SET bio = bio || 'y' WHERE id = 5001")  # a cut column
-    with pytest.raises(ConflictError, match="changed or was deleted"):
+    await raw.execute("UPDATE people SET bio = bio || 'y', age = NULL WHERE id = 5001")
+    with pytest.raises(ConflictError) as conflict:
         await edits.update(shape, row, {"name": "mine"})
+    # What changed, as the grid shows it (bio is cut short, so its size is what differs).
+    assert conflict.value.detail.startswith(
+        "Someone else changed the row since it was read: age is now NULL (was '1'); bio "
+        "changed past the part shown (now 2,001 bytes, was 2,000). Nothing was written; your "
+        "input is kept.")
     assert await raw.fetchval("SELECT name FROM people WHERE id = 5001") == "edit me"
     with pytest.raises(ConflictError):
         await edits.delete(shape, [row])
     assert await raw.fetchval("SELECT count(*) FROM people WHERE id = 5001") == 1
+    await raw.execute("DELETE FROM people WHERE id = 5001")
+    with pytest.raises(ConflictError, match="The row was deleted"):
+        await edits.update(shape, row, {"name": "mine"})
 
 
 async def test_insert_leaves_defaults_and_generated_columns_to_the_server(grid, raw):
@@ -257,3 +265,52 @@ async def test_a_read_only_entry_refuses_every_edit(catalog, project_id, manager
     with pytest.raises(ReadOnlyError):
         await edits.delete(shape, [row])
     assert await raw.fetchval("SELECT name FROM people WHERE id = 1") == "person 1"
+
+
+# -- through pg-meta ----------------------------------------------------------------------------
+@pytest.fixture
+async def meta_grid(catalog, project_id, manager, db_url, pg_meta):
+    from studio_tui.services.postgres.meta import MetaSource
+    from studio_tui.services.postgres.source import open_source
+
+    entry = await catalog.add_database(project_id, "shop-meta", db_url,
+                                       pg_meta=(pg_meta.url, pg_meta.key))
+    opened = await open_source(manager, entry)
+    assert isinstance(opened.source, MetaSource), opened.note
+    posts: list[str] = []
+
+    async def seen(request) -> None:
+        posts.append(request.url.path)
+
+    opened.source._http().event_hooks["request"].append(seen)
+    yield GridService(manager, entry.id, opened.source), posts
+    await opened.source.close()
+
+
+@pytest.mark.parametrize("relation, sort, conditions", [
+    ("people", None, ()),
+    ("people", Sort("age", True), (Condition("name", "LIKE", "person 1%"),)),
+    ("nokey", None, ()),  # by ctid
+    ("nokey_view", None, ()),  # by OFFSET
+    ("pairs", Sort("v"), ()),  # a key of two columns
+])
+async def test_pg_meta_reads_the_same_shapes_pages_counts_and_values(
+        grid, meta_grid, relation, sort, conditions):
+    over_meta, posts = meta_grid
+    shape = await grid.shape("public", relation)
+    assert await over_meta.shape("public", relation) == shape
+    direct_rows, direct_pages = await walk(grid, shape, sort=sort, conditions=conditions)
+    meta_rows, meta_pages = await walk(over_meta, shape, sort=sort, conditions=conditions)
+    assert meta_rows == direct_rows and meta_pages == direct_pages > 1
+    assert await over_meta.exact_count(shape, conditions) == \
+        await grid.exact_count(shape, conditions) == len(direct_rows)
+    assert len(posts) >= 3 + meta_pages + 1 and set(posts) == {"/query"}
+
+
+async def test_pg_meta_reads_a_cut_value_whole(grid, meta_grid):
+    over_meta, _ = meta_grid
+    shape = await over_meta.shape("public", "people")
+    rows, _ = await walk(over_meta, shape, limit=5)
+    bio = shape.column_names.index("bio")
+    assert rows[2].is_cut(bio) and rows[2].sizes[bio] == len("long bio ") * 20000
+    assert await over_meta.full_value(shape, rows[2], "bio") == "long bio " * 20000

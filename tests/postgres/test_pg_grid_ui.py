@@ -28,6 +28,7 @@ from studio_tui.services.postgres.data_models import (
     ServerOverview,
     StatementsReport,
 )
+from studio_tui.widgets.chrome import StatusLine
 from studio_tui.widgets.data_grid import DataGrid
 from ui import QUIET_SETTINGS, SIZES, screen_text, seed, seed_now, settle, studio_app
 
@@ -115,7 +116,10 @@ async def test_the_filter_builder_and_sort_reload_the_grid(tmp_path, db_url):
         await pilot.click("#apply")
         await settle(pilot)
         assert grid.row_count == 86 and all(grid.row(n)[2] == "9" for n in range(86))
-        assert "where age >= 9" in screen_text(app)
+        status = str(screen.query_one(StatusLine).render())
+        # The filter comes first, and the table's estimate is not passed off as the matches'.
+        assert status.startswith("table · where age >= 9 · ~1,000 rows in all (c counts the "
+                                 "matches)"), status
         grid.cursor_column = 0
         await pilot.press("s", "s")  # id descending
         await settle(pilot)
@@ -162,7 +166,9 @@ async def test_an_edit_conflict_keeps_the_form_and_its_input(tmp_path, db_url):
             await pilot.click("#save")
             await settle(pilot)
             assert isinstance(app.screen, FieldsModal)
-            assert "changed or was deleted" in screen_text(app)
+            shown = screen_text(app)
+            assert "Someone else changed the row since it was read: age is now" in shown
+            assert "'77' (was '2'). Nothing was written; your input is kept." in shown
             assert app.screen.query_one("#value", Input).value == "mine"
             assert await raw.fetchval("SELECT name FROM people WHERE id = 2") == "person 2"
             await pilot.press("escape")
@@ -212,13 +218,44 @@ async def test_insert_and_delete_marked_rows_with_the_count_confirmed(tmp_path, 
         await raw.close()
 
 
+async def test_the_insert_form_of_a_wide_table_scrolls_at_80x24(tmp_path, db_url):
+    raw = await raw_connection(db_url)
+    columns = ", ".join(f"c{n:02d} text" for n in range(1, 31))
+    await raw.execute(f"DROP TABLE IF EXISTS wide; CREATE TABLE wide (id serial PRIMARY KEY, "
+                      f"{columns})")
+    app = await app_for(tmp_path, db_url)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_screen(pilot, grid_screen(name="wide"))
+            await pilot.press("ctrl+w", "n")
+            await settle(pilot)
+            modal = app.screen
+            assert isinstance(modal, FieldsModal)
+            save = modal.query_one("#save")
+            assert save.region.bottom <= 24 and save.region.height > 0  # the button shows
+            last = modal.query_one("#c30", Input)
+            last.focus()
+            await settle(pilot)
+            assert 0 < last.region.bottom <= 24  # scrolled into view
+            last.value = "the last one"
+            await pilot.click("#save")
+            await settle(pilot)
+            assert await raw.fetchval("SELECT c30 FROM wide") == "the last one"
+    finally:
+        await raw.execute("DROP TABLE IF EXISTS wide")
+        await raw.close()
+
+
 async def test_a_table_without_a_key_says_why_edits_are_off(tmp_path, db_url):
     app = await app_for(tmp_path, db_url)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await open_screen(pilot, grid_screen(name="nokey"))
-        assert "pages follow the physical row order (ctid)" in screen_text(app)
+        assert "No key: pages follow the physical row order (ctid); edits are off." in \
+            screen_text(app)
         await pilot.press("ctrl+w", "e")
-        assert "no primary key or unique not-null index" in screen_text(app)
+        # The reason shows whole even at 80 columns.
+        assert "Edits are off: no primary key or unique not-null index names a" in \
+            screen_text(app)
         assert not isinstance(app.screen, FieldsModal)
 
 
@@ -451,9 +488,15 @@ def test_sql_results_snapshot(snap_compare, tmp_path, db_url, size):
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+@pytest.fixture(scope="module")
+def plan_db_url(postgres_server) -> str:
+    """The plan's costs come from statistics: a database no other test writes to."""
+    return create_grid_database(postgres_server.url, "grid_ui_plan", frozen=True)
+
+
 @pytest.mark.parametrize("size", SIZES)
-def test_plan_snapshot(snap_compare, tmp_path, db_url, size):
-    app = _app(tmp_path, db_url)
+def test_plan_snapshot(snap_compare, tmp_path, plan_db_url, size):
+    app = _app(tmp_path, plan_db_url)
 
     async def run_before(pilot):
         await open_screen(pilot, sql_editor)
@@ -499,7 +542,8 @@ def test_server_view_snapshot(snap_compare, tmp_path, db_url, size):
             Backend(102, "app", "shop", "worker", "10.0.0.6", "idle in transaction", "",
                     "client backend", 95.0, "select * from orders where id = $1 for update"),
             Backend(103, "admin", "shop", "psql", "socket", "idle", "Client:ClientRead",
-                    "client backend", None, "select 1")]
+                    "client backend", None, "select 1"),
+            Backend(104, "", "", "", "", "", "", "logical replication launcher", None, "")]
         locks = [LockInfo(101, "ShareLock", "transactionid", "7301", False),
                  LockInfo(102, "ExclusiveLock", "transactionid", "7301", True)]
         screen.show(ServerOverview("PostgreSQL 18.6 on x86_64", "shop", 52_428_800, 0.9987, 3,
@@ -507,5 +551,12 @@ def test_server_view_snapshot(snap_compare, tmp_path, db_url, size):
                     StatementsReport(unavailable="pg_stat_statements is not installed in this "
                                      "database."))
         await pilot.pause()
+        chain = str(screen.query_one("#chains").render())
+        assert ("101 (app, active 12.5s: update orders set paid = true where id =…) ← "
+                "102 (app, idle in transaction 1m35s: select * from orders where id = $1 for "
+                "u…)") in chain
+        launcher = next(r for r in screen.query_one("#sessions-table")._rows if r.key == "104")
+        assert launcher.cells[1] == "background" and \
+            launcher.cells[7] == "logical replication launcher"
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -16,6 +16,7 @@ import realservers
 from pg_grid_data import HOSTILE_COLUMN, HOSTILE_SCHEMA, HOSTILE_TABLE, create_grid_database
 from studio_tui.services.errors import (
     NotFoundError,
+    StudioError,
     ReadOnlyError,
     ValidationError,
 )
@@ -92,6 +93,15 @@ async def test_statements_run_read_only_unless_write_mode(session, raw):
     assert shown.results[0].rows == [("10s",)]  # the free tier's query timeout
 
 
+async def test_dates_and_times_read_as_postgresql_prints_them(session):
+    outcome = await session.run(
+        "set local timezone = 'UTC'; select t, t::text, d, d::text, c, c::text, z, z::text "
+        "from (select '2024-01-02 03:04:05.5+00'::timestamptz t, '2024-01-02'::date d, "
+        "'03:04:05.25'::time c, '2024-01-02 03:04:05'::timestamp z) s", await always(True))
+    row = outcome.results[-1].rows[0]
+    assert row[0::2] == row[1::2], row
+
+
 async def test_write_mode_asks_then_commits_or_rolls_back(session, raw):
     await session.set_write_mode(True)
     decide = await always(False)
@@ -119,6 +129,7 @@ async def test_an_unanswered_write_rolls_back_when_its_time_is_up(session, raw, 
 
     outcome = await session.run("insert into scratch values (1)", never)
     assert not outcome.committed and "rolled back" in outcome.note
+    assert outcome.seconds < 0.3  # the statement's time, not the wait for an answer
     assert await raw.fetchval("select count(*) from scratch") == 0
 
 
@@ -155,6 +166,7 @@ async def test_explain_shows_a_tree_with_the_costliest_node(session, raw):
     plan = await session.explain("select p.name, count(*) from people p join pairs q "
                                  "on q.a = p.id group by p.name order by 2 desc")
     assert not plan.analyzed and plan.root.node_type == "Sort"
+    assert plan.root.detail == "by (count(*)) DESC"  # "Sort at DESC" read as a column named at
     nodes, stack = [], [plan.root]
     while stack:
         node = stack.pop()
@@ -192,6 +204,22 @@ async def test_export_streams_every_row_to_csv_or_json(session, tmp_path):
         await session.export("set search_path = public", tmp_path / "y.csv", "csv")
 
 
+async def test_an_export_outlasts_the_query_timeout_while_each_batch_keeps_it(
+        session, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from studio_tui.services.platform.models import Tier
+    from studio_tui.services.tiers import TIER_LIMITS
+
+    monkeypatch.setitem(TIER_LIMITS, Tier.FREE, replace(TIER_LIMITS[Tier.FREE], query_timeout=1.0))
+    # Four batches of 500 rows, each waiting 0.4 s on the server: 1.6 s in all.
+    slow = ("select n, case when n % 500 = 1 then pg_sleep(0.4)::text end as pause "
+            "from generate_series(1, 2000) n")
+    assert await session.export(slow, tmp_path / "slow.csv", "csv") == 2000
+    with pytest.raises(StudioError, match="(?i)statement timeout|canceling statement"):
+        await session.export("select pg_sleep(3)", tmp_path / "stuck.csv", "csv")
+
+
 async def test_completion_offers_keywords_schemas_tables_and_columns(session):
     names = await session.names()
     assert HOSTILE_SCHEMA in names.schemas and "people" in names.relations["public"]
@@ -209,6 +237,25 @@ async def test_completion_offers_keywords_schemas_tables_and_columns(session):
     assert "SELECT" in found
     _, found = names.complete("select * from ")
     assert f'"{HOSTILE_SCHEMA.replace(chr(34), 2 * chr(34))}"' in found
+
+
+async def test_completion_knows_table_aliases_before_and_after_the_cursor(session):
+    names = await session.names()
+    hostile = f'"{HOSTILE_SCHEMA.replace(chr(34), 2 * chr(34))}".' \
+        f'"{HOSTILE_TABLE.replace(chr(34), 2 * chr(34))}"'
+    word, found = names.complete("select p.na", after=" from people p join pairs q on q.a = p.id")
+    assert word == "na" and found == ["name"]
+    _, found = names.complete("select q.", after=" from people AS p join public.pairs AS q")
+    assert set(found) == {"a", "b", "v"}
+    _, found = names.complete("select h.", after=f" from {hostile} h")
+    assert found == ["id", sql_module.sql_name(HOSTILE_COLUMN)]
+    _, found = names.complete("select where.", after=" from people where x")
+    assert found == []
+
+
+def test_export_file_names_need_no_quoting_in_a_shell(tmp_path):
+    path = sql_module.export_path(tmp_path, 'postgres (from DATABASE_URL) "x"', "20260101")
+    assert path == tmp_path / "exports" / "postgres_from_DATABASE_URL_x-20260101.csv"
 
 
 def test_history_is_kept_per_database_in_the_data_dir(tmp_path):

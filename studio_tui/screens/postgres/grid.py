@@ -17,6 +17,7 @@ from studio_tui.dialogs.fields import Field, FieldsModal
 from studio_tui.dialogs.postgres.filter import FilterModal
 from studio_tui.dialogs.postgres.value import RowDetailModal, ValueModal
 from studio_tui.screens.base import DatabaseScreen
+from studio_tui.screens.postgres.entry_source import EntrySource
 from studio_tui.services.errors import StudioError
 from studio_tui.services.postgres.edits import NULL_TEXT, RowEdits, typed_value
 from studio_tui.services.postgres.grid import GridService, pretty
@@ -45,7 +46,7 @@ def cell_text(row: Row, index: int) -> str | None:
     return value
 
 
-class GridScreen(DatabaseScreen[None]):
+class GridScreen(EntrySource, DatabaseScreen[None]):
     CSS_PATH = "../../styles/postgres_grid.tcss"
     BINDINGS = [
         Binding("f", "filter", "Filter", id="pg.grid.filter"),
@@ -86,7 +87,7 @@ class GridScreen(DatabaseScreen[None]):
     def _crumb(self) -> str:
         mode = " · write mode" if self.write_mode else ""
         return (f"{self.where} › {self.entry.name} › {self.schema}.{self.relation}"
-                f"{self.read_only_note}{mode}")
+                f"{self.source_note}{self.read_only_note}{mode}")
 
     @property
     def grid(self) -> DataGrid:
@@ -100,6 +101,8 @@ class GridScreen(DatabaseScreen[None]):
     # -- reading --------------------------------------------------------------------------------
     @work(group="pg-grid-read", exclusive=True, exit_on_error=False, description="read rows")
     async def open_relation(self) -> None:
+        self.service.source = await self.open_entry_source("reading rows")
+        self.breadcrumb_line.update(self._crumb())
         try:
             self.shape = await self.service.shape(self.schema, self.relation)
         except StudioError as error:
@@ -161,20 +164,26 @@ class GridScreen(DatabaseScreen[None]):
         shape = self.shape
         if shape is None:
             return
+        # What is shown first: the filter and the order, then how many rows, then how pages
+        # are read (the status line is one line; the end is what gets cut).
+        parts = [shape.kind]
+        if self.conditions:
+            parts.append("where " + " and ".join(c.describe() for c in self.conditions))
+        if self.sort is not None:
+            parts.append(f"sorted by {self.sort.column} "
+                         f"{'descending' if self.sort.descending else 'ascending'}")
         if self.exact is not None:
             total = f"{self.exact:,} rows (counted)"
+        elif shape.estimated_rows is not None and self.conditions:
+            # The catalog's estimate is the table's, not the filter's.
+            total = f"~{shape.estimated_rows:,} rows in all (c counts the matches)"
         elif shape.estimated_rows is not None:
             total = f"~{shape.estimated_rows:,} rows (estimate; c counts)"
         else:
             total = "rows unknown (c counts)"
-        parts = [shape.kind, total, f"{len(self.rows):,} loaded" + ("" if self.next else ", all")]
+        parts += [total, f"{len(self.rows):,} loaded" + ("" if self.next else ", all")]
         if shape.key:
             parts.append(f"keyset on {shape.key_source} ({', '.join(shape.key)})")
-        if self.sort is not None:
-            parts.append(f"sorted by {self.sort.column} "
-                         f"{'descending' if self.sort.descending else 'ascending'}")
-        if self.conditions:
-            parts.append("where " + " and ".join(c.describe() for c in self.conditions))
         text = " · ".join(parts)
         if shape.paging_note:
             text = f"{shape.paging_note} {text}"

@@ -41,6 +41,17 @@ def _seconds(value: float | None) -> str:
     return f"{int(value // 60)}m{int(value % 60):02d}s"
 
 
+def _who(pid: int, backend: Backend | None) -> str:
+    """A session in a blocking chain: its pid, user, state and how long, and its query's
+    start."""
+    if backend is None:
+        return str(pid)
+    query = " ".join(backend.query.split())
+    query = query if len(query) <= 40 else query[:40] + "…"
+    since = f" {_seconds(backend.running_for)}" if backend.running_for is not None else ""
+    return f"{pid} ({backend.user}, {backend.state}{since}: {query})"
+
+
 class ServerScreen(DatabaseScreen[None]):
     CSS_PATH = "../../styles/postgres_server.tcss"
     BINDINGS = [
@@ -123,15 +134,19 @@ class ServerScreen(DatabaseScreen[None]):
         text = Text("Blocking chains (waiter ← blocker ← …):\n", style="bold")
         if not chains:
             text.append("none: no session waits on another.", style="dim")
+        by_pid = {b.pid: b for b in backends}
         for chain in chains:
-            text.append(" ← ".join(str(pid) for pid in chain) + "\n", style="yellow")
+            text.append(" ← ".join(_who(pid, by_pid.get(pid)) for pid in chain) + "\n",
+                        style="yellow")
         self.query_one("#chains", Static).update(text)
         self.backends = {str(b.pid): b for b in backends}
         self.query_one("#sessions-table", CatalogTable).set_rows([
-            CatalogRow(str(b.pid), (str(b.pid), b.state or b.backend_type,
+            # A server process (checkpointer, walwriter …) has no state: "background", its
+            # kind where a session's application goes, so long kinds do not widen State.
+            CatalogRow(str(b.pid), (str(b.pid), b.state or "background",
                                     _seconds(b.running_for), ", ".join(map(str, b.blocked_by)),
                                     " ".join(b.query.split())[:60], b.user, b.database,
-                                    b.application, b.client, b.wait),
+                                    b.application or b.backend_type, b.client, b.wait),
                        f"{b.pid} {b.user} {b.application} {b.state} {b.query}".lower())
             for b in backends])
         self.query_one("#locks-table", CatalogTable).set_rows([

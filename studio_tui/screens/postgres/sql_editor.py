@@ -19,6 +19,7 @@ from studio_tui.dialogs.fields import Field, FieldsModal
 from studio_tui.dialogs.postgres.commit import CommitModal
 from studio_tui.external_editor import EditorNotStarted, edit_in_editor, keep_unsaved_copy
 from studio_tui.screens.base import DatabaseScreen
+from studio_tui.screens.postgres.entry_source import EntrySource
 from studio_tui.services.errors import StudioError
 from studio_tui.services.postgres import sql as sql_service
 from studio_tui.services.postgres.data_models import ResultSet
@@ -44,7 +45,7 @@ def _has_sql_highlighting() -> bool:
     return get_language("sql") is not None
 
 
-class SqlEditorScreen(DatabaseScreen[None]):
+class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
     CSS_PATH = "../../styles/postgres_sql.tcss"
     inherit_bindings = False  # backspace edits the text; only escape goes back
     BINDINGS = [
@@ -91,7 +92,8 @@ class SqlEditorScreen(DatabaseScreen[None]):
     def _crumb(self) -> str:
         write = self.session is not None and self.session.write_mode
         mode = " · WRITE MODE" if write else " · read only"
-        return f"{self.where} › {self.entry.name} › SQL{self.read_only_note}{mode}"
+        return (f"{self.where} › {self.entry.name} › SQL{self.source_note}"
+                f"{self.read_only_note}{mode}")
 
     @property
     def editor(self) -> TextArea:
@@ -110,6 +112,10 @@ class SqlEditorScreen(DatabaseScreen[None]):
 
     @work(group="pg-sql-names", exclusive=True, exit_on_error=False, description="names")
     async def load_names(self) -> None:
+        """Open the entry's source (pg-meta when it has one and it answers), then read the
+        names for completion through it."""
+        self.session.source = await self.open_entry_source("running statements")
+        self.breadcrumb_line.update(self._crumb())
         try:
             self.names = await self.session.names()
         except StudioError:
@@ -163,7 +169,6 @@ class SqlEditorScreen(DatabaseScreen[None]):
 
     @work(group="pg-sql-run", exclusive=True, exit_on_error=False, description="run SQL")
     async def execute(self, script: str) -> None:
-        started = time.perf_counter()
         try:
             outcome = await self.session.run(script, self._decider())
         except StudioError as error:
@@ -180,7 +185,7 @@ class SqlEditorScreen(DatabaseScreen[None]):
         note = f" · {outcome.note}" if outcome.note and outcome.note != "read only" else ""
         more = f" (first {sql_service.MAX_RESULT_ROWS:,} kept; ctrl+o exports all)" \
             if shown.truncated else ""
-        self.say(f"{statuses}{more}{note} · {time.perf_counter() - started:.2f}s")
+        self.say(f"{statuses}{more}{note} · {outcome.seconds:.2f}s")
 
     def show_result(self, result: ResultSet) -> None:
         self.last_result = result
@@ -237,7 +242,9 @@ class SqlEditorScreen(DatabaseScreen[None]):
             self.show_error(error)
             return
         self.breadcrumb_line.update(self._crumb())
-        self.say("Write mode: a statement that writes asks to commit or roll back."
+        direct = " It runs over the direct connection: pg-meta cannot hold a transaction " \
+            "open." if self.session.write_mode and self.entry_source is not None else ""
+        self.say("Write mode: a statement that writes asks to commit or roll back." + direct
                  if self.session.write_mode else "Read only: statements run in a READ ONLY "
                  "transaction.")
 
@@ -247,7 +254,8 @@ class SqlEditorScreen(DatabaseScreen[None]):
         row, column = area.cursor_location
         names = self.names or CompletionNames([], {}, {})
         full_before = area.get_text_range((0, 0), (row, column))
-        word, found = names.complete(full_before)
+        rest = area.get_text_range((row, column), area.document.end)
+        word, found = names.complete(full_before, after=rest)
         if not found:
             self.say(f"Nothing completes {word!r}." if word else "Nothing to complete here.")
             return
@@ -295,7 +303,6 @@ class SqlEditorScreen(DatabaseScreen[None]):
             self.say("Put the cursor in the statement to export.")
             return
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        folder = self.studio.settings.data_dir / "exports"
 
         async def chosen(values: dict[str, str]) -> dict[str, str]:
             return values
@@ -306,7 +313,8 @@ class SqlEditorScreen(DatabaseScreen[None]):
 
         self.app.push_screen(FieldsModal(
             "Export every row of the statement", [
-                Field("path", "File", str(folder / f"{self.entry.name}-{stamp}.csv")),
+                Field("path", "File", str(sql_service.export_path(
+                    self.studio.settings.data_dir, self.entry.name, stamp))),
                 Field("format", "Format", "csv", choices=("csv", "json"))],
             chosen, save_label="Export",
             note="Streamed through a server-side cursor in a READ ONLY transaction."), start)

@@ -65,21 +65,20 @@ class RelationShape:
         """What the user is told about how rows are paged (empty for keyset paging)."""
         if self.paging is Paging.KEYSET:
             return ""
+        # Short: the status line is one line, and this must show whole at 80 columns.
         if self.paging is Paging.CTID:
-            return ("No primary key or unique not-null index: pages follow the physical row "
-                    "order (ctid); edits are off.")
-        return ("No primary key or unique not-null index: pages by OFFSET, ordered by every "
-                "sortable column (deep pages are slower, rows may shift between pages); edits "
-                "are off.")
+            return "No key: pages follow the physical row order (ctid); edits are off."
+        return "No key: pages by OFFSET (deep pages slower, rows may shift); edits are off."
 
     @property
     def edit_refusal(self) -> str | None:
         """Why rows of this relation cannot be edited, or None when they can."""
         if not self.key:
-            return (f"{self.schema}.{self.name} has no primary key or unique not-null index, "
-                    "so a row cannot be named safely: edits are off.")
+            # The reason first: the status line is one line, cut at 80 columns.
+            return ("Edits are off: no primary key or unique not-null index names a row of "
+                    f"{self.schema}.{self.name}.")
         if self.kind not in ("table", "partitioned table"):
-            return f"{self.schema}.{self.name} is a {self.kind}: only tables are edited here."
+            return f"Edits are off: {self.schema}.{self.name} is a {self.kind}, not a table."
         return None
 
 

@@ -58,8 +58,38 @@ def _unchanged(shape: RelationShape, row: Row, params: Params) -> str:
     return " AND ".join(checks)
 
 
-_CHANGED = ("The row changed or was deleted since it was read (someone else wrote it). Nothing "
-            "was written; your input is kept. Reload (r) to see the row as it is now.")
+_KEPT = "Nothing was written; your input is kept."
+SHOWN_CHANGES = 3
+
+
+def _shown(value: str | None) -> str:
+    if value is None:
+        return "NULL"
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
+async def _what_changed(connection, shape: RelationShape, row: Row) -> str:
+    """Why an edit of ``row`` matched nothing: the row is gone, or these columns changed (read
+    in the edit's own connection, right after it)."""
+    params = Params()
+    sql = (f"SELECT {select_list(shape)} FROM {qualified(shape.schema, shape.name)}"
+           f"{and_where([row_match(shape, row, params)])}")  # sql-splice: names, $n
+    record = await connection.fetchrow(sql, *params.values)
+    if record is None:
+        return f"The row was deleted (or its key changed) since it was read. {_KEPT}"
+    now = row_from_record(shape, record)
+    changed = []
+    for i, name in enumerate(shape.column_names):
+        if now.values[i] != row.values[i]:
+            changed.append(f"{name} is now {_shown(now.values[i])} (was {_shown(row.values[i])})")
+        elif now.sizes[i] != row.sizes[i]:  # a long value, changed past the part shown
+            changed.append(f"{name} changed past the part shown (now {now.sizes[i]:,} bytes, "
+                           f"was {row.sizes[i]:,})")
+    if len(changed) > SHOWN_CHANGES:
+        changed = changed[:SHOWN_CHANGES] + [f"{len(changed) - SHOWN_CHANGES} more"]
+    what = "; ".join(changed) or "it was written again"
+    return (f"Someone else changed the row since it was read: {what}. {_KEPT} Reload (r) to "
+            "edit the row as it is now.")
 
 
 class RowEdits:
@@ -91,7 +121,7 @@ class RowEdits:
         async def apply(connection) -> Row:
             records = await connection.fetch(sql, *params.values)
             if len(records) != 1:
-                raise ConflictError(_CHANGED)
+                raise ConflictError(await _what_changed(connection, shape, row))
             return row_from_record(shape, records[0])
 
         return await self.grid.run("update row", apply, write=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from studio_tui.services.errors import NotFoundError, ValidationError
 from studio_tui.services.manager import ConnectionManager
@@ -30,6 +30,9 @@ from studio_tui.services.postgres.data_models import (
     RowPage,
     Sort,
 )
+
+if TYPE_CHECKING:
+    from studio_tui.services.postgres.source import CatalogSource
 
 PAGE_SIZE = 200
 CUT_CHARS = 500  # characters of a long text, json or array value fetched for the grid
@@ -63,10 +66,11 @@ WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
 
-# Unique indexes whose key columns are all NOT NULL, primary key first, then the narrowest.
+# Unique indexes whose key columns are all NOT NULL, primary key first, then the narrowest
+# (names as text[]: pg-meta's node-postgres reads a name[] as one string).
 _KEYS = """
 SELECT i.indisprimary, ic.relname,
-       ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+       ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
              WHERE k.ord <= i.indnkeyatts ORDER BY k.ord) AS columns,
        (SELECT bool_and(a.attnotnull) FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
@@ -238,10 +242,14 @@ def and_where(conditions: Sequence[str]) -> str:
     return " WHERE " + " AND ".join(conditions)  # sql-splice: names and placeholders
 
 
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def row_from_record(shape: RelationShape, record: Any) -> Row:
     values = tuple(record[f"c{i}"] for i in range(len(shape.columns)))
     keys = set(record.keys())
-    sizes = tuple(record[f"s{i}"] if f"s{i}" in keys else None
+    sizes = tuple(_int(record[f"s{i}"]) if f"s{i}" in keys else None
                   for i in range(len(shape.columns)))
     return Row(values, sizes, record["_ctid"] if "_ctid" in keys else None)
 
@@ -276,11 +284,27 @@ def pretty(column: Column, text: str | None) -> str:
 
 
 class GridService:
-    """Reads of one entry's relations for the grid. Stateless; one per opened grid."""
+    """Reads of one entry's relations for the grid. Stateless; one per opened grid.
 
-    def __init__(self, manager: ConnectionManager, database_id: str) -> None:
+    With a ``source`` (the entry's pg-meta), reads go through it, as the catalog's do; edits
+    (``run(write=True)``, in ``edits.py``) always use the direct connection."""
+
+    def __init__(self, manager: ConnectionManager, database_id: str,
+                 source: "CatalogSource | None" = None) -> None:
         self.manager = manager
         self.database_id = database_id
+        self.source = source
+
+    async def _rows(self, operation: str, sql: str, *params: Any,
+                    long: bool = False) -> Sequence[Mapping[str, Any]]:
+        """``sql``'s rows, read by column name, through the source when there is one."""
+        if self.source is not None:
+            return await self.source.fetch(operation, sql, *params, long=long)
+
+        async def fetch(connection) -> list:
+            return await connection.fetch(sql, *params)
+
+        return await self.run(operation, fetch, long=long)
 
     async def run(self, operation: str, fn, *, write: bool = False, long: bool = False,
                   timeout: float | None = None) -> Any:
@@ -289,45 +313,45 @@ class GridService:
 
     async def shape(self, schema: str, name: str) -> RelationShape:
         """The relation's columns, key and paging, from the catalog."""
-        async def read(connection) -> RelationShape:
-            relation = await connection.fetchrow(_RELATION, schema, name)
-            if relation is None:
-                raise NotFoundError(f"There is no table or view {schema}.{name}.")
-            relkind = relation["relkind"]
-            if relkind not in RELKINDS:
-                raise ValidationError(f"{schema}.{name} is not a table or view.")
-            columns = tuple(
-                Column(r["attname"], r["shown"], r["cast_to"], nullable=not r["attnotnull"],
-                       default=r["default_expr"], identity=r["identity"].strip("\x00"),
-                       generated=bool(r["generated"].strip("\x00")),
-                       cut=_cut_kind(r["base"], r["typlen"]),
-                       is_json=r["base"] in ("json", "jsonb"), sortable=r["sortable"])
-                for r in await connection.fetch(_COLUMNS, relation["oid"]))
-            key: tuple[str, ...] = ()
-            source = ""
-            for index in await connection.fetch(_KEYS, relation["oid"]):
-                if index["not_null"]:
-                    key = tuple(index["columns"])
-                    source = ("primary key" if index["indisprimary"]
-                              else f"unique index {index['relname']}")
-                    break
-            if key:
-                paging = Paging.KEYSET
-            elif relkind in CTID_KINDS:
-                paging = Paging.CTID
-            else:
-                paging = Paging.OFFSET
-            tuples = relation["reltuples"]
-            estimated = None if relkind in ("v", "f") or tuples is None or tuples < 0 else tuples
-            if relkind == "p":
-                estimated = await connection.fetchval(
-                    "SELECT nullif(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_inherits i "
-                    "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1",
-                    relation["oid"])
-            return RelationShape(schema, name, RELKINDS[relkind], columns, key, source, paging,
-                                 estimated)
-
-        return await self.run("describe relation", read)
+        found = await self._rows("describe relation", _RELATION, schema, name)
+        if not found:
+            raise NotFoundError(f"There is no table or view {schema}.{name}.")
+        relation = found[0]
+        relkind = relation["relkind"]
+        if relkind not in RELKINDS:
+            raise ValidationError(f"{schema}.{name} is not a table or view.")
+        oid = int(relation["oid"])
+        columns = tuple(
+            Column(r["attname"], r["shown"], r["cast_to"], nullable=not r["attnotnull"],
+                   default=r["default_expr"], identity=r["identity"].strip("\x00"),
+                   generated=bool(r["generated"].strip("\x00")),
+                   cut=_cut_kind(r["base"], int(r["typlen"])),
+                   is_json=r["base"] in ("json", "jsonb"), sortable=r["sortable"])
+            for r in await self._rows("describe columns", _COLUMNS, oid))
+        key: tuple[str, ...] = ()
+        source = ""
+        for index in await self._rows("describe keys", _KEYS, oid):
+            if index["not_null"]:
+                key = tuple(index["columns"])
+                source = ("primary key" if index["indisprimary"]
+                          else f"unique index {index['relname']}")
+                break
+        if key:
+            paging = Paging.KEYSET
+        elif relkind in CTID_KINDS:
+            paging = Paging.CTID
+        else:
+            paging = Paging.OFFSET
+        tuples = _int(relation["reltuples"])  # pg-meta sends a bigint as text
+        estimated = None if relkind in ("v", "f") or tuples is None or tuples < 0 else tuples
+        if relkind == "p":
+            estimated = _int((await self._rows(
+                "estimate rows",
+                "SELECT nullif(sum(greatest(c.reltuples, 0)), 0)::bigint AS n "
+                "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = $1", oid))[0]["n"])
+        return RelationShape(schema, name, RELKINDS[relkind], columns, key, source, paging,
+                             estimated)
 
     async def page(self, shape: RelationShape, *, sort: Sort | None = None,
                    conditions: Sequence[Condition] = (), after: PageCursor | None = None,
@@ -336,46 +360,33 @@ class GridService:
         sql, values = page_query(shape, sort=sort, conditions=conditions, after=after,
                                  limit=limit)
 
-        async def fetch(connection) -> list:
-            return await connection.fetch(sql, *values)
-
         # A filter or a sort on an unindexed column may scan the table: the user asked for it.
-        records = await self.run("read rows", fetch, long=bool(conditions or sort))
+        records = await self._rows("read rows", sql, *values, long=bool(conditions or sort))
         rows = [row_from_record(shape, record) for record in records]
         offset = after.offset if after is not None else 0
         return RowPage(rows, next_cursor(shape, sort, rows, offset, limit))
 
-    async def exact_count(self, shape: RelationShape, conditions: Sequence[Condition] = (),
-                          timeout: float | None = None) -> int:
-        """count(*), with the filter; long work, within the tier's query timeout (or
-        ``timeout``)."""
+    async def exact_count(self, shape: RelationShape,
+                          conditions: Sequence[Condition] = ()) -> int:
+        """count(*), with the filter; long work, within the tier's query timeout."""
         params = Params()
         where = where_clause(shape, conditions, params)
-        sql = (f"SELECT count(*) FROM {qualified(shape.schema, shape.name)}"
+        sql = (f"SELECT count(*) AS n FROM {qualified(shape.schema, shape.name)}"
                f"{and_where(where)}")  # sql-splice: names and placeholders
-
-        async def count(connection) -> int:
-            return int(await connection.fetchval(sql, *params.values))
-
-        return await self.run("count rows", count, long=True, timeout=timeout)
+        return int((await self._rows("count rows", sql, *params.values, long=True))[0]["n"])
 
     async def full_value(self, shape: RelationShape, row: Row, column_name: str) -> str | None:
         """The whole value of one cell that the grid shows cut short."""
         column = shape.column(column_name)
         params = Params()
         match = row_match(shape, row, params)
-        sql = (f"SELECT {quote_ident(column.name)}::text FROM "
+        sql = (f"SELECT {quote_ident(column.name)}::text AS v FROM "
                f"{qualified(shape.schema, shape.name)}"
-               f"{and_where([match])}")  # sql-splice: names and placeholders
-
-        async def fetch(connection) -> tuple[bool, str | None]:
-            record = await connection.fetchrow(sql, *params.values)
-            return record is not None, None if record is None else record[0]
-
-        found, value = await self.run("read value", fetch, long=True)
+               f"{and_where([match])} LIMIT 1")  # sql-splice: names and placeholders
+        found = await self._rows("read value", sql, *params.values, long=True)
         if not found:
             raise NotFoundError("The row is no longer there (deleted, or its key changed).")
-        return value
+        return found[0]["v"]
 
 
 def row_match(shape: RelationShape, row: Row, params: Params) -> str:

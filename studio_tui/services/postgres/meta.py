@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +40,8 @@ from studio_tui.services.redaction import scrub_text, secrets_of
 KNOWN_KEYS = frozenset({"sample_key", "your-encryption-key-32-chars-min",
                         "your-super-secret-and-long-postgres-password"})
 MIN_KEY_LENGTH = 16
+APPLICATION_NAME = "studio-tui"
+CANCEL_TIMEOUT = 5.0
 
 
 def check_crypto_key(key: str) -> str:
@@ -141,7 +144,7 @@ class MetaSource(CatalogSource):
                 timeout=httpx.Timeout(limits.query_timeout, connect=limits.connect_timeout),
                 limits=httpx.Limits(max_connections=limits.max_pool,
                                     max_keepalive_connections=limits.min_pool),
-                headers={"x-pg-application-name": "studio-tui"})
+                headers={"x-pg-application-name": APPLICATION_NAME})
         return self._client
 
     async def fetch(self, operation: str, sql: str, *params: Any,
@@ -155,9 +158,10 @@ class MetaSource(CatalogSource):
                                       connect=False)
 
     async def query(self, sql: str, params: list[Any] | None = None, *,
-                    long: bool = True) -> list[dict[str, Any]]:
-        """One statement typed by the user (the SQL editor), ``params`` bound by pg-meta."""
-        if self.entry.read_only:
+                    long: bool = True, read_only: bool = False) -> list[dict[str, Any]]:
+        """One statement typed by the user (the SQL editor), ``params`` bound by pg-meta; in a
+        READ ONLY transaction on a read-only entry, or when ``read_only``."""
+        if self.entry.read_only or read_only:
             # pg-meta's connection is not opened read-only: SET TRANSACTION READ ONLY before
             # the statement (one implicit transaction holds them both) makes the server refuse
             # writes, as the direct pool's default_transaction_read_only does. Bound values
@@ -182,10 +186,16 @@ class MetaSource(CatalogSource):
         # stops on the server too. With values it cannot (one statement per bound query): the
         # query then has node-postgres's client-side timeout only.
         timeout_key = "queryTimeoutSecs" if params else "statementTimeoutSecs"
+        # pg-meta opens a connection per request with the application_name asked for: a name
+        # of its own lets a cancelled request's statement be found and cancelled on the server.
+        tag = f"{APPLICATION_NAME} {uuid.uuid4().hex[:12]}"
         try:
             response = await self._http().post(
-                "/query", json=body, headers={"x-connection-encrypted": header},
-                params={timeout_key: max(1, int(limit))})
+                "/query", json=body, params={timeout_key: max(1, int(limit))},
+                headers={"x-connection-encrypted": header, "x-pg-application-name": tag})
+        except asyncio.CancelledError:
+            asyncio.get_running_loop().create_task(self._cancel_on_server(tag))
+            raise
         except httpx.TimeoutException:
             raise OperationTimeoutError(f"pg-meta at {where} did not answer in time.") from None
         except httpx.ConnectError as exc:
@@ -200,6 +210,19 @@ class MetaSource(CatalogSource):
         except ValueError:
             payload = None
         return self._rows(response, payload, where)
+
+    async def _cancel_on_server(self, tag: str) -> None:
+        """Cancel the statement of the request named ``tag`` (the user let go of it), through
+        pg-meta as well; at worst it runs on until its statement_timeout."""
+        for attempt in range(2):  # the request's connection may still be opening
+            try:
+                if await self._post("SELECT pg_cancel_backend(pid) AS cancelled "
+                                    "FROM pg_stat_activity WHERE application_name = $1",
+                                    [tag], CANCEL_TIMEOUT):
+                    return
+            except (StudioError, asyncio.CancelledError):
+                return
+            await asyncio.sleep(0.5)
 
     def _rows(self, response, payload: Any, where: str) -> list[dict[str, Any]]:
         if response.status_code == 200 and isinstance(payload, list):

@@ -18,21 +18,30 @@ import datetime
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studio_tui.services.errors import ReadOnlyError, StudioError, ValidationError
 from studio_tui.services.manager import ConnectionManager
 from studio_tui.services.postgres.data_models import Plan, PlanNode, ResultSet
 from studio_tui.services.tiers import TIER_LIMITS
 
+if TYPE_CHECKING:
+    from studio_tui.services.postgres.source import CatalogSource
+
 MAX_RESULT_ROWS = 10_000  # kept per statement; export streams all of them
 DECISION_WINDOW = 60.0  # seconds a written transaction waits for commit or rollback
 EXPORT_BATCH = 500
+# An export is long work the user started, watches (rows so far) and can stop (esc): the tier's
+# query timeout bounds each batch (the server's statement_timeout, per fetch), not the whole
+# export. The whole is bounded too, as its READ ONLY transaction holds a snapshot that keeps
+# VACUUM from cleaning up behind it.
+EXPORT_TIME_LIMIT = 3600.0
 
 _TRANSACTION_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
 
@@ -109,9 +118,10 @@ def format_value(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "\\x" + bytes(value).hex()
-    if isinstance(value, datetime.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (datetime.date, datetime.time)):
+    if isinstance(value, (datetime.datetime, datetime.time)):
+        return _pg_clock(value.isoformat(sep=" ") if isinstance(value, datetime.datetime)
+                         else value.isoformat())
+    if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, (int, float, Decimal, uuid.UUID)):
         return str(value)
@@ -120,6 +130,22 @@ def format_value(value: Any) -> str | None:
     if isinstance(value, dict):
         return json.dumps(value)
     return str(value)
+
+
+_CLOCK = re.compile(r"^(.*\d{2}:\d{2}:\d{2})(\.\d+)?(.*)$")
+
+
+def _pg_clock(text: str) -> str:
+    """An ISO time as PostgreSQL prints it, as the grid shows it: no trailing zeros in the
+    fraction, a whole-hour offset as ``+00``."""
+    match = _CLOCK.match(text)
+    if match is None:
+        return text
+    clock, fraction, zone = match.groups()
+    fraction = (fraction or "").rstrip("0").rstrip(".")
+    if len(zone) == 6 and zone.endswith(":00"):
+        zone = zone[:-3]
+    return clock + fraction + zone
 
 
 def _plan_node(raw: dict, analyzed: bool) -> PlanNode:
@@ -135,7 +161,7 @@ def _plan_node(raw: dict, analyzed: bool) -> PlanNode:
         actual_rows = int(raw.get("Actual Rows", 0))
     detail_parts = []
     for label, name in (("on", "Relation Name"), ("using", "Index Name"), ("", "Join Type"),
-                        ("", "Strategy"), ("", "Sort Key"), ("cond", "Index Cond"),
+                        ("", "Strategy"), ("by", "Sort Key"), ("cond", "Index Cond"),
                         ("filter", "Filter"), ("cond", "Hash Cond")):
         if name in raw:
             value = raw[name]
@@ -172,18 +198,33 @@ class RunOutcome:
     wrote: bool  # the transaction wrote something
     committed: bool
     note: str  # what happened to the transaction, for the status line
+    seconds: float = 0.0  # running the statements, not waiting for the user's decision
 
 
 Decide = Callable[[list[ResultSet]], Awaitable[bool]]
 
 
 class SqlSession:
-    """One SQL editor on one entry: its write mode, and the statements it runs."""
+    """One SQL editor on one entry: its write mode, and the statements it runs.
 
-    def __init__(self, manager: ConnectionManager, database_id: str) -> None:
+    With a pg-meta ``source``, read-only statements, EXPLAIN and the completion names go over
+    HTTP. What needs one connection held across requests goes over the direct connection:
+    write mode (the transaction waits for commit or rollback), EXPLAIN ANALYZE in write mode
+    (rolled back) and exports (a server-side cursor)."""
+
+    def __init__(self, manager: ConnectionManager, database_id: str,
+                 source: "CatalogSource | None" = None) -> None:
         self.manager = manager
         self.database_id = database_id
+        self.source = source
         self.write_mode = False
+
+    @property
+    def _meta(self):
+        """The pg-meta source, when statements go over HTTP."""
+        from studio_tui.services.postgres.meta import MetaSource
+
+        return self.source if isinstance(self.source, MetaSource) else None
 
     async def _entry(self):
         return await self.manager.catalog.database(self.database_id)
@@ -222,30 +263,35 @@ class SqlSession:
         for statement in statements:
             refuse_transaction_control(statement.text)
         write = self.write_mode
+        if not write and self._meta is not None:
+            return await self._run_over_meta(statements)
         seconds, statement_timeout = await self._limits()
 
         async def execute(connection) -> RunOutcome:
             transaction = await self._begin(connection, not write, statement_timeout)
             committed = False
             try:
+                began = time.perf_counter()
                 results = [await _run_one(connection, s.text) for s in statements]
                 wrote = bool(await connection.fetchval(
                     "SELECT pg_current_xact_id_if_assigned() IS NOT NULL"))
+                ran = time.perf_counter() - began
                 if not write or not wrote:
                     await transaction.rollback()
-                    return RunOutcome(results, False, False, "read only" if not write else "")
+                    return RunOutcome(results, False, False, "read only" if not write else "",
+                                      ran)
                 try:
                     commit = await asyncio.wait_for(decide(results), DECISION_WINDOW)
                 except TimeoutError:
                     await transaction.rollback()
                     return RunOutcome(results, True, False,
-                                      f"No answer within {DECISION_WINDOW:g}s: rolled back.")
+                                      f"No answer within {DECISION_WINDOW:g}s: rolled back.", ran)
                 if commit:
                     await transaction.commit()
                     committed = True
-                    return RunOutcome(results, True, True, "Committed.")
+                    return RunOutcome(results, True, True, "Committed.", ran)
                 await transaction.rollback()
-                return RunOutcome(results, True, False, "Rolled back.")
+                return RunOutcome(results, True, False, "Rolled back.", ran)
             except BaseException:
                 if not committed and not connection.is_closed():
                     try:
@@ -264,6 +310,23 @@ class SqlSession:
         except ReadOnlyError as error:
             raise await self._read_only_mode(error) from None
 
+    async def _run_over_meta(self, statements: list[Statement]) -> RunOutcome:
+        """Each statement in a READ ONLY transaction of its own, over pg-meta (its own
+        ``statement_timeout`` is the tier's query timeout)."""
+        results = []
+        began = time.perf_counter()
+        for statement in statements:
+            try:
+                rows = await self._meta.query(statement.text, long=True, read_only=True)
+            except ReadOnlyError as error:
+                raise await self._read_only_mode(error) from None
+            except StudioError as error:
+                if "read-only transaction" in error.detail:
+                    raise await self._read_only_mode(ReadOnlyError(error.detail)) from None
+                raise
+            results.append(result_from_rows(rows, statement.text))
+        return RunOutcome(results, False, False, "read only", time.perf_counter() - began)
+
     async def _read_only_mode(self, error: ReadOnlyError) -> ReadOnlyError:
         """The server refused a write in the editor's READ ONLY transaction: on an entry
         that takes writes, say that write mode is what is missing."""
@@ -281,6 +344,10 @@ class SqlSession:
         seconds, statement_timeout = await self._limits()
         options = "ANALYZE, BUFFERS, FORMAT JSON" if analyze else "FORMAT JSON"
         sql = f"EXPLAIN ({options}) {statement}"  # sql-splice: the user's own statement
+
+        if self._meta is not None and not (analyze and self.write_mode):
+            rows = await self._meta.query(sql, long=True, read_only=True)
+            return parse_plan(next(iter(rows[0].values())), analyze)
 
         async def plan(connection) -> Plan:
             transaction = await self._begin(connection, not self.write_mode, statement_timeout)
@@ -301,7 +368,8 @@ class SqlSession:
                      progress: Callable[[int], None] | None = None) -> int:
         """Stream every row of ``statement`` to ``path`` as CSV (with a header) or JSON (an
         array of objects), through a server-side cursor in a READ ONLY transaction, so memory
-        stays flat however many rows there are. Returns the number of rows written."""
+        stays flat however many rows there are. Returns the number of rows written. Each
+        batch has the tier's ``statement_timeout``; the whole, ``EXPORT_TIME_LIMIT``."""
         if fmt not in ("csv", "json"):
             raise ValidationError(f"Unknown export format {fmt!r}: csv or json.",
                                   field_errors={"format": "csv or json"})
@@ -346,10 +414,16 @@ class SqlSession:
                 await transaction.rollback()
             return count
 
-        return await self.manager.run(self.database_id, "export rows", stream, long=True)
+        return await self.manager.run(self.database_id, "export rows", stream, long=True,
+                                      timeout=EXPORT_TIME_LIMIT)
 
     async def names(self) -> "CompletionNames":
         """Schemas, relations and columns for completion, in one query."""
+        if self.source is not None:
+            rows = await self.source.fetch("names for completion", _NAMES)
+            return CompletionNames.from_rows(
+                [(r["nspname"], r["relname"], r["attname"]) for r in rows])
+
         async def read(connection) -> CompletionNames:
             records = await connection.fetch(_NAMES)
             return CompletionNames.from_rows([(r[0], r[1], r[2]) for r in records])
@@ -372,12 +446,24 @@ async def _run_one(connection, text: str) -> ResultSet:
     return ResultSet(tuple(a.name for a in attributes), rows, status, truncated, text)
 
 
+def result_from_rows(rows: list[dict[str, Any]], text: str) -> ResultSet:
+    """pg-meta's rows (JSON objects, in column order) as a result set: a statement returning
+    no rows shows no columns, as pg-meta does not say which it would have had."""
+    kept = rows[:MAX_RESULT_ROWS]
+    columns = tuple(rows[0]) if rows else ()
+    values = [tuple(format_value(row.get(name)) for name in columns) for row in kept]
+    truncated = len(rows) > MAX_RESULT_ROWS
+    status = f"SELECT {len(kept):,}{'+' if truncated else ''}"  # sql-splice: a status, not SQL
+    return ResultSet(columns, values, status, truncated, text)
+
+
 _NAMES = """
 SELECT n.nspname, c.relname, a.attname
 FROM pg_namespace n
 LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 WHERE n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+ORDER BY n.nspname, c.relname, a.attnum
 """
 
 KEYWORDS = (
@@ -391,6 +477,14 @@ KEYWORDS = (
     "EXISTS", "ANY", "ALL", "TRUE", "FALSE", "CAST", "INTERVAL", "NOW()", "CURRENT_DATE",
 )
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_IDENT = r'(?:"(?:[^"]|"")*"|[\w$]+)'
+_ALIAS = re.compile(rf"\b(?:FROM|JOIN|UPDATE|INTO)\s+(?P<name>{_IDENT}(?:\s*\.\s*{_IDENT})?)"
+                    rf"\s+(?:AS\s+)?(?P<alias>{_IDENT})", re.IGNORECASE)
+# Words that follow a relation and are not its alias.
+_NOT_ALIASES = {"WHERE", "JOIN", "LEFT", "RIGHT", "FULL", "INNER", "CROSS", "NATURAL", "ON",
+                "USING", "GROUP", "ORDER", "LIMIT", "OFFSET", "HAVING", "UNION", "EXCEPT",
+                "INTERSECT", "SET", "VALUES", "WINDOW", "FOR", "RETURNING", "TABLESAMPLE",
+                "LATERAL", "FETCH", "DEFAULT", "SELECT", "AS"}
 _WORD_BEFORE = re.compile(r'((?:(?:"[^"]*"|[\w$]+)\.){0,2})([\w$]*)$')
 
 
@@ -427,15 +521,41 @@ class CompletionNames:
                 columns.setdefault((schema, relation), []).append(column)
         return cls(sorted(schemas), {s: sorted(r) for s, r in relations.items()}, columns)
 
-    def complete(self, before: str,
-                 search_path: tuple[str, ...] = ("public",)) -> tuple[str, list[str]]:
-        """(the word being completed, the candidates) for the text before the cursor."""
+    def _relation(self, schema: str | None, relation: str,
+                  search_path: tuple[str, ...]) -> tuple[str, str] | None:
+        for candidate in ([schema] if schema else search_path):
+            if (candidate, relation) in self.columns:
+                return candidate, relation
+        return None
+
+    def aliases(self, text: str, search_path: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+        """alias → (schema, relation) for ``FROM t a``, ``JOIN s.t AS a`` … in ``text``."""
+        found = {}
+        for match in _ALIAS.finditer(text):
+            names = [_unquote(p) for p in re.findall(r'"(?:[^"]|"")*"|[\w$]+', match["name"])]
+            alias = _unquote(match["alias"])
+            if alias.upper() in _NOT_ALIASES or len(names) > 2:
+                continue
+            relation = self._relation(names[0] if len(names) == 2 else None, names[-1],
+                                      search_path)
+            if relation is not None:
+                found[alias] = relation
+        return found
+
+    def complete(self, before: str, search_path: tuple[str, ...] = ("public",),
+                 after: str = "") -> tuple[str, list[str]]:
+        """(the word being completed, the candidates) for the text before the cursor;
+        ``after`` (the rest of the statement) names the aliases a qualifier may be."""
         match = _WORD_BEFORE.search(before)
         qualifier, word = (match.group(1), match.group(2)) if match else ("", "")
         parts = [_unquote(p) for p in re.findall(r'"[^"]*"|[\w$]+', qualifier)]
         lowered = word.lower()
         found: list[str] = []
-        if len(parts) == 2:
+        aliased = self.aliases(before + after, search_path).get(parts[0]) \
+            if len(parts) == 1 else None
+        if aliased is not None:
+            found = list(self.columns.get(aliased, []))
+        elif len(parts) == 2:
             found = self.columns.get((parts[0], parts[1]), [])
         elif len(parts) == 1:
             found = list(self.relations.get(parts[0], []))
@@ -460,6 +580,18 @@ class CompletionNames:
         return word, list(seen)
 
 
+def file_safe(text: str) -> str:
+    """``text`` as part of a file name: letters, digits, ``-`` and ``_`` only."""
+    return re.sub(r"_+", "_", "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+                  ).strip("_") or "_"
+
+
+def export_path(data_dir: Path, entry_name: str, stamp: str, fmt: str = "csv") -> Path:
+    """Where an export goes unless the user says otherwise: no spaces or quotes to escape in
+    a shell afterwards."""
+    return data_dir / "exports" / f"{file_safe(entry_name)}-{stamp}.{fmt}"
+
+
 class SqlHistory:
     """Statements run on one database, newest last, in a JSON-lines file of the data dir."""
 
@@ -482,8 +614,7 @@ class SqlHistory:
 
     @classmethod
     def for_database(cls, data_dir: Path, database_id: str) -> "SqlHistory":
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in database_id)
-        return cls(data_dir / "sql-history" / f"{safe}.jsonl")
+        return cls(data_dir / "sql-history" / f"{file_safe(database_id)}.jsonl")
 
     def add(self, statement: str) -> None:
         statement = statement.strip()

@@ -23,6 +23,7 @@ from studio_tui.services.postgres.models import (
     TypeDetail,
     display_name,
 )
+from studio_tui.widgets.sizes import format_bytes
 
 SECTIONS = ("Columns", "Constraints", "Indexes", "Policies", "Triggers", "Definition")
 KIND_NAMES = {"table": "table", "partitioned": "partitioned table", "view": "view",
@@ -30,15 +31,6 @@ KIND_NAMES = {"table": "table", "partitioned": "partitioned table", "view": "vie
               "function": "function", "procedure": "procedure", "type": "type",
               "policy": "policy", "trigger": "trigger", "extension": "extension",
               "publication": "publication", "role": "role", "schema": "schema"}
-
-
-def format_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
 
 
 def format_rows(rows: float | None) -> str:
