@@ -287,7 +287,7 @@ async def test_pg_meta_settings_are_stored_encrypted_and_rotated(catalog, projec
     key = "stored-key-0123456789"
     entry = await _entry(catalog, project_id, catalog_db, pg_meta=("http://meta.invalid:8080",
                                                                    key))
-    rows = await store._all("SELECT meta_token FROM databases WHERE id = ?", (entry.id,))
+    rows = await store._all("SELECT meta_token FROM databases WHERE id = $1", entry.id)
     assert rows[0][0] and key not in rows[0][0] and "meta.invalid" not in rows[0][0]
     assert catalog.pg_meta(await catalog.database(entry.id)) == ("http://meta.invalid:8080", key)
     assert "meta_token" not in repr(entry) and key not in repr(entry)
@@ -298,7 +298,9 @@ async def test_pg_meta_settings_are_stored_encrypted_and_rotated(catalog, projec
         catalog.pg_meta(rotated)  # the old key no longer opens it
     new_catalog = Catalog(store, Vault(KeyFile(tmp_path / "key").read()))
     assert new_catalog.pg_meta(rotated) == ("http://meta.invalid:8080", key)
-    assert await store.schema_version() == 2
+    from studio_tui.services.platform.migrations import MIGRATIONS
+
+    assert await store.schema_version() == MIGRATIONS[-1][0]
 
 
 def _crypto_js_decrypt(token: str, passphrase: str) -> str:
@@ -357,7 +359,7 @@ async def meta_session(manager, via_meta):
 
 
 async def _actions(store) -> list[str]:
-    return [a.action for a in await store.list_audit(500)]
+    return [a.action for a in await store.list_audit(limit=500)]
 
 
 def _count_posts(source: MetaSource) -> list[str]:

@@ -211,11 +211,12 @@ async def test_an_export_outlasts_the_query_timeout_while_each_batch_keeps_it(
     from studio_tui.services.platform.models import Tier
     from studio_tui.services.tiers import TIER_LIMITS
 
-    monkeypatch.setitem(TIER_LIMITS, Tier.FREE, replace(TIER_LIMITS[Tier.FREE], query_timeout=1.0))
-    # Four batches of 500 rows, each waiting 0.4 s on the server: 1.6 s in all.
+    monkeypatch.setitem(TIER_LIMITS, Tier.FREE, replace(TIER_LIMITS[Tier.FREE], query_timeout=2.0))
+    # Six batches of 500 rows, each waiting 0.4 s on the server (well inside the 2 s limit, even
+    # on a busy machine): 2.4 s in all, past the limit.
     slow = ("select n, case when n % 500 = 1 then pg_sleep(0.4)::text end as pause "
-            "from generate_series(1, 2000) n")
-    assert await session.export(slow, tmp_path / "slow.csv", "csv") == 2000
+            "from generate_series(1, 3000) n")
+    assert await session.export(slow, tmp_path / "slow.csv", "csv") == 3000
     with pytest.raises(StudioError, match="(?i)statement timeout|canceling statement"):
         await session.export("select pg_sleep(3)", tmp_path / "stuck.csv", "csv")
 

@@ -42,6 +42,7 @@ EXPORT_BATCH = 500
 # export. The whole is bounded too, as its READ ONLY transaction holds a snapshot that keeps
 # VACUUM from cleaning up behind it.
 EXPORT_TIME_LIMIT = 3600.0
+BATCH_MARGIN = 5.0  # seconds the driver waits past statement_timeout for the server's answer
 
 _TRANSACTION_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
 
@@ -374,14 +375,17 @@ class SqlSession:
             raise ValidationError(f"Unknown export format {fmt!r}: csv or json.",
                                   field_errors={"format": "csv or json"})
         refuse_transaction_control(statement)
-        _, statement_timeout = await self._limits()
+        seconds, statement_timeout = await self._limits()
+        # The server's statement_timeout ends a slow batch with its own clear error; the
+        # driver's own limit (the same number by default) would race it and say less.
+        batch_wait = seconds + BATCH_MARGIN
         path = path.expanduser()
 
         async def stream(connection) -> int:
             transaction = await self._begin(connection, True, statement_timeout)
             count = 0
             try:
-                prepared = await connection.prepare(statement)
+                prepared = await connection.prepare(statement, timeout=batch_wait)
                 names = [attribute.name for attribute in prepared.get_attributes()]
                 if not names:
                     raise ValidationError("Only a statement that returns rows can be exported.")
@@ -393,9 +397,9 @@ class SqlSession:
                         writer.writerow(names)
                     else:
                         out.write("[")
-                    cursor = await prepared.cursor()
+                    cursor = await prepared.cursor(timeout=batch_wait)
                     while True:
-                        batch = await cursor.fetch(EXPORT_BATCH)
+                        batch = await cursor.fetch(EXPORT_BATCH, timeout=batch_wait)
                         for record in batch:
                             values = [format_value(value) for value in record]
                             if writer is not None:
