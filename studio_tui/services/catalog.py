@@ -7,7 +7,10 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from studio_tui.services.errors import NotFoundError, ValidationError
+import logging
+import time
+
+from studio_tui.services.errors import NotFoundError, ReadOnlyError, StudioError, ValidationError
 from studio_tui.services.platform.models import (
     DatabaseEntry,
     Organization,
@@ -17,7 +20,7 @@ from studio_tui.services.platform.models import (
     new_id,
     utc_now,
 )
-from studio_tui.services.platform.rbac import LOCAL_OWNER, Actor, Permission
+from studio_tui.services.platform.rbac import LOCAL_OWNER, Actor, Permission, Role, authorize
 from studio_tui.services.platform.store import CatalogStore, DeleteSummary
 from studio_tui.services.kinds import KINDS, DatabaseKind
 from studio_tui.services.tiers import Tier
@@ -28,14 +31,79 @@ PERSONAL_ORG = "Personal"
 DEFAULT_PROJECT = "default"
 
 ChangeListener = Callable[[str], None]
+ActorSource = Callable[[], Actor]
+log = logging.getLogger(__name__)
 
 
 class Catalog:
-    def __init__(self, store: CatalogStore, vault: Vault, actor: Actor = LOCAL_OWNER) -> None:
+    def __init__(self, store: CatalogStore, vault: Vault,
+                 actor: Actor | ActorSource = LOCAL_OWNER, *, origin: str = "") -> None:
+        """``actor``: who acts, or where to ask (the opened Studio, whose actor sign-in and
+        sign-out swap). ``origin``: where the actor sits (host, SSH client), for the audit."""
         self.store = store
         self.vault = vault
-        self.actor = actor
+        self._actor: ActorSource = actor if callable(actor) else (lambda: actor)
+        self.origin = origin
         self._listeners: list[ChangeListener] = []
+        self._project_orgs: dict[str, str] = {}
+
+    @property
+    def actor(self) -> Actor:
+        return self._actor()
+
+    # -- the permission check ---------------------------------------------------------------
+    async def org_of_project(self, project_id: str) -> str:
+        org_id = self._project_orgs.get(project_id)
+        if org_id is None:  # projects never move between organizations: a cache without expiry
+            self._project_orgs = {p.id: p.org_id for p in await self.store.list_projects()}
+            org_id = self._project_orgs.get(project_id)
+            if org_id is None:
+                raise NotFoundError("That project no longer exists.")
+        return org_id
+
+    async def authorize(self, permission: Permission, *, org_id: str | None, target: str,
+                        action: str, entry: DatabaseEntry | None = None) -> Role:
+        """The one permission check every service method passes through: the actor's role in
+        the organization that owns ``target`` (and, for a write to a database, the entry's own
+        read-only flag). A refusal is audited as denied and raised with a message naming the
+        role. Returns the role."""
+        actor = self.actor
+        try:
+            if entry is not None and permission is Permission.WRITE_DATA and entry.read_only:
+                raise ReadOnlyError(f"{entry.name} is a read-only entry; {action} was refused.",
+                                    database=entry.name)
+            return authorize(actor, permission, org_id, target)
+        except StudioError as error:
+            log.warning("%s: %s refused: %s %s", target, action, error.code, error.detail)
+            await self.audit(action, "denied", org_id=org_id, entry=entry, detail=error.detail)
+            raise
+
+    def can(self, permission: Permission, org_id: str | None) -> bool:
+        """For the UI, to dim what the role cannot do (the services refuse it in any case)."""
+        return self.actor.can(permission, org_id)
+
+    async def writable(self, entry: DatabaseEntry) -> bool:
+        """Whether the actor may write to this entry: its flag and the actor's role."""
+        return not entry.read_only and self.can(Permission.WRITE_DATA,
+                                                await self.org_of_project(entry.project_id))
+
+    async def _require(self, permission: Permission, org_id: str | None, action: str,
+                       target: str = "the catalog") -> None:
+        await self.authorize(permission, org_id=org_id, target=target, action=action)
+
+    # -- the audit log ----------------------------------------------------------------------
+    async def audit(self, action: str, outcome: str, *, org_id: str | None = None,
+                    entry: DatabaseEntry | None = None, target: str = "", detail: str = "",
+                    duration: float | None = None, operation_id: str = "") -> None:
+        """Record one change or refused attempt. Never raises: losing an audit line must not
+        lose the user's write (it is logged instead)."""
+        actor = self.actor
+        try:
+            await self.store.append_audit(actor.id or actor.name, action,
+                                          target or (entry.name if entry else ""), outcome,
+                                          detail)
+        except StudioError as exc:
+            log.warning("audit entry not written: %s", exc)
 
     def on_database_changed(self, listener: ChangeListener) -> None:
         """``listener(database_id)`` runs after an entry is edited or deleted."""
@@ -76,7 +144,10 @@ class Catalog:
 
     # -- organizations and projects -----------------------------------------------------------
     async def organizations(self) -> list[Organization]:
-        return await self.store.list_organizations()
+        """The organizations the actor belongs to."""
+        actor = self.actor
+        return [o for o in await self.store.list_organizations()
+                if actor.role_in(o.id) is not None]
 
     async def organization(self, org_id: str) -> Organization:
         for org in await self.store.list_organizations():
@@ -88,24 +159,34 @@ class Catalog:
         return await self.store.organization_counts()
 
     async def create_organization(self, name: str) -> Organization:
-        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
-        return await self.store.create_organization(name)
+        org = await self.store.create_organization(name)
+        actor = self.actor
+        if actor.everywhere is None and actor.id:  # a team member owns what they create
+            await self.store.set_member(org.id, actor.id, Role.OWNER)
+        await self.audit("create organization", "ok", org_id=org.id, target=org.name)
+        return org
 
     async def rename_organization(self, org_id: str, name: str) -> Organization:
-        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
-        return await self.store.rename_organization(org_id, name)
+        await self._require(Permission.MANAGE_CATALOG, org_id, "rename organization")
+        org = await self.store.rename_organization(org_id, name)
+        await self.audit("rename organization", "ok", org_id=org_id, target=org.name)
+        return org
 
     async def delete_organization(self, org_id: str) -> DeleteSummary:
-        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        await self._require(Permission.MANAGE_CATALOG, org_id, "delete organization")
         doomed = [e.id for p in await self.store.list_projects(org_id)
                   for e in await self.store.list_databases(p.id)]
         summary = await self.store.delete_organization(org_id)
+        await self.audit("delete organization", "ok", org_id=org_id, target=org_id,
+                         detail=f"{summary.projects} projects, {summary.databases} databases")
         for database_id in doomed:
             self._changed(database_id)
         return summary
 
     async def projects(self, org_id: str | None = None) -> list[Project]:
-        return await self.store.list_projects(org_id)
+        actor = self.actor
+        return [p for p in await self.store.list_projects(org_id)
+                if actor.role_in(p.org_id) is not None]
 
     async def project(self, project_id: str) -> Project:
         for project in await self.store.list_projects():
@@ -120,7 +201,7 @@ class Catalog:
         """By ``org/project``, or by project name alone when it is unique."""
         org_name, _, project_name = name.rpartition("/")
         orgs = {o.id: o.name for o in await self.store.list_organizations()}
-        matches = [p for p in await self.store.list_projects() if p.name == project_name
+        matches = [p for p in await self.projects() if p.name == project_name
                    and (not org_name or orgs.get(p.org_id) == org_name)]
         if not matches:
             raise NotFoundError(f"No project is named {name!r}.",
@@ -131,35 +212,50 @@ class Catalog:
         return matches[0]
 
     async def create_project(self, org_id: str, name: str) -> Project:
-        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
-        return await self.store.create_project(org_id, name)
+        await self._require(Permission.MANAGE_CATALOG, org_id, "create project")
+        project = await self.store.create_project(org_id, name)
+        await self.audit("create project", "ok", org_id=org_id, target=project.name)
+        return project
 
     async def rename_project(self, project_id: str, name: str) -> Project:
-        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
-        return await self.store.rename_project(project_id, name)
+        org_id = await self.org_of_project(project_id)
+        await self._require(Permission.MANAGE_CATALOG, org_id, "rename project")
+        project = await self.store.rename_project(project_id, name)
+        await self.audit("rename project", "ok", org_id=org_id, target=project.name)
+        return project
 
     async def delete_project(self, project_id: str) -> DeleteSummary:
-        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        org_id = await self.org_of_project(project_id)
+        await self._require(Permission.MANAGE_CATALOG, org_id, "delete project")
         doomed = [e.id for e in await self.store.list_databases(project_id)]
         summary = await self.store.delete_project(project_id)
+        await self.audit("delete project", "ok", org_id=org_id, target=project_id,
+                         detail=f"{summary.databases} databases")
         for database_id in doomed:
             self._changed(database_id)
         return summary
 
     # -- databases ----------------------------------------------------------------------------
     async def databases(self, project_id: str | None = None) -> list[DatabaseEntry]:
-        return await self.store.list_databases(project_id)
+        """The entries of one project, or of every project the actor may see."""
+        entries = await self.store.list_databases(project_id)
+        actor = self.actor
+        if actor.everywhere is not None:
+            return entries
+        return [e for e in entries
+                if actor.role_in(await self.org_of_project(e.project_id)) is not None]
 
     async def database(self, database_id: str) -> DatabaseEntry:
         return await self.store.get_database(database_id)
 
     async def find_database(self, name: str) -> DatabaseEntry:
         """By name; ``project/name`` when the name is used in several projects."""
-        matches = [e for e in await self.store.list_databases() if e.name == name]
+        visible = await self.databases()
+        matches = [e for e in visible if e.name == name]
         if not matches and "/" in name:
             project_name, _, db_name = name.rpartition("/")
             projects = {p.id: p.name for p in await self.store.list_projects()}
-            matches = [e for e in await self.store.list_databases() if e.name == db_name
+            matches = [e for e in visible if e.name == db_name
                        and projects.get(e.project_id) == project_name]
         if not matches:
             raise NotFoundError(f"No database entry is named {name!r}.")
@@ -172,7 +268,8 @@ class Catalog:
                            tags: Sequence[str] = (),
                            pg_meta: tuple[str, str] | None = None) -> DatabaseEntry:
         """``pg_meta``: a PostgreSQL entry's pg-meta (URL, CRYPTO_KEY), or None."""
-        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        org_id = await self.org_of_project(project_id)
+        await self._require(Permission.MANAGE_CATALOG, org_id, "add database")
         target = parse_connection_url(url)
         database_id = new_id()
         entry = DatabaseEntry(
@@ -183,7 +280,9 @@ class Catalog:
             created_at=utc_now(), url_token=self.vault.encrypt(url.strip(), database_id),
             meta_token=self._meta_token(target.kind, database_id, pg_meta),
         )
-        return await self.store.add_database(entry)
+        added = await self.store.add_database(entry)
+        await self.audit("add database", "ok", org_id=org_id, entry=added)
+        return added
 
     def _meta_token(self, kind: DatabaseKind, database_id: str,
                     pg_meta: tuple[str, str] | None) -> str:
@@ -211,8 +310,10 @@ class Catalog:
                               tags: Sequence[str] | None = None,
                               pg_meta: tuple[str, str] | None = None) -> DatabaseEntry:
         """``pg_meta``: None keeps the entry's pg-meta settings, ("", "") removes them."""
-        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
         entry = await self.store.get_database(database_id)
+        org_id = await self.org_of_project(entry.project_id)
+        await self.authorize(Permission.MANAGE_CATALOG, org_id=org_id, target=entry.name,
+                             action="edit database")
         changes: dict = {}
         if name is not None:
             changes["name"] = check_name(name, "database")
@@ -232,12 +333,18 @@ class Catalog:
         elif changes.get("kind", entry.kind) is not DatabaseKind.POSTGRES:
             changes["meta_token"] = ""
         updated = await self.store.update_database(replace(entry, **changes))
+        await self.audit("edit database", "ok", org_id=org_id, entry=updated,
+                         detail=", ".join(sorted(k for k in changes if not k.endswith("_token"))))
         self._changed(database_id)
         return updated
 
     async def delete_database(self, database_id: str) -> DeleteSummary:
-        self.actor.require(Permission.MANAGE_CATALOG, "the catalog")
+        entry = await self.store.get_database(database_id)
+        org_id = await self.org_of_project(entry.project_id)
+        await self.authorize(Permission.MANAGE_CATALOG, org_id=org_id, target=entry.name,
+                             action="delete database")
         summary = await self.store.delete_database(database_id)
+        await self.audit("delete database", "ok", org_id=org_id, entry=entry)
         self._changed(database_id)
         return summary
 

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+import socket
+import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from studio_tui.services.errors import ConfigError
+from studio_tui.services.platform.rbac import SIGNED_OUT, Actor, local_owner
 from studio_tui.services.settings import Settings
+
+Clock = Callable[[], float]
 
 if TYPE_CHECKING:
     from studio_tui.services.catalog import Catalog
@@ -31,15 +36,52 @@ def make_store(settings: Settings) -> "CatalogStore":
     return SqliteCatalogStore(settings.catalog_path)
 
 
+def origin_of(env: Mapping[str, str]) -> str:
+    """Where the person acting sits: this host, and the SSH client's address when there is one."""
+    host = socket.gethostname()
+    ssh_client = env.get("SSH_CLIENT", "").split()
+    return f"{host} via {ssh_client[0]}" if ssh_client else host
+
+
 class Studio:
-    def __init__(self, settings: Settings, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, settings: Settings, env: Mapping[str, str] | None = None, *,
+                 clock: Clock | None = None) -> None:
+        """``clock``: seconds since the epoch (default ``time.time``); tests move it. Sessions
+        read it as wall time, the connection manager (breakers, idle pools) as elapsed time."""
         self.settings = settings
         self.env = dict(os.environ if env is None else env)
+        self._clock = clock
+        # Who acts: the OS user in local mode; in team mode nobody until sign-in.
+        self._actor: Actor = SIGNED_OUT if settings.platform_url else local_owner()
+        self.origin = origin_of(self.env)
         self._store: "CatalogStore | None" = None  # made in open(): aiosqlite costs start-up time
         self._catalog: Catalog | None = None
         self._manager: ConnectionManager | None = None
         self._lock = asyncio.Lock()
         self.notices: list[str] = []
+
+    @property
+    def team_mode(self) -> bool:
+        return bool(self.settings.platform_url)
+
+    @property
+    def actor(self) -> Actor:
+        """Who acts now: the catalog and the connection manager both read it from here."""
+        return self._actor
+
+    def set_actor(self, actor: Actor) -> None:
+        """Swapped by sign-in and sign-out."""
+        self._actor = actor
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock or time.time
+
+    def use_clock(self, clock: Clock) -> None:
+        """Replace the clock (tests); an already made connection manager follows it too."""
+        self._clock = clock
+        if self._manager is not None:
+            self._manager.use_clock(clock)
 
     @property
     def store(self) -> "CatalogStore":
@@ -59,7 +101,8 @@ class Studio:
             # Made on first use: listing the catalog needs no pools, and start-up is faster.
             from studio_tui.services.manager import ConnectionManager
 
-            self._manager = ConnectionManager(self.catalog, idle_timeout=self.settings.idle_timeout)
+            self._manager = ConnectionManager(self.catalog, idle_timeout=self.settings.idle_timeout,
+                                              clock=self._clock or time.monotonic)
         return self._manager
 
     @property
@@ -77,9 +120,10 @@ class Studio:
             await self.store.open()
             try:
                 vault = await unlock(self.store, self.settings.key_path, self.env)
-                catalog = Catalog(self.store, vault)
-                env = self.env if self.settings.import_env_databases else {}
-                self.notices = await catalog.ensure_first_run(env)
+                catalog = Catalog(self.store, vault, lambda: self._actor, origin=self.origin)
+                if not self.team_mode:  # a team's organizations come from its first sign-up
+                    env = self.env if self.settings.import_env_databases else {}
+                    self.notices = await catalog.ensure_first_run(env)
             except BaseException:
                 await self.store.close()
                 raise
