@@ -11,7 +11,7 @@ import pytest
 
 from studio_tui.services.errors import ConflictError, NotFoundError, ValidationError
 from studio_tui.services.platform.migrations import LATEST_VERSION
-from studio_tui.services.platform.models import DatabaseEntry, new_id, utc_now
+from studio_tui.services.platform.models import AuditRecord, DatabaseEntry, new_id, utc_now
 from studio_tui.services.platform.sqlite_store import SqliteCatalogStore
 from studio_tui.services.platform.store import CatalogStore, DeleteSummary
 from studio_tui.services.tiers import Tier
@@ -123,8 +123,9 @@ async def test_updating_a_database_entry(any_store: CatalogStore):
     from dataclasses import replace
 
     changed = replace(entry, name="sessions", read_only=False, tier=Tier.FREE, tags=())
-    await any_store.update_database(changed)
-    assert await any_store.get_database(entry.id) == changed
+    updated = await any_store.update_database(changed)
+    assert updated == replace(changed, version=entry.version + 1)
+    assert await any_store.get_database(entry.id) == updated
 
 
 async def test_rewrap_is_all_or_nothing(any_store: CatalogStore):
@@ -155,7 +156,7 @@ async def test_rewrap_is_all_or_nothing(any_store: CatalogStore):
 
 async def test_audit_log_keeps_newest_first(any_store: CatalogStore):
     for n in range(3):
-        await any_store.append_audit("local", f"op{n}", "cache", "ok")
+        await any_store.append_audit(AuditRecord(f"op{n}", "ok", user_id="local", target="cache"))
     entries = await any_store.list_audit(limit=2)
     assert [e.action for e in entries] == ["op2", "op1"]
 

@@ -270,7 +270,7 @@ async def test_writes_are_audited(catalog: Catalog, project_id, manager, redis_s
     entry = await catalog.add_database(project_id, "cache", redis_server.url)
     await manager.run(entry.id, "SET", lambda r: r.set("audited", "1"), write=True)
     audit = await catalog.store.list_audit()
-    assert (audit[0].action, audit[0].outcome, audit[0].actor) == ("SET", "ok", "local")
+    assert (audit[0].action, audit[0].outcome, audit[0].user_id) == ("SET", "ok", "local")
 
 
 async def test_query_timeout_cancels_on_the_server(catalog: Catalog, project_id, manager,

@@ -12,6 +12,7 @@ import time
 
 from studio_tui.services.errors import NotFoundError, ReadOnlyError, StudioError, ValidationError
 from studio_tui.services.platform.models import (
+    AuditRecord,
     DatabaseEntry,
     Organization,
     Project,
@@ -46,6 +47,7 @@ class Catalog:
         self.origin = origin
         self._listeners: list[ChangeListener] = []
         self._project_orgs: dict[str, str] = {}
+        self._names: dict[str, str] = {}  # organization and project names, for the audit
 
     @property
     def actor(self) -> Actor:
@@ -99,11 +101,26 @@ class Catalog:
         lose the user's write (it is logged instead)."""
         actor = self.actor
         try:
-            await self.store.append_audit(actor.id or actor.name, action,
-                                          target or (entry.name if entry else ""), outcome,
-                                          detail)
+            org = project = ""
+            if entry is not None:
+                project_id = entry.project_id
+                org_id = org_id or await self.org_of_project(project_id)
+                project = self._names.get(project_id) or await self._name_of(project_id)
+            if org_id:
+                org = self._names.get(org_id) or await self._name_of(org_id)
+            await self.store.append_audit(AuditRecord(
+                action=action, outcome=outcome, user_id=actor.id, user_name=actor.name,
+                org=org, project=project, database=entry.name if entry else "",
+                target=target, detail=detail, operation_id=operation_id, origin=self.origin,
+                duration_ms=None if duration is None else round(duration * 1000)))
         except StudioError as exc:
             log.warning("audit entry not written: %s", exc)
+
+    async def _name_of(self, org_or_project_id: str) -> str:
+        """An organization's or project's name, for the audit (names read better than ids)."""
+        self._names = {o.id: o.name for o in await self.store.list_organizations()}
+        self._names.update({p.id: p.name for p in await self.store.list_projects()})
+        return self._names.get(org_or_project_id, org_or_project_id)
 
     def on_database_changed(self, listener: ChangeListener) -> None:
         """``listener(database_id)`` runs after an entry is edited or deleted."""
@@ -308,9 +325,14 @@ class Catalog:
                               url: str | None = None, tier: Tier | str | None = None,
                               read_only: bool | None = None,
                               tags: Sequence[str] | None = None,
-                              pg_meta: tuple[str, str] | None = None) -> DatabaseEntry:
-        """``pg_meta``: None keeps the entry's pg-meta settings, ("", "") removes them."""
+                              pg_meta: tuple[str, str] | None = None,
+                              version: int | None = None) -> DatabaseEntry:
+        """``pg_meta``: None keeps the entry's pg-meta settings, ("", "") removes them.
+        ``version``: the entry's version the edit was made from; ConflictError if another
+        edit (here or in another instance sharing the catalog) got there first."""
         entry = await self.store.get_database(database_id)
+        if version is not None:
+            entry = replace(entry, version=version)
         org_id = await self.org_of_project(entry.project_id)
         await self.authorize(Permission.MANAGE_CATALOG, org_id=org_id, target=entry.name,
                              action="edit database")

@@ -1,13 +1,31 @@
-"""The catalog store interface. SQLite is the embedded default; a PostgreSQL backend for teams
-implements the same methods and passes the same contract tests (tests/test_catalog_store.py)."""
+"""The catalog store interface. SQLite is the embedded default; PostgreSQL (team mode) is the
+shared one. Both implement these methods with the same SQL (``sql_store.SqlCatalogStore``) and
+pass the same contract tests (tests/test_catalog_store.py, tests/test_team_store.py).
+
+Timestamps are ISO 8601 UTC text as made by ``models.utc_now()``; compare only like with like.
+Writes that lose a race raise ``ConflictError`` (unique names, stale versions, the last owner)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from studio_tui.services.platform.models import AuditEntry, DatabaseEntry, Organization, Project
+from studio_tui.services.platform.models import (
+    AuditEntry,
+    AuditFilter,
+    AuditRecord,
+    AuditVerification,
+    AuthSession,
+    DatabaseEntry,
+    Invitation,
+    LoginBucket,
+    Member,
+    Organization,
+    Project,
+    User,
+)
+from studio_tui.services.platform.rbac import Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +39,10 @@ class DeleteSummary:
 
 # Called with (database id, stored token); returns the re-encrypted token.
 Rewrap = Callable[[str, str], str]
+
+# Given a key's current bucket (None the first time), returns the new one. Runs inside the
+# store's locked transaction: keep it quick and free of I/O.
+BucketUpdate = Callable[[LoginBucket | None], LoginBucket]
 
 
 class CatalogStore(ABC):
@@ -50,6 +72,11 @@ class CatalogStore(ABC):
     @abstractmethod
     async def set_meta(self, key: str, value: str) -> None: ...
 
+    @abstractmethod
+    async def set_meta_if_absent(self, key: str, value: str) -> str:
+        """Store ``value`` unless the key is set; return the stored value either way (so two
+        instances starting together agree on one, e.g. the key check)."""
+
     # -- organizations ----------------------------------------------------------------------
     @abstractmethod
     async def list_organizations(self) -> list[Organization]: ...
@@ -58,7 +85,9 @@ class CatalogStore(ABC):
     async def create_organization(self, name: str, *, personal: bool = False) -> Organization: ...
 
     @abstractmethod
-    async def rename_organization(self, org_id: str, name: str) -> Organization: ...
+    async def rename_organization(self, org_id: str, name: str, *,
+                                  version: int | None = None) -> Organization:
+        """With ``version``, ConflictError unless the stored row still has it."""
 
     @abstractmethod
     async def delete_organization(self, org_id: str) -> DeleteSummary: ...
@@ -80,7 +109,9 @@ class CatalogStore(ABC):
     async def create_project(self, org_id: str, name: str) -> Project: ...
 
     @abstractmethod
-    async def rename_project(self, project_id: str, name: str) -> Project: ...
+    async def rename_project(self, project_id: str, name: str, *,
+                             version: int | None = None) -> Project:
+        """With ``version``, ConflictError unless the stored row still has it."""
 
     @abstractmethod
     async def delete_project(self, project_id: str) -> DeleteSummary: ...
@@ -96,7 +127,9 @@ class CatalogStore(ABC):
     async def add_database(self, entry: DatabaseEntry) -> DatabaseEntry: ...
 
     @abstractmethod
-    async def update_database(self, entry: DatabaseEntry) -> DatabaseEntry: ...
+    async def update_database(self, entry: DatabaseEntry) -> DatabaseEntry:
+        """Optimistic: ConflictError unless the stored row still has ``entry.version``. Returns
+        the entry as stored (version + 1)."""
 
     @abstractmethod
     async def delete_database(self, database_id: str) -> DeleteSummary: ...
@@ -107,10 +140,109 @@ class CatalogStore(ABC):
         """Re-encrypt every stored secret and replace the key check, all in one transaction:
         if ``rewrap`` raises, or the process dies, nothing has changed. Returns rows rewritten."""
 
-    # -- audit ------------------------------------------------------------------------------
+    # -- users ------------------------------------------------------------------------------
     @abstractmethod
-    async def append_audit(self, actor: str, action: str, target: str, outcome: str,
-                           detail: str = "") -> None: ...
+    async def create_user(self, user: User) -> User:
+        """ConflictError when the email (case-insensitively) is taken."""
 
     @abstractmethod
-    async def list_audit(self, limit: int = 100) -> list[AuditEntry]: ...
+    async def get_user(self, user_id: str) -> User:
+        """NotFoundError when there is no such user (deleted users are still returned)."""
+
+    @abstractmethod
+    async def find_user_by_email(self, email: str) -> User | None:
+        """Case-insensitive."""
+
+    @abstractmethod
+    async def update_user(self, user: User) -> User:
+        """Optimistic: ConflictError unless the stored row still has ``user.version``. Returns
+        the user as stored (version + 1)."""
+
+    @abstractmethod
+    async def list_users(self, *, include_deleted: bool = False) -> list[User]: ...
+
+    @abstractmethod
+    async def count_users(self, *, include_deleted: bool = False) -> int: ...
+
+    # -- members --------------------------------------------------------------------------
+    @abstractmethod
+    async def list_members(self, org_id: str) -> list[Member]: ...
+
+    @abstractmethod
+    async def memberships(self, user_id: str) -> dict[str, Role]:
+        """org id → the user's role there."""
+
+    @abstractmethod
+    async def set_member(self, org_id: str, user_id: str, role: Role) -> Member:
+        """Add or change a member. ConflictError if it would leave the org with no owner."""
+
+    @abstractmethod
+    async def remove_member(self, org_id: str, user_id: str) -> None:
+        """NotFoundError if not a member; ConflictError if it would leave the org ownerless."""
+
+    # -- invitations ----------------------------------------------------------------------
+    @abstractmethod
+    async def create_invitation(self, invitation: Invitation) -> Invitation: ...
+
+    @abstractmethod
+    async def find_invitation(self, token_sha256: str) -> Invitation | None: ...
+
+    @abstractmethod
+    async def list_invitations(self, org_id: str) -> list[Invitation]:
+        """The org's pending (not accepted) invitations, expired ones included."""
+
+    @abstractmethod
+    async def accept_invitation(self, token_sha256: str, user_id: str, *,
+                                now: str | None = None) -> Member:
+        """In one transaction: mark accepted and make the user a member with the invited role
+        (an existing member keeps their role). NotFoundError if unknown; ConflictError if
+        already accepted or expired at ``now``."""
+
+    # -- auth sessions --------------------------------------------------------------------
+    @abstractmethod
+    async def create_session(self, session: AuthSession) -> AuthSession: ...
+
+    @abstractmethod
+    async def get_session(self, token_sha256: str) -> AuthSession | None:
+        """The session as stored, expired or not: the caller checks ``expires_at``."""
+
+    @abstractmethod
+    async def touch_session(self, token_sha256: str, last_activity_at: str,
+                            expires_at: str) -> bool:
+        """Sliding refresh. False if the session no longer exists."""
+
+    @abstractmethod
+    async def delete_session(self, token_sha256: str) -> bool: ...
+
+    @abstractmethod
+    async def delete_user_sessions(self, user_id: str) -> int: ...
+
+    @abstractmethod
+    async def delete_expired_sessions(self, now: str) -> int: ...
+
+    # -- login rate limiting --------------------------------------------------------------
+    @abstractmethod
+    async def update_login_bucket(self, key: str, update: BucketUpdate) -> LoginBucket:
+        """Read-modify-write of one key's bucket in one locked transaction, so every instance
+        sharing the catalog sees one bucket."""
+
+    @abstractmethod
+    async def get_login_bucket(self, key: str) -> LoginBucket | None: ...
+
+    # -- audit (hash-chained) -------------------------------------------------------------
+    @abstractmethod
+    async def append_audit(self, record: AuditRecord) -> AuditEntry:
+        """Append under a lock, so concurrent appenders (several instances) keep one chain."""
+
+    @abstractmethod
+    async def list_audit(self, filter: AuditFilter | None = None, limit: int = 100,
+                         before_id: int | None = None) -> list[AuditEntry]:
+        """Newest first; ``before_id`` pages back (ids below it)."""
+
+    @abstractmethod
+    def iter_audit(self, *, batch: int = 500) -> AsyncIterator[AuditEntry]:
+        """Every row in id order, read in batches: constant memory, for export and checks."""
+
+    @abstractmethod
+    async def verify_audit_chain(self) -> AuditVerification:
+        """Recompute the chain; the first row that does not fit, and why."""
