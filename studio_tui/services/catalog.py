@@ -111,7 +111,7 @@ class Catalog:
             await self.store.append_audit(AuditRecord(
                 action=action, outcome=outcome, user_id=actor.id, user_name=actor.name,
                 org=org, project=project, database=entry.name if entry else "",
-                target=target, detail=detail, operation_id=operation_id, origin=self.origin,
+                target=target or (entry.name if entry else ""), detail=detail, operation_id=operation_id, origin=self.origin,
                 duration_ms=None if duration is None else round(duration * 1000)))
         except StudioError as exc:
             log.warning("audit entry not written: %s", exc)
