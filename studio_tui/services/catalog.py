@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import logging
-import time
 
 from studio_tui.services.errors import NotFoundError, ReadOnlyError, StudioError, ValidationError
 from studio_tui.services.platform.models import (
@@ -115,6 +114,9 @@ class Catalog:
                 duration_ms=None if duration is None else round(duration * 1000)))
         except StudioError as exc:
             log.warning("audit entry not written: %s", exc)
+
+    async def org_name(self, org_id: str) -> str:
+        return self._names.get(org_id) or await self._name_of(org_id)
 
     async def _name_of(self, org_or_project_id: str) -> str:
         """An organization's or project's name, for the audit (names read better than ids)."""

@@ -20,6 +20,7 @@ from studio_tui.services.settings import Settings
 Clock = Callable[[], float]
 
 if TYPE_CHECKING:
+    from studio_tui.services.platform.auth import Accounts, SignedIn, TokenFile
     from studio_tui.services.catalog import Catalog
     from studio_tui.services.manager import ConnectionManager
     from studio_tui.services.platform.store import CatalogStore
@@ -36,11 +37,14 @@ def make_store(settings: Settings) -> "CatalogStore":
     return SqliteCatalogStore(settings.catalog_path)
 
 
-def origin_of(env: Mapping[str, str]) -> str:
+def origin_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
     """Where the person acting sits: this host, and the SSH client's address when there is one."""
-    host = socket.gethostname()
     ssh_client = env.get("SSH_CLIENT", "").split()
-    return f"{host} via {ssh_client[0]}" if ssh_client else host
+    return (socket.gethostname(), *ssh_client[:1])
+
+
+def origin_of(env: Mapping[str, str]) -> str:
+    return " via ".join(origin_hosts(env))
 
 
 class Studio:
@@ -57,6 +61,8 @@ class Studio:
         self._store: "CatalogStore | None" = None  # made in open(): aiosqlite costs start-up time
         self._catalog: Catalog | None = None
         self._manager: ConnectionManager | None = None
+        self._accounts: "Accounts | None" = None
+        self.session: "SignedIn | None" = None  # team mode, once signed in
         self._lock = asyncio.Lock()
         self.notices: list[str] = []
 
@@ -72,6 +78,79 @@ class Studio:
     def set_actor(self, actor: Actor) -> None:
         """Swapped by sign-in and sign-out."""
         self._actor = actor
+
+    # -- team mode: accounts and the signed-in session -------------------------------------
+    @property
+    def accounts(self) -> "Accounts":
+        if self._accounts is None:
+            from studio_tui.services.platform.auth import Accounts
+
+            self._accounts = Accounts(self.catalog, self.clock, origin_hosts(self.env))
+        return self._accounts
+
+    @property
+    def token_file(self) -> "TokenFile":
+        from studio_tui.services.platform.auth import TokenFile
+
+        return TokenFile(self.settings.data_dir / "session")
+
+    def _signed_in(self, signed_in: "SignedIn") -> "SignedIn":
+        self.session = signed_in
+        self.token_file.write(signed_in.token)
+        self.set_actor(signed_in.actor)
+        return signed_in
+
+    async def sign_up(self, email: str, password: str, display_name: str = "",
+                      org_name: str = "Team") -> "SignedIn":
+        return self._signed_in(await self.accounts.sign_up(email, password, display_name,
+                                                           org_name))
+
+    async def sign_in(self, email: str, password: str, totp: str = "") -> "SignedIn":
+        return self._signed_in(await self.accounts.sign_in(email, password, totp))
+
+    async def accept_invitation(self, token: str, email: str, password: str,
+                                display_name: str = "") -> "SignedIn":
+        return self._signed_in(await self.accounts.accept_invitation(token, email, password,
+                                                                     display_name))
+
+    async def resume_session(self) -> "SignedIn | None":
+        """Sign in again with the saved token, if it is still valid. AuthenticationError says
+        why not (the token file is then removed)."""
+        from studio_tui.services.errors import AuthenticationError
+
+        token = self.token_file.read()
+        if token is None:
+            return None
+        try:
+            return self._signed_in(await self.accounts.resume(token))
+        except AuthenticationError:
+            self.token_file.forget()
+            raise
+
+    async def change_password(self, old: str, new: str) -> "SignedIn":
+        if self.session is None:
+            raise RuntimeError("not signed in")
+        return self._signed_in(await self.accounts.change_password(self.session.user.id, old,
+                                                                   new))
+
+    async def sign_out(self) -> None:
+        token = self.session.token if self.session else self.token_file.read()
+        self.session = None
+        self.set_actor(SIGNED_OUT)
+        self.token_file.forget()
+        if token is not None:
+            await self.accounts.sign_out(token)
+
+    async def refresh_actor(self) -> None:
+        """Re-read the signed-in user's memberships (a role changed by an admin elsewhere)."""
+        if self.session is not None:
+            self.set_actor(await self.accounts.actor_of(self.session.user,
+                                                        self.session.actor.session_id))
+
+    def note_activity(self) -> None:
+        """Slide the session's idle expiry; cheap, and never waits on the catalog."""
+        if self.session is not None:
+            self.accounts.touch(self.session.token)
 
     @property
     def clock(self) -> Clock:
@@ -132,6 +211,8 @@ class Studio:
 
     async def close(self) -> None:
         async with self._lock:
+            if self._accounts is not None:
+                await self._accounts.settle()
             if self._manager is not None:
                 await self._manager.close()
                 self._manager = None
