@@ -1,13 +1,13 @@
-"""Contract tests of the catalog store. Every backend (SQLite now, PostgreSQL with team mode)
-runs the same expectations through the ``any_store`` fixture."""
+"""Contract tests of the catalog store. Every backend (the embedded SQLite file and the shared
+PostgreSQL catalog) runs the same expectations through the ``any_store`` fixture."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from catalogstores import any_store, make_store, pg_catalog_url  # noqa: F401
 
 from studio_tui.services.errors import ConflictError, NotFoundError, ValidationError
 from studio_tui.services.platform.migrations import LATEST_VERSION
@@ -16,13 +16,6 @@ from studio_tui.services.platform.sqlite_store import SqliteCatalogStore
 from studio_tui.services.platform.store import CatalogStore, DeleteSummary
 from studio_tui.services.tiers import Tier
 from studio_tui.services.kinds import DatabaseKind
-
-
-@pytest.fixture(params=["sqlite"])
-async def any_store(request, tmp_path: Path) -> AsyncIterator[CatalogStore]:
-    backends = {"sqlite": lambda: SqliteCatalogStore(tmp_path / "contract.sqlite3")}
-    async with backends[request.param]() as store:
-        yield store
 
 
 def _entry(project_id: str, name: str, token: str = "v1.token") -> DatabaseEntry:

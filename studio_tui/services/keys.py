@@ -48,9 +48,10 @@ async def unlock(store: CatalogStore, key_path: Path, env: Mapping[str, str]) ->
             )
     vault = Vault(material)
     if key_check is None:
-        await store.set_meta(KEY_CHECK, vault.key_check())
-    else:
-        _verify(vault, key_check, env)
+        # Two instances of a fresh shared catalog may both get here: one key check wins, and
+        # the other instance's key is verified against it (a clear WrongKeyError, not garbage).
+        key_check = await store.set_meta_if_absent(KEY_CHECK, vault.key_check())
+    _verify(vault, key_check, env)
     return vault
 
 

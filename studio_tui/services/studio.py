@@ -7,6 +7,7 @@ idempotent, so the UI can paint its first frame before the catalog is touched.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import socket
 import time
@@ -27,11 +28,21 @@ if TYPE_CHECKING:
 
 
 def make_store(settings: Settings) -> "CatalogStore":
-    if settings.platform_url:
-        raise ConfigError(
-            "A shared PostgreSQL catalog (STUDIO_PLATFORM_URL) is not available in this version; "
-            "unset it to use the embedded catalog."
-        )
+    """The shared PostgreSQL catalog when ``platform_url`` is set (team mode), else the
+    embedded SQLite file."""
+    url = (settings.platform_url or "").strip()
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            from studio_tui.services.redaction import mask_url
+
+            raise ConfigError(
+                f"STUDIO_PLATFORM_URL (catalog.platform_url) must be a postgresql:// URL, "
+                f"not {mask_url(url)!r}; unset it to use the embedded catalog."
+            )
+        # By name, at run time (as drivers are): the kinds' packages must not import asyncpg
+        # through the studio.
+        postgres_store = importlib.import_module("studio_tui.services.platform.postgres_store")
+        return postgres_store.PostgresCatalogStore(url)
     from studio_tui.services.platform.sqlite_store import SqliteCatalogStore
 
     return SqliteCatalogStore(settings.catalog_path)
