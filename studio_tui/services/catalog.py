@@ -4,14 +4,17 @@ and come out decrypted only for the connection manager."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import replace
 
 import logging
 
 from studio_tui.services.errors import NotFoundError, ReadOnlyError, StudioError, ValidationError
 from studio_tui.services.platform.models import (
+    AuditEntry,
+    AuditFilter,
     AuditRecord,
+    AuditVerification,
     DatabaseEntry,
     Organization,
     Project,
@@ -114,6 +117,47 @@ class Catalog:
                 duration_ms=None if duration is None else round(duration * 1000)))
         except StudioError as exc:
             log.warning("audit entry not written: %s", exc)
+
+    # -- reading the audit log ----------------------------------------------------------------
+    async def _audit_scope(self) -> Callable[[AuditEntry], bool] | None:
+        """Which entries the actor may read: all (None) for the local owner; in team mode those of
+        the organizations where the actor is owner or admin, and the actor's own. Refused (and
+        audited) when the actor administers no organization."""
+        actor = self.actor
+        if actor.everywhere is not None:
+            await self._require(Permission.READ_AUDIT, None, "read audit", "the audit log")
+            return None
+        orgs = {o.id: o.name for o in await self.store.list_organizations()}
+        readable = {name for org_id, name in orgs.items()
+                    if actor.can(Permission.READ_AUDIT, org_id)}
+        if not readable:
+            some_org = next(iter(actor.memberships), None)
+            await self._require(Permission.READ_AUDIT, some_org, "read audit", "the audit log")
+        return lambda entry: entry.org in readable or entry.user_id == actor.id
+
+    async def audit_log(self, filter: AuditFilter | None = None, limit: int = 100,
+                        before_id: int | None = None) -> list[AuditEntry]:
+        """Newest first, one page; ``before_id`` pages back."""
+        scope = await self._audit_scope()
+        entries: list[AuditEntry] = []
+        while len(entries) < limit:
+            page = await self.store.list_audit(filter, limit, before_id)
+            entries += [e for e in page if scope is None or scope(e)]
+            if len(page) < limit:
+                break
+            before_id = page[-1].id
+        return entries[:limit]
+
+    async def export_audit(self) -> AsyncIterator[AuditEntry]:
+        """Every readable entry, oldest first, in constant memory."""
+        scope = await self._audit_scope()
+        async for entry in self.store.iter_audit():
+            if scope is None or scope(entry):
+                yield entry
+
+    async def verify_audit(self) -> AuditVerification:
+        await self._audit_scope()
+        return await self.store.verify_audit_chain()
 
     async def org_name(self, org_id: str) -> str:
         return self._names.get(org_id) or await self._name_of(org_id)

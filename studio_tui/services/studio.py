@@ -138,6 +138,15 @@ class Studio:
             self.token_file.forget()
             raise
 
+    async def require_session(self) -> None:
+        """Headless commands in team mode: the saved session, or an error saying to sign in."""
+        if not self.team_mode or self.session is not None:
+            return
+        from studio_tui.services.errors import AuthenticationError
+
+        if await self.resume_session() is None:
+            raise AuthenticationError("Not signed in: run `studio-tui login` first.")
+
     async def change_password(self, old: str, new: str) -> "SignedIn":
         if self.session is None:
             raise RuntimeError("not signed in")

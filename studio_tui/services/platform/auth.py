@@ -212,6 +212,7 @@ class Accounts:
             raise ConflictError("Someone else signed up first: ask them for an invitation.")
         org = await self.store.create_organization(org_name)
         await self.store.set_member(org.id, user.id, Role.OWNER)
+        await self.store.create_project(org.id, "default")
         await self._audit(user, "sign up", "ok", org=org.name)
         return await self._open_session(user)
 
