@@ -86,6 +86,22 @@ class Catalog:
         """For the UI, to dim what the role cannot do (the services refuse it in any case)."""
         return self.actor.can(permission, org_id)
 
+    def write_refusal(self, entry: DatabaseEntry) -> str:
+        """Why the actor may not write to this entry ('' when it may), without I/O: for the UI
+        to dim write keys. The organization comes from the lists already read (in team mode an
+        entry is only reached through them); unknown, it is the check in the service that says."""
+        if entry.read_only:
+            return f"{entry.name} is a read-only entry"
+        actor = self.actor
+        org_id = self._project_orgs.get(entry.project_id)
+        if actor.everywhere is None and org_id is None:
+            return ""
+        role = actor.role_in(org_id)
+        if role is not None and self.can(Permission.WRITE_DATA, org_id):
+            return ""
+        what = f"the {role.label} role" if role else "no role"
+        return f"{actor.name} has {what} on {entry.name}"
+
     async def writable(self, entry: DatabaseEntry) -> bool:
         """Whether the actor may write to this entry: its flag and the actor's role."""
         return not entry.read_only and self.can(Permission.WRITE_DATA,
