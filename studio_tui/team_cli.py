@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import getpass
 import json
 import sys
@@ -94,19 +93,10 @@ async def _audit(studio: Studio, args: argparse.Namespace) -> int:
         return EXIT_BROKEN
     out: TextIO = open(args.output, "w") if args.output else sys.stdout  # noqa: SIM115
     try:
-        count = await write_jsonl(studio, out)
+        count = await studio.catalog.write_audit_jsonl(out)
     finally:
         if args.output:
             out.close()
     if args.output:
         print(f"Exported {count} audit entries to {args.output}.", file=sys.stderr)
     return EXIT_OK
-
-
-async def write_jsonl(studio: Studio, out: TextIO) -> int:
-    """The readable audit entries, oldest first, one JSON object a line. Returns the count."""
-    count = 0
-    async for entry in studio.catalog.export_audit():
-        out.write(json.dumps(dataclasses.asdict(entry), ensure_ascii=False) + "\n")
-        count += 1
-    return count

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
+from typing import TextIO
 
 import logging
 
@@ -170,6 +171,14 @@ class Catalog:
         async for entry in self.store.iter_audit():
             if scope is None or scope(entry):
                 yield entry
+
+    async def write_audit_jsonl(self, out: TextIO) -> int:
+        """The readable entries, oldest first, one JSON object a line; returns the count."""
+        count = 0
+        async for entry in self.export_audit():
+            out.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+            count += 1
+        return count
 
     async def verify_audit(self) -> AuditVerification:
         await self._audit_scope()

@@ -158,6 +158,8 @@ class Studio:
         self.session = None
         self.set_actor(SIGNED_OUT)
         self.token_file.forget()
+        if self._manager is not None:  # the pools were opened for the last user
+            await self._manager.close()
         if token is not None:
             await self.accounts.sign_out(token)
 
