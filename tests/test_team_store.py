@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from catalogstores import StoreFactory, any_store, make_store, pg_catalog_url  # noqa: F401
-from conftest import key_text
+from conftest import PG_PASSWORD, key_text
 
 from studio_tui.services.errors import ConflictError, NotFoundError, ValidationError, WrongKeyError
 from studio_tui.services.kinds import DatabaseKind
@@ -252,6 +252,20 @@ async def test_a_failing_bucket_update_changes_nothing(any_store: CatalogStore):
     assert (await any_store.get_login_bucket("origin:10.0.0.5")).failures == 1
 
 
+async def test_stale_buckets_are_forgotten_but_not_running_lockouts(any_store: CatalogStore):
+    def at(updated: str, locked_until: str | None):
+        return lambda _b: LoginBucket("", 3.0, updated, 5, locked_until)
+
+    await any_store.update_login_bucket("origin:old", at(_at(-120), None))
+    await any_store.update_login_bucket("origin:old-lock-over", at(_at(-120), _at(-90)))
+    await any_store.update_login_bucket("account:locked", at(_at(-120), _at(30)))
+    await any_store.update_login_bucket("origin:recent", at(_at(-1), None))
+    assert await any_store.delete_stale_login_buckets(_at(-60)) == 2
+    assert await any_store.get_login_bucket("origin:old") is None
+    assert await any_store.get_login_bucket("account:locked") is not None
+    assert await any_store.get_login_bucket("origin:recent") is not None
+
+
 # -- optimistic catalog updates and concurrent creates -------------------------------------------
 async def test_a_stale_database_edit_from_another_instance_is_a_conflict(make_store: StoreFactory):
     async with make_store() as first, make_store() as second:
@@ -404,10 +418,10 @@ async def test_two_instances_starting_together_migrate_once(make_store: StoreFac
         await second.close()
 
 
-async def test_two_instances_times_100_concurrent_edits_lose_nothing(pg_catalog_url: str):
+async def test_two_instances_times_100_concurrent_edits_lose_nothing(make_store: StoreFactory):
     """Each instance adds 100 entries, edits each, and appends a mark to one of ten shared
     entries (optimistic, retried on conflict): every add, edit and mark must be there."""
-    async with PostgresCatalogStore(pg_catalog_url) as seed:
+    async with make_store() as seed:
         org = await seed.create_organization("Acme")
         project = await seed.create_project(org.id, "shop")
         shared = [await seed.add_database(_entry(project.id, f"shared{n}")) for n in range(10)]
@@ -427,7 +441,7 @@ async def test_two_instances_times_100_concurrent_edits_lose_nothing(pg_catalog_
             except ConflictError:
                 conflicts += 1
 
-    async with PostgresCatalogStore(pg_catalog_url) as a, PostgresCatalogStore(pg_catalog_url) as b:
+    async with make_store() as a, make_store() as b:
         await asyncio.gather(*(edit(store, name, n) for name, store in (("a", a), ("b", b))
                                for n in range(100)))
         entries = await a.list_databases(project.id)
@@ -490,3 +504,27 @@ async def test_an_unreachable_shared_catalog_is_a_clear_error_without_the_passwo
     with pytest.raises(CatalogUnavailableError, match="Cannot open the shared catalog") as caught:
         await store.open()
     assert "hunter2" not in str(caught.value)
+
+
+async def test_a_dropped_catalog_connection_is_a_studio_error_and_recovers(pg_catalog_url: str):
+    from studio_tui.services.platform.sql_store import CatalogUnavailableError
+
+    async with PostgresCatalogStore(pg_catalog_url, min_size=2, max_size=2) as store:
+        await store.set_meta("probe", "1")
+        admin = await asyncpg.connect(pg_catalog_url)
+        try:
+            killed = await admin.fetchval(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        finally:
+            await admin.close()
+        assert killed >= 1
+        outcomes = []
+        for _ in range(4):  # a dead pooled connection fails once, as a StudioError
+            try:
+                outcomes.append(await store.get_meta("probe"))
+            except CatalogUnavailableError as exc:
+                assert "unreachable" in str(exc) and PG_PASSWORD not in str(exc)
+                outcomes.append("unavailable")
+        # asyncpg may also notice the dead connection and reconnect silently; never a raw error.
+        assert set(outcomes) <= {"1", "unavailable"} and outcomes[-1] == "1", outcomes

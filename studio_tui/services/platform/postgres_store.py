@@ -14,12 +14,18 @@ from typing import Any, ClassVar
 
 import asyncpg
 
+from studio_tui.services.errors import ConflictError
 from studio_tui.services.platform.sql_store import (
     CatalogUnavailableError,
     SqlCatalogStore,
     SqlConn,
 )
 from studio_tui.services.redaction import mask_url
+
+
+_OUTAGES = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+            asyncpg.OperatorInterventionError, asyncpg.InsufficientResourcesError,
+            asyncpg.InternalClientError)
 
 
 def lock_id(name: str) -> int:
@@ -94,13 +100,27 @@ class PostgresCatalogStore(SqlCatalogStore):
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[SqlConn]:
-        async with self.pool.acquire() as conn:
+        async with self._mapped_errors(), self.pool.acquire() as conn:
             yield _PgConn(conn)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[SqlConn]:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self._mapped_errors(), self.pool.acquire() as conn, conn.transaction():
             yield _PgConn(conn)
+
+    @asynccontextmanager
+    async def _mapped_errors(self) -> AsyncIterator[None]:
+        """A lost server is CatalogUnavailableError (callers such as the audit writer catch
+        StudioError); a deadlock or serialization failure is a ConflictError to retry."""
+        try:
+            yield
+        except _OUTAGES as exc:
+            raise CatalogUnavailableError(
+                f"The shared catalog {self.where} is unreachable: {type(exc).__name__}."
+            ) from None
+        except asyncpg.TransactionRollbackError:
+            raise ConflictError(
+                "The catalog was busy with a conflicting change; try again.") from None
 
     async def _lock(self, conn: SqlConn, name: str) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_id(name))

@@ -620,6 +620,12 @@ class SqlCatalogStore(CatalogStore):
         row = await self._one(f"SELECT {_BUCKET_COLUMNS} FROM login_buckets WHERE key = $1", key)
         return None if row is None else _bucket(row)
 
+    async def delete_stale_login_buckets(self, updated_before: str) -> int:
+        async with self._connection() as conn:
+            return await conn.execute(
+                "DELETE FROM login_buckets WHERE updated_at < $1 "
+                "AND (locked_until IS NULL OR locked_until < $1)", updated_before)
+
     # -- audit ----------------------------------------------------------------------------
     async def append_audit(self, record: AuditRecord) -> AuditEntry:
         async with self._transaction() as conn:

@@ -89,12 +89,12 @@ class SqliteCatalogStore(SqlCatalogStore):
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[_SqliteConn]:
-        async with self._turn:
+        async with self._turn, self._busy_is_unavailable():
             yield _SqliteConn(self.db)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[_SqliteConn]:
-        async with self._turn:
+        async with self._turn, self._busy_is_unavailable():
             db = self.db
             await db.execute("BEGIN IMMEDIATE")
             try:
@@ -103,3 +103,13 @@ class SqliteCatalogStore(SqlCatalogStore):
                 await db.execute("ROLLBACK")
                 raise
             await db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def _busy_is_unavailable(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise CatalogUnavailableError(
+                f"The catalog {self.path} stayed locked by another process: {exc}.") from None

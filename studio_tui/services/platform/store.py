@@ -196,7 +196,8 @@ class CatalogStore(ABC):
                                 now: str | None = None) -> Member:
         """In one transaction: mark accepted and make the user a member with the invited role
         (an existing member keeps their role). NotFoundError if unknown; ConflictError if
-        already accepted or expired at ``now``."""
+        already accepted or expired at ``now``. Whether ``user_id`` may take it (its email) is
+        the caller's check."""
 
     # -- auth sessions --------------------------------------------------------------------
     @abstractmethod
@@ -228,6 +229,11 @@ class CatalogStore(ABC):
 
     @abstractmethod
     async def get_login_bucket(self, key: str) -> LoginBucket | None: ...
+
+    @abstractmethod
+    async def delete_stale_login_buckets(self, updated_before: str) -> int:
+        """Forget buckets untouched since ``updated_before`` whose lockout (if any) has ended
+        by then: origins come and go, and the table must not grow without end."""
 
     # -- audit (hash-chained) -------------------------------------------------------------
     @abstractmethod
