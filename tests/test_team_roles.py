@@ -167,3 +167,31 @@ async def test_the_ui_hint_follows_the_role(team, org_and_project, redis_server)
     assert not await team.catalog.writable(entry)
     team.act_as(Role.DEVELOPER, org_id)
     assert await team.catalog.writable(entry)
+
+
+async def test_two_instances_editing_one_entry_on_a_shared_catalog(postgres_server,
+                                                                   test_vault):
+    """Both read version 1 of the entry; the second save is refused as a conflict, not lost
+    silently, and the audit has both attempts' outcome."""
+    import asyncio
+
+    import pgservers
+    from studio_tui.services.errors import ConflictError
+    from studio_tui.services.platform.postgres_store import PostgresCatalogStore
+
+    url = await asyncio.to_thread(pgservers.create_database, postgres_server.url,
+                                  "team_edit_" + uuid.uuid4().hex[:8])
+    async with PostgresCatalogStore(url) as first_store, PostgresCatalogStore(url) as second:
+        first = Catalog(first_store, test_vault)
+        other = Catalog(second, test_vault)
+        org = await first.create_organization("Acme")
+        project = await first.create_project(org.id, "shop")
+        entry = await first.add_database(project.id, "cache", "redis://localhost:6379/0")
+        seen_by_first = await first.database(entry.id)
+        seen_by_other = await other.database(entry.id)
+        saved = await first.update_database(entry.id, name="cache-a",
+                                            version=seen_by_first.version)
+        with pytest.raises(ConflictError):
+            await other.update_database(entry.id, name="cache-b", version=seen_by_other.version)
+        assert (await other.database(entry.id)).name == "cache-a"
+        assert saved.version == seen_by_first.version + 1

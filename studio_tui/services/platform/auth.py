@@ -49,6 +49,7 @@ ABSOLUTE_SECONDS = 7 * 24 * 3600
 TOUCH_EVERY = 60.0
 CLEANUP_EVERY = 3600.0
 INVITATION_SECONDS = 7 * 24 * 3600
+STALE_BUCKET_SECONDS = 24 * 3600
 TOTP_CONTEXT = "totp:"
 
 
@@ -394,6 +395,8 @@ class Accounts:
             return 0
         self._last_cleanup = now
         removed = await self.store.delete_expired_sessions(iso(now))
+        # Login buckets of origins long gone (a lockout still running is kept).
+        await self.store.delete_stale_login_buckets(iso(now - STALE_BUCKET_SECONDS))
         if removed:
             log.info("removed %d expired sessions", removed)
         return removed
