@@ -68,9 +68,20 @@ class StudioApp(App[None]):
         self.switch_screen(OrganizationsScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("sign_out", "change_password"):
+        if action == "change_password":
             return self.studio.team_mode and self.studio.session is not None
+        if action == "sign_out":
+            return self.studio.team_mode
         return True
+
+    def on_key(self) -> None:
+        # Each key is activity: the session's expiry slides (at most once a minute, unawaited).
+        if self.studio.session is not None:
+            self.studio.note_activity()
+        elif self.studio.session_ended:
+            self.notify(f"{self.studio.session_ended} Press O to sign in again.",
+                        severity="warning")
+            self.studio.session_ended = ""
 
     def action_audit(self) -> None:
         from studio_tui.screens.team.audit import AuditScreen

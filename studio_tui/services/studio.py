@@ -74,6 +74,7 @@ class Studio:
         self._manager: ConnectionManager | None = None
         self._accounts: "Accounts | None" = None
         self.session: "SignedIn | None" = None  # team mode, once signed in
+        self.session_ended = ""  # why the session ended on the server, when it did
         self._lock = asyncio.Lock()
         self.notices: list[str] = []
 
@@ -170,9 +171,30 @@ class Studio:
                                                         self.session.actor.session_id))
 
     def note_activity(self) -> None:
-        """Slide the session's idle expiry; cheap, and never waits on the catalog."""
-        if self.session is not None:
-            self.accounts.touch(self.session.token)
+        """Called on each user action; cheap, and never waits on the catalog. At most once a
+        minute, in the background: slide the session's idle expiry, re-read the user's roles
+        (changed by an admin elsewhere), and end the session here if it ended on the server
+        (signed out elsewhere, account suspended or deleted): ``session_ended`` says why."""
+        if self.session is not None and self.accounts.due(self.session.token):
+            self.accounts.background(self._recheck(self.session.token))
+
+    async def _recheck(self, token: str) -> None:
+        from studio_tui.services.errors import AuthenticationError, StudioError
+
+        try:
+            signed_in = await self.accounts.resume(token)
+        except AuthenticationError as error:
+            if self.session is not None and self.session.token == token:
+                self.session = None
+                self.session_ended = error.detail
+                self.set_actor(SIGNED_OUT)
+                self.token_file.forget()
+            return
+        except StudioError:  # the catalog is unreachable: the next action tries again
+            return
+        if self.session is not None and self.session.token == token:
+            self.session = signed_in
+            self.set_actor(signed_in.actor)
 
     @property
     def clock(self) -> Clock:

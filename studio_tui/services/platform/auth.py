@@ -365,15 +365,24 @@ class Accounts:
         self.touch(token, force=True)
         return SignedIn(token, await self.actor_of(user, digest), user)
 
-    def touch(self, token: str, *, force: bool = False) -> None:
+    def due(self, token: str) -> bool:
+        """Whether activity on this session is to be written now (at most once a minute)."""
+        return self.clock() - self._touched.get(token_sha256(token), 0.0) >= TOUCH_EVERY
+
+    def touch(self, token: str, *, force: bool = False) -> bool:
         """Note activity: slides the idle expiry. At most once a minute, in a task the caller
-        never waits for (the UI stays responsive on a slow shared catalog)."""
+        never waits for (the UI stays responsive on a slow shared catalog). True when written."""
+        if not force and not self.due(token):
+            return False
         digest = token_sha256(token)
         now = self.clock()
-        if not force and now - self._touched.get(digest, 0.0) < TOUCH_EVERY:
-            return
         self._touched[digest] = now
-        task = asyncio.get_running_loop().create_task(self._touch(digest, now))
+        self.background(self._touch(digest, now))
+        return True
+
+    def background(self, work) -> None:
+        """Run ``work`` in a task nobody awaits, kept until done (``settle`` waits for it)."""
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
