@@ -13,6 +13,7 @@ from textual.widgets import Button, Header, Input, Label, Static
 from studio_tui.screens.base import StudioScreen
 from studio_tui.services.errors import AuthenticationError, StudioError, VaultError
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
+from studio_tui.widgets.ordered_input import OrderedInput
 
 # Which fields each mode shows, in order.
 MODES = {
@@ -20,8 +21,9 @@ MODES = {
     "sign up": ("email", "name", "password", "again", "org"),
     "invitation": ("token", "email", "name", "password"),
 }
-LABELS = {"email": "Email", "password": "Password", "totp": "Code", "name": "Name",
-          "again": "Again", "org": "Organization", "token": "Invitation"}
+# In the order they are shown, whatever the mode.
+LABELS = {"token": "Invitation", "email": "Email", "name": "Name", "password": "Password",
+          "again": "Again", "totp": "Code", "org": "Organization"}
 SECRET = {"password", "again"}
 
 
@@ -45,6 +47,7 @@ class SignInScreen(StudioScreen[None]):
     }
     SignInScreen .field Input {
         width: 1fr;
+        background: $boost;
     }
     SignInScreen #intro {
         color: $text-muted;
@@ -72,7 +75,7 @@ class SignInScreen(StudioScreen[None]):
             for name, label in LABELS.items():
                 with Horizontal(classes="field", id=f"row-{name}"):
                     yield Label(label, markup=False)
-                    yield Input(id=name, password=name in SECRET, compact=True,
+                    yield OrderedInput(id=name, password=name in SECRET, compact=True,
                                 placeholder="6-digit code, if your account has one"
                                 if name == "totp" else "")
             yield Static("", id="error", markup=False)
@@ -131,20 +134,12 @@ class SignInScreen(StudioScreen[None]):
         else:
             self._show("sign in")
         if not self.status_line.content or "Opening" in str(self.status_line.content):
-            self.say("ctrl+s signs in · tab moves between fields")
+            self.say("tab moves between fields · enter submits")
 
     def action_invitation(self) -> None:
         self._show("sign in" if self.mode == "invitation" else "invitation")
 
     @on(Input.Submitted)
-    def _next_field(self, event: Input.Submitted) -> None:
-        shown = [name for name in MODES[self.mode]]
-        index = shown.index(event.input.id or "")
-        if index + 1 < len(shown) and not self.query_one(f"#{shown[index + 1]}", Input).value:
-            self.query_one(f"#{shown[index + 1]}", Input).focus()
-        else:
-            self.action_submit()
-
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
         self.submit({name: self.query_one(f"#{name}", Input).value for name in LABELS})
@@ -158,6 +153,11 @@ class SignInScreen(StudioScreen[None]):
         error_line.update("")
         self.say("Checking…")
         try:
+            missing = next((n for n in MODES[self.mode] if n != "totp" and n != "name"
+                            and n != "org" and not values[n].strip()), None)
+            if missing is not None:
+                raise AuthenticationError(f"{LABELS[missing]} is missing.",
+                                          field_errors={missing: "missing"})
             if self.mode == "sign up":
                 if values["password"] != values["again"]:
                     raise AuthenticationError("The two passwords differ.",
@@ -176,7 +176,7 @@ class SignInScreen(StudioScreen[None]):
         except StudioError as error:
             self.remember(error)
             error_line.update(f"{error.title}: {error.detail}")
-            self.say("")
+            self.say("tab moves between fields · enter submits")
             named = next((n for n in error.field_errors if n in MODES[self.mode]), None)
             password = self.query_one("#password", Input)
             password.value = ""  # typed again, never kept on screen longer than needed
