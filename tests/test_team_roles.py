@@ -195,3 +195,12 @@ async def test_two_instances_editing_one_entry_on_a_shared_catalog(postgres_serv
             await other.update_database(entry.id, name="cache-b", version=seen_by_other.version)
         assert (await other.database(entry.id)).name == "cache-a"
         assert saved.version == seen_by_first.version + 1
+
+
+async def test_signed_out_may_not_even_create_an_organization(store, test_vault):
+    from studio_tui.services.platform.rbac import SIGNED_OUT
+
+    catalog = Catalog(store, test_vault, SIGNED_OUT)
+    with pytest.raises(PermissionDeniedError, match="not a member"):
+        await catalog.create_organization("Acme")
+    assert await store.list_organizations() == []

@@ -247,8 +247,11 @@ class Catalog:
         return await self.store.organization_counts()
 
     async def create_organization(self, name: str) -> Organization:
-        org = await self.store.create_organization(name)
+        """Any signed-in member may make one, and owns it."""
         actor = self.actor
+        if actor.everywhere is None and not actor.id:
+            await self._require(Permission.MANAGE_CATALOG, None, "create organization")
+        org = await self.store.create_organization(name)
         if actor.everywhere is None and actor.id:  # a team member owns what they create
             await self.store.set_member(org.id, actor.id, Role.OWNER)
         await self.audit("create organization", "ok", org_id=org.id, target=org.name)
