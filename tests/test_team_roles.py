@@ -201,6 +201,6 @@ async def test_signed_out_may_not_even_create_an_organization(store, test_vault)
     from studio_tui.services.platform.rbac import SIGNED_OUT
 
     catalog = Catalog(store, test_vault, SIGNED_OUT)
-    with pytest.raises(PermissionDeniedError, match="not a member"):
+    with pytest.raises(PermissionDeniedError, match="Nobody is signed in"):
         await catalog.create_organization("Acme")
     assert await store.list_organizations() == []

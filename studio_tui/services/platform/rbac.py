@@ -77,6 +77,8 @@ def authorize(actor: Actor, permission: Permission, org_id: str | None, target: 
     """The permission check: the actor's role in the organization that owns ``target``, or
     PermissionDeniedError naming the role and what it may not do."""
     role = actor.role_in(org_id)
+    if role is None and not actor.id:
+        raise PermissionDeniedError(f"Nobody is signed in: sign in to reach {target}.")
     if role is None:
         raise PermissionDeniedError(
             f"{actor.name} is not a member of the organization that owns {target}.")
