@@ -310,7 +310,11 @@ class Accounts:
                               detail="locked out" if locked else "wrong email or password")
             raise AuthenticationError("Wrong email or password."
                                       + (" Sign-in is now locked for a while." if locked else ""))
-        self._check_active(user)
+        try:
+            self._check_active(user)
+        except AuthenticationError as error:
+            await self._audit(user, "sign in", "denied", detail=error.detail)
+            raise
         if user.totp_secret:
             if not totp.strip():
                 raise TotpRequiredError("Enter the code from your authenticator app.",
@@ -472,7 +476,10 @@ class Accounts:
     # -- accounts --------------------------------------------------------------------------
     async def ban(self, org_id: str, user_id: str) -> User:
         """Suspend an account: its sessions end now and sign-in is refused."""
-        await self._require_members(org_id, "suspend account")
+        current = {m.user_id: m.role for m in await self.store.list_members(org_id)}
+        if user_id not in current:
+            raise NotFoundError("That account is not a member of this organization.")
+        await self._require_members(org_id, "suspend account", current[user_id])
         user = await self.store.get_user(user_id)
         user = await self.store.update_user(replace(user, banned_at=self._now()))
         await self.store.delete_user_sessions(user_id)
