@@ -26,8 +26,9 @@ class MembersScreen(CatalogScreen):
         Binding("n", "invite", "Invite", id="members.invite"),
         Binding("e", "change_role", "Role", id="members.role"),
         Binding("d", "remove", "Remove", id="members.remove"),
+        Binding("s", "suspend", "Suspend", show=False, id="members.suspend"),
     ]
-    MANAGING = frozenset({"invite", "change_role", "remove"})
+    MANAGING = frozenset({"invite", "change_role", "remove", "suspend"})
 
     def __init__(self, org: "Organization") -> None:
         super().__init__()
@@ -45,7 +46,8 @@ class MembersScreen(CatalogScreen):
     def summary(self, rows: list[CatalogRow]) -> str:
         if not self.may_manage:
             return f"{len(rows)} member(s) · only an owner or admin may change them"
-        return f"{len(rows)} member(s) · n invites · e changes a role · d removes"
+        return (f"{len(rows)} member(s) · n invites · e changes a role · d removes · "
+                "s suspends")
 
     @property
     def may_manage(self) -> bool:
@@ -117,3 +119,19 @@ class MembersScreen(CatalogScreen):
                          f"{member.email} loses access to everything {self.org.name} owns.",
                          confirm_label="Remove"),
             lambda confirmed: self.run_change(remove) if confirmed else None)
+
+    def action_suspend(self) -> None:
+        member = self._selected()
+        if member is None:
+            return
+
+        async def suspend() -> str:
+            await self.studio.accounts.ban(self.org.id, member.user_id)
+            return f"Suspended {member.email}: their sessions have ended."
+
+        self.app.push_screen(
+            ConfirmModal(f"Suspend {member.email}?",
+                         f"{member.email} is signed out everywhere now and may not sign in "
+                         "again, in any organization.",
+                         confirm_label="Suspend"),
+            lambda confirmed: self.run_change(suspend) if confirmed else None)
