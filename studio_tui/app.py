@@ -31,6 +31,9 @@ class StudioApp(App[None]):
         Binding("question_mark", "help", "Help", show=False, id="app.help"),
         Binding("H", "health", "Health", id="app.health"),
         Binding("exclamation_mark", "problems", "Problems", show=False, id="app.problems"),
+        Binding("A", "audit", "Audit log", show=False, id="app.audit"),
+        Binding("P", "change_password", "Password", show=False, id="app.password"),
+        Binding("O", "sign_out", "Sign out", show=False, id="app.sign_out"),
     ]
 
     def __init__(self, studio: Studio) -> None:
@@ -50,7 +53,72 @@ class StudioApp(App[None]):
             self.theme = theme
         self.theme_changed_signal.subscribe(self, lambda t: self.ui_state.set("theme", t.name))
         self.set_keymap(self.studio.settings.keymap)
-        self.push_screen(OrganizationsScreen())
+        if self.studio.team_mode:
+            from studio_tui.screens.team.sign_in import SignInScreen
+
+            self.push_screen(SignInScreen())
+        else:
+            self.push_screen(OrganizationsScreen())
+
+    # -- team mode -------------------------------------------------------------------------
+    def signed_in(self) -> None:
+        """After sign-in: who it is in the header, and the organizations they belong to."""
+        session = self.studio.session
+        self.sub_title = f"{self.studio.actor.name} <{session.user.email}>" if session else ""
+        self.switch_screen(OrganizationsScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "change_password":
+            return self.studio.team_mode and self.studio.session is not None
+        if action == "sign_out":
+            return self.studio.team_mode
+        return True
+
+    def on_key(self) -> None:
+        # Each key is activity: the session's expiry slides (at most once a minute, unawaited).
+        if self.studio.session is not None:
+            self.studio.note_activity()
+        elif self.studio.session_ended:
+            self.notify(f"{self.studio.session_ended} Press O to sign in again.",
+                        severity="warning")
+            self.studio.session_ended = ""
+
+    def action_audit(self) -> None:
+        from studio_tui.screens.team.audit import AuditScreen
+
+        self.push_screen(AuditScreen())
+
+    def action_change_password(self) -> None:
+        from studio_tui.dialogs.fields import Field, FieldsModal
+
+        async def change(values: dict[str, str]) -> str:
+            if values["new"] != values["again"]:
+                from studio_tui.services.errors import ValidationError
+
+                raise ValidationError("The two new passwords differ.",
+                                      field_errors={"again": "differs"})
+            await self.studio.change_password(values["old"], values["new"])
+            return "Password changed; your other sessions have ended."
+
+        self.push_screen(FieldsModal("Change password", [
+            Field("old", "Current", secret=True), Field("new", "New", secret=True),
+            Field("again", "Again", secret=True)], change), self._said)
+
+    def _said(self, message: str | None) -> None:
+        if message:
+            self.notify(message)
+
+    def action_sign_out(self) -> None:
+        self.run_worker(self._sign_out(), group="sign-out", exclusive=True, exit_on_error=False)
+
+    async def _sign_out(self) -> None:
+        from studio_tui.screens.team.sign_in import SignInScreen
+
+        await self.studio.sign_out()
+        self.sub_title = ""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(SignInScreen())
 
     def action_command(self) -> None:
         self.run_worker(self._open_command_bar(), group="command-bar", exclusive=True,

@@ -65,6 +65,7 @@ async def _project(catalog: Catalog, name: str | None) -> Project:
 
 async def run_catalog_command(args: argparse.Namespace, settings: Settings) -> int:
     async with Studio(settings) as studio:
+        await studio.require_session()
         handler = {"org": _org_command, "project": _project_command, "db": _db_command}
         return await handler[args.command](studio, args)
 

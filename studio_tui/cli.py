@@ -73,9 +73,23 @@ def build_parser() -> argparse.ArgumentParser:
     db_test = db_commands.add_parser("test", help="connect and report latency and version")
     db_test.add_argument("name", help="entry, or project/entry")
 
+    login = commands.add_parser(
+        "login", help="team mode: sign in (or sign up, on a catalog with no user yet)")
+    login.add_argument("--email", help="asked when not given")
+    login.add_argument("--invitation", metavar="TOKEN", help="join with an invitation token")
+    commands.add_parser("logout", help="team mode: end this session")
+    whoami = commands.add_parser("whoami",
+                                 help="who is signed in, and their role in each organization")
+
+    audit = commands.add_parser("audit", help="check or export the audit log")
+    audit_commands = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
+    audit_commands.add_parser("verify", help="check the hash chain; exit 1 when it is broken")
+    audit_export = audit_commands.add_parser("export", help="every entry as JSON Lines")
+    audit_export.add_argument("--output", "-o", help="a file (default: standard output)")
+
     health = commands.add_parser(
         "health", help="check every database entry; exit 0 healthy, 1 degraded, 2 down")
-    for sub in (health, org_commands.choices["list"], project_list, db_list, db_test):
+    for sub in (health, org_commands.choices["list"], project_list, db_list, db_test, whoami):
         # SUPPRESS: given after the command it counts, and it never unsets the global one.
         sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                          help="print JSON")
@@ -146,6 +160,10 @@ def _run(args: argparse.Namespace) -> int:
             return asyncio.run(_keys(args.keys_command, settings))
         if args.command == "health":
             return asyncio.run(_health(settings, as_json=args.json))
+        if args.command in ("login", "logout", "whoami", "audit"):
+            from studio_tui.team_cli import run_team_command
+
+            return asyncio.run(run_team_command(args, settings))
         if args.command in ("org", "project", "db"):
             from studio_tui.catalog_cli import run_catalog_command
 
@@ -200,6 +218,7 @@ async def _health(settings, *, as_json: bool) -> int:
     from studio_tui.services.studio import Studio
 
     async with Studio(settings) as studio:
+        await studio.require_session()
         entries = await studio.catalog.databases()
         reports = await asyncio.gather(*(studio.manager.check(e.id) for e in entries))
         metrics = [studio.manager.metrics.get(e.id) for e in entries]

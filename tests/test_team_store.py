@@ -464,7 +464,9 @@ async def test_every_instance_must_hold_the_catalog_key(tmp_path: Path, pg_catal
     team_key = key_text()
     async with Studio(_team_settings(tmp_path, "one", pg_catalog_url),
                       {"STUDIO_TUI_KEY": team_key}) as one:
-        org = await one.catalog.create_organization("Acme")
+        # A team catalog takes no edit from someone signed out: the first user signs up.
+        await one.sign_up("a@example.com", "long enough pw", org_name="Acme")
+        org = next(o for o in await one.catalog.organizations() if o.name == "Acme")
         project = await one.catalog.create_project(org.id, "shop")
         entry = await one.catalog.add_database(project.id, "cache", "redis://:s3cret@cache:6379")
     other = Studio(_team_settings(tmp_path, "two", pg_catalog_url), {"STUDIO_TUI_KEY": key_text()})
@@ -472,6 +474,7 @@ async def test_every_instance_must_hold_the_catalog_key(tmp_path: Path, pg_catal
         await other.open()
     async with Studio(_team_settings(tmp_path, "three", pg_catalog_url),
                       {"STUDIO_TUI_KEY": team_key}) as three:
+        await three.sign_in("a@example.com", "long enough pw")
         assert three.catalog.database_url(await three.catalog.database(entry.id)) == (
             "redis://:s3cret@cache:6379")
 

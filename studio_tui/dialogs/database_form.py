@@ -213,7 +213,10 @@ class DatabaseFormModal(Dialog[DatabaseEntry | None]):
                 saved = await catalog.update_database(self.entry.id, name=name,
                                                       url=self.full_url(), tier=tier,
                                                       read_only=read_only, tags=tags,
-                                                      pg_meta=self.pg_meta() or ("", ""))
+                                                      pg_meta=self.pg_meta() or ("", ""),
+                                                      # Another instance's save since this
+                                                      # form opened is a conflict, not lost.
+                                                      version=self.entry.version)
         except StudioError as error:
             self.show_error(error)
             return

@@ -27,6 +27,7 @@ class Field:
     value: str = ""
     placeholder: str = ""
     choices: Sequence[str] = ()  # a choice instead of text when given
+    secret: bool = False  # typed characters hidden (a password)
 
 
 SubmitFields = Callable[[dict[str, str]], Awaitable[Any]]
@@ -91,7 +92,7 @@ class FieldsModal(Dialog[Any]):
                                          value=spec.value or spec.choices[0], id=spec.name)
                         else:
                             yield OrderedInput(spec.value, placeholder=spec.placeholder,
-                                               id=spec.name)
+                                               id=spec.name, password=spec.secret)
             yield Static("", id="error", markup=False)
             with Horizontal(id="buttons"):
                 yield Button(self._save_label, variant="primary", id="save")

@@ -120,27 +120,42 @@ class DatabaseScreen(StudioScreen[ResultType]):
             self.service = service
 
     @property
+    def write_refusal(self) -> str:
+        """Why this entry takes no writes from the user: its read-only flag, or a role that may
+        not write ('' when it does)."""
+        refusal = getattr(self, "_write_refusal", None)
+        if refusal is None:
+            refusal = self._write_refusal = self.studio.catalog.write_refusal(self.entry)
+        return refusal
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.write_refusal)
+
+    @property
     def read_only_note(self) -> str:
-        """What the breadcrumb adds for a read-only entry."""
-        return " · read-only" if self.entry.read_only else ""
+        """What the breadcrumb adds for a read-only entry (or a role that cannot write)."""
+        if self.entry.read_only:
+            return " · read-only"
+        return " · read-only role" if self.read_only else ""
 
     def _is_write(self, action: str, parameters: tuple[object, ...]) -> bool:
         return (action, parameters[0] if parameters else None) in self.WRITE_ACTIONS
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.entry.read_only and self._is_write(action, parameters):
+        if self.read_only and self._is_write(action, parameters):
             return None  # shown dimmed: this entry takes no writes
         return True
 
     def on_key(self, event: events.Key) -> None:
         # A dimmed write key does nothing; say why rather than nothing at all.
-        if not self.entry.read_only:
+        if not self.read_only:
             return  # every key would otherwise pay for the screen's bindings being gathered
         active = self.active_bindings.get(event.key)
         if active is not None and not active.enabled:
             _, name, parameters = parse_action(active.binding.action)
             if self._is_write(name, parameters):
-                self.say(f"{self.entry.name} is a read-only entry: "
+                self.say(f"{self.write_refusal}: "
                          f"{active.binding.description.lower()} is off.")
 
     def on_unmount(self) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
@@ -23,13 +24,12 @@ from studio_tui.services.drivers import DatabaseConnection
 from studio_tui.services.kinds import KINDS
 from studio_tui.services.errors import (
     OperationTimeoutError,
-    ReadOnlyError,
     StudioError,
     TooManyOperationsError,
 )
 from studio_tui.services.health import HealthReport, ProbeResult, RecoveryProbes, try_url
 from studio_tui.services.metrics import DatabaseMetrics, MetricsRegistry, PoolStats
-from studio_tui.services.platform.models import AuditRecord, DatabaseEntry
+from studio_tui.services.platform.models import DatabaseEntry
 from studio_tui.services.platform.rbac import Permission
 from studio_tui.services.tiers import (
     TIER_LIMITS,
@@ -47,6 +47,7 @@ class _Slot:
     """Everything the manager keeps for one database entry."""
 
     entry: DatabaseEntry
+    org_id: str  # whose members may use the entry, and as what
     breaker: CircuitBreaker
     metrics: DatabaseMetrics
     gate: asyncio.Semaphore
@@ -71,6 +72,10 @@ class ConnectionManager:
         self._recovery = RecoveryProbes(self.check)
         catalog.on_database_changed(self._entry_changed)
 
+    def use_clock(self, clock: Clock) -> None:
+        """Replace the clock of idle reaping and of breakers made from now on (tests)."""
+        self._clock = clock
+
     async def __aenter__(self) -> "ConnectionManager":
         return self
 
@@ -80,7 +85,7 @@ class ConnectionManager:
     # -- the single path -------------------------------------------------------------------------
     async def run(self, database_id: str, operation: str, fn: Operation[T], *,
                   write: bool = False, long: bool = False, timeout: float | None = None,
-                  scope: str | None = None, connect: bool = True) -> T:
+                  scope: str | None = None, connect: bool = True, target: str = "") -> T:
         """Run ``fn(handle)`` against the database, where ``handle`` is the driver's client or
         connection (addressing ``scope``, e.g. a Redis logical database, when given). Raises
         StudioError only, or CancelledError when the awaiting task is cancelled: the operation is
@@ -99,13 +104,12 @@ class ConnectionManager:
         ``connect=False`` is for a call that reaches the database another way than the
         entry's driver (PostgreSQL through pg-meta's HTTP API): ``fn(None)`` then runs under
         the same permission check, breaker, gate, time limit, metrics and audit, and no pool is
-        opened."""
+        opened.
+
+        ``target``: what a write touches (a key, a collection, a table), for the audit log."""
         slot = await self._slot(database_id)
         entry = slot.entry
-        if write:
-            await self._check_write(entry, operation)
-        else:
-            self.catalog.actor.require(Permission.READ_DATA, entry.name)
+        await self.authorize(slot, operation, write, target)
         breaker = slot.breaker
         limit = timeout or self.time_limit(entry, long=long)
         breaker.before_call()
@@ -121,7 +125,7 @@ class ConnectionManager:
             error = self._map(slot, exc, limit)
             self._count_failure(slot, operation, error)
             if write:
-                await self._audit(operation, entry, "failed", error.code)
+                await self._audit(slot, operation, "failed", target, started, error.code)
             raise error from None
         else:
             elapsed = time.perf_counter() - started
@@ -134,7 +138,7 @@ class ConnectionManager:
             else:
                 breaker.on_success()
             if write:
-                await self._audit(operation, entry, "ok")
+                await self._audit(slot, operation, "ok", target, started)
             return result
         finally:
             slot.last_used = self._clock()
@@ -207,18 +211,20 @@ class ConnectionManager:
             log.info("%s: %s refused: %s %s", name, operation, error.code, error.detail)
         slot.metrics.observe_error(error.code, str(error))
 
-    async def _check_write(self, entry: DatabaseEntry, operation: str) -> None:
-        if entry.read_only:
-            log.warning("%s: %s refused: READ_ONLY entry", entry.name, operation)
-            await self._audit(operation, entry, "denied", "read-only entry")
-            raise ReadOnlyError(f"{entry.name} is a read-only entry; {operation} was refused.",
-                                database=entry.name)
-        try:
-            self.catalog.actor.require(Permission.WRITE_DATA, entry.name)
-        except StudioError as error:
-            log.warning("%s: %s refused: %s %s", entry.name, operation, error.code, error.detail)
-            await self._audit(operation, entry, "denied", "role")
-            raise
+    async def authorize(self, slot: _Slot, operation: str, write: bool, target: str = "") -> None:
+        """Reads need the read permission, writes the write permission and an entry that is not
+        read-only; the catalog's check audits a refusal."""
+        await self.catalog.authorize(Permission.WRITE_DATA if write else Permission.READ_DATA,
+                                     org_id=slot.org_id, target=slot.entry.name,
+                                     action=operation, entry=slot.entry)
+
+    async def check_write(self, database_id: str, operation: str) -> None:
+        """Refuse now what a later ``run(..., write=True)`` would refuse (e.g. switching the SQL
+        editor to write mode), audited the same way."""
+        await self.authorize(await self._slot(database_id), operation, True)
+
+    async def can_write(self, database_id: str) -> bool:
+        return await self.catalog.writable((await self._slot(database_id)).entry)
 
     def _map(self, slot: _Slot, exc: BaseException, limit: float) -> StudioError:
         if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) and not isinstance(exc, StudioError):
@@ -231,15 +237,12 @@ class ConnectionManager:
             return exc
         return StudioError(f"{type(exc).__name__}: {exc}", database=slot.entry.name)
 
-    async def _audit(self, operation: str, entry: DatabaseEntry, outcome: str,
-                     detail: str = "") -> None:
-        try:
-            actor = self.catalog.actor
-            await self.catalog.store.append_audit(AuditRecord(
-                action=operation, outcome=outcome, user_id=actor.id, user_name=actor.name,
-                database=entry.name, target=entry.name, detail=detail))
-        except StudioError as exc:  # losing an audit line must not lose the user's write
-            log.warning("audit entry not written: %s", exc)
+    async def _audit(self, slot: _Slot, operation: str, outcome: str, target: str,
+                     started: float, detail: str = "") -> None:
+        await self.catalog.audit(operation, outcome, org_id=slot.org_id, entry=slot.entry,
+                                 target=target, detail=detail,
+                                 duration=time.perf_counter() - started,
+                                 operation_id=secrets.token_hex(8))
 
     # -- slots and connections --------------------------------------------------------------
     def _pool(self, entry: DatabaseEntry) -> PoolDefaults:
@@ -249,10 +252,11 @@ class ConnectionManager:
         slot = self._slots.get(database_id)
         if slot is None:
             entry = await self.catalog.database(database_id)
+            org_id = await self.catalog.org_of_project(entry.project_id)
             slot = self._slots.get(database_id)  # another task may have made it meanwhile
             if slot is None:
                 slot = _Slot(
-                    entry=entry,
+                    entry=entry, org_id=org_id,
                     breaker=CircuitBreaker(entry.name, KINDS[entry.kind].breaker, self._clock),
                     metrics=self.metrics.for_database(database_id, entry.name, entry.kind.value),
                     gate=asyncio.Semaphore(TIER_LIMITS[entry.tier].max_concurrent),

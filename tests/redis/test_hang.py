@@ -25,7 +25,6 @@ from studio_tui.screens.health import HealthScreen
 from studio_tui.screens.redis.browser import RedisBrowserScreen
 from studio_tui.services.breaker import BreakerState, CircuitBreaker
 from studio_tui.services.errors import CircuitOpenError, OperationTimeoutError
-from studio_tui.services.manager import ConnectionManager
 from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.namespace_tree import NamespaceTree
@@ -121,9 +120,7 @@ async def test_a_hung_server_opens_the_breaker_and_the_scan_resumes_once_it_answ
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         studio = app.studio
-        assert studio._manager is None  # the test's clock goes in before any pool opens
-        studio._manager = ConnectionManager(studio.catalog, clock=clock,
-                                            idle_timeout=studio.settings.idle_timeout)
+        studio.use_clock(clock)  # before any pool opens: its breaker reads this clock
         await run_command(pilot, "open cache")
         screen = app.screen
         assert isinstance(screen, RedisBrowserScreen) and screen.scan_state == "paused"

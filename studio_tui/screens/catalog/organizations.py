@@ -24,7 +24,20 @@ class OrganizationsScreen(CatalogScreen):
         Binding("n", "new", "New", id="orgs.new"),
         Binding("e", "rename", "Rename", show=False, id="orgs.rename"),
         Binding("d", "delete", "Delete", id="orgs.delete"),
+        Binding("m", "members", "Members", id="orgs.members"),
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "members" and not self.studio.team_mode:
+            return False  # one user, no members
+        return super().check_action(action, parameters)
+
+    def action_members(self) -> None:
+        from studio_tui.screens.team.members import MembersScreen
+
+        org = self.selected_item()
+        if org is not None:
+            self.app.push_screen(MembersScreen(org))
 
     def breadcrumb(self) -> str:
         return "Organizations"

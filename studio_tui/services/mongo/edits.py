@@ -56,8 +56,9 @@ class MongoEdits:
     def __init__(self, service: "MongoService") -> None:
         self.service = service
 
-    async def run(self, operation: str, fn, *, long: bool = False) -> Any:
-        return await self.service.run(operation, fn, write=True, long=long)
+    async def run(self, operation: str, fn, *, long: bool = False, target: str = "") -> Any:
+        """``target``: the namespace (and document) written, for the audit."""
+        return await self.service.run(operation, fn, write=True, long=long, target=target)
 
     def _collection(self, client, database: str, collection: str):
         return self.service.collection(client, database, collection)
@@ -79,13 +80,15 @@ class MongoEdits:
                     raise ConflictError(f"{database}.{name} already exists.") from None
                 raise
 
-        await self.run("create collection", create)
+        await self.run("create collection", create, target=f"{database}.{name}")
 
     async def drop_collection(self, database: str, name: str) -> None:
-        await self.run("drop collection", lambda client: client[database].drop_collection(name))
+        await self.run("drop collection", lambda client: client[database].drop_collection(name),
+                       target=f"{database}.{name}")
 
     async def drop_database(self, database: str) -> None:
-        await self.run("drop database", lambda client: client.drop_database(database))
+        await self.run("drop database", lambda client: client.drop_database(database),
+                       target=database)
 
     # -- one document ---------------------------------------------------------------------------
     async def save(self, database: str, collection: str, loaded: dict, edited: dict) -> SaveResult:
@@ -125,7 +128,8 @@ class MongoEdits:
             return await target.find_one({"_id": id_}) or {}
 
         try:
-            current = await self.run("replace document", replace)
+            current = await self.run("replace document", replace,
+                                     target=f"{database}.{collection}")
         except ServerError as err:
             if "WriteConflict" in err.detail or "code 112" in err.detail:
                 current = await self._current(database, collection, id_)
@@ -191,7 +195,8 @@ class MongoEdits:
                 ids.append(document["_id"])
             return ids
 
-        return await self.run("insert", insert, long=len(documents) > 1)
+        return await self.run("insert", insert, long=len(documents) > 1,
+                              target=f"{database}.{collection}")
 
     async def duplicate(self, database: str, collection: str, document: dict) -> Any:
         """Insert a copy with a new ObjectId."""
@@ -206,7 +211,8 @@ class MongoEdits:
                 {"_id": id_}, comment=operation_comment())
             return result.deleted_count
 
-        if not await self.run("delete document", delete):
+        if not await self.run("delete document", delete,
+                              target=f"{database}.{collection} _id={id_!r}"):
             raise NotFoundError("The document was already deleted.")
 
     # -- many documents -------------------------------------------------------------------------
@@ -222,7 +228,8 @@ class MongoEdits:
             result = await method(filter_, update, comment=operation_comment())
             return result.matched_count, result.modified_count
 
-        return await self.run("update many" if many else "update one", apply, long=many)
+        return await self.run("update many" if many else "update one", apply, long=many,
+                              target=f"{database}.{collection}")
 
     async def delete_many(self, database: str, collection: str, filter_: dict) -> int:
         """Delete every matching document; show the count and a sample first, and ask for the
@@ -232,4 +239,5 @@ class MongoEdits:
                 filter_, comment=operation_comment())
             return result.deleted_count
 
-        return await self.run("delete many", apply, long=True)
+        return await self.run("delete many", apply, long=True,
+                              target=f"{database}.{collection}")

@@ -47,9 +47,9 @@ class MongoService:
         self._topology: str | None = None  # "replicaset", "sharded" or "standalone"
 
     async def run(self, operation: str, fn, *, write: bool = False, long: bool = False,
-                  timeout: float | None = None) -> Any:
+                  timeout: float | None = None, target: str = "") -> Any:
         return await self.manager.run(self.database_id, operation, fn, write=write, long=long,
-                                      timeout=timeout)
+                                      timeout=timeout, target=target)
 
     def collection(self, client, database: str, collection: str):
         return client.get_database(database, codec_options=read_codec_options())[collection]

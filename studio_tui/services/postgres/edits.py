@@ -124,7 +124,8 @@ class RowEdits:
                 raise ConflictError(await _what_changed(connection, shape, row))
             return row_from_record(shape, records[0])
 
-        return await self.grid.run("update row", apply, write=True)
+        return await self.grid.run("update row", apply, write=True,
+                                   target=f"{shape.schema}.{shape.name}")
 
     async def insert(self, shape: RelationShape, values: Mapping[str, str | None]) -> Row:
         """A new row; columns left out get their default (identity, serial, generated columns
@@ -150,7 +151,8 @@ class RowEdits:
         async def apply(connection) -> Row:
             return row_from_record(shape, await connection.fetchrow(sql, *params.values))
 
-        return await self.grid.run("insert row", apply, write=True)
+        return await self.grid.run("insert row", apply, write=True,
+                                   target=f"{shape.schema}.{shape.name}")
 
     async def delete(self, shape: RelationShape, rows: Sequence[Row]) -> int:
         """Delete ``rows``, all or none: one statement in a transaction, rolled back when any
@@ -175,4 +177,5 @@ class RowEdits:
                         "again.")
                 return deleted
 
-        return await self.grid.run("delete rows", apply, write=True)
+        return await self.grid.run("delete rows", apply, write=True,
+                                   target=f"{shape.schema}.{shape.name}")

@@ -307,9 +307,9 @@ class GridService:
         return await self.run(operation, fetch, long=long)
 
     async def run(self, operation: str, fn, *, write: bool = False, long: bool = False,
-                  timeout: float | None = None) -> Any:
+                  timeout: float | None = None, target: str = "") -> Any:
         return await self.manager.run(self.database_id, operation, fn, write=write, long=long,
-                                      timeout=timeout)
+                                      timeout=timeout, target=target)
 
     async def shape(self, schema: str, name: str) -> RelationShape:
         """The relation's columns, key and paging, from the catalog."""

@@ -232,11 +232,12 @@ class SqlSession:
 
     async def set_write_mode(self, on: bool) -> None:
         """Switch write mode; a read-only entry refuses it."""
-        if on:
-            entry = await self._entry()
-            if entry.read_only:
-                raise ReadOnlyError(f"{entry.name} is a read-only entry: write mode is refused.",
-                                    database=entry.name)
+        if on:  # refused, and audited, as a write would be: read-only entry or role
+            try:
+                await self.manager.check_write(self.database_id, "SQL write mode")
+            except ReadOnlyError as error:
+                raise ReadOnlyError(f"{error.database} is a read-only entry: write mode is "
+                                    "refused.", database=error.database) from None
         self.write_mode = on
 
     async def _limits(self) -> tuple[float, str]:

@@ -51,10 +51,12 @@ class RedisEdits:
         self.service = service
 
     async def run(self, operation: str, fn: Callable[[Any], Awaitable[Any]], *,
-                  long: bool = False) -> Any:
+                  long: bool = False, target: bytes | str = b"") -> Any:
         """The one way a write reaches Redis: the service's ops cap and the connection manager's
         single path, as a write (so a read-only entry refuses it there)."""
-        return await self.service.run(operation, fn, write=True, long=long)
+        if isinstance(target, bytes):
+            target = target.decode(errors="backslashreplace")
+        return await self.service.run(operation, fn, write=True, long=long, target=target)
 
     async def _watched(self, operation: str, key: bytes, check: Check, queue: Queue) -> list:
         from redis.exceptions import WatchError
@@ -81,7 +83,9 @@ class RedisEdits:
         batch of a bulk delete."""
         if not keys:
             return 0
-        return int(await self.run("UNLINK", lambda client: client.unlink(*keys), long=long))
+        named = keys[0] if len(keys) == 1 else f"{len(keys)} keys"
+        return int(await self.run("UNLINK", lambda client: client.unlink(*keys), long=long,
+                                  target=named))
 
     async def set_ttl(self, key: bytes, seconds: int | None) -> None:
         """Expire in ``seconds``, or never (PERSIST) when None."""

@@ -89,12 +89,15 @@ class RedisService:
         self.db = db  # a logical database other than the URL's, or None for the URL's
         self.throttle = throttle or OpsThrottle(None)
 
-    async def run(self, operation: str, fn, *, write: bool = False, long: bool = False) -> Any:
+    async def run(self, operation: str, fn, *, write: bool = False, long: bool = False,
+                  target: str = "") -> Any:
         """One operation through the ops cap and the connection manager's single path;
-        ``long`` gives it the tier's query timeout instead of the call timeout."""
+        ``long`` gives it the tier's query timeout instead of the call timeout. ``target``:
+        the key(s) a write touches, for the audit."""
         await self.throttle.acquire()
         return await self.manager.run(self.database_id, operation, fn, write=write, long=long,
-                                      scope=None if self.db is None else str(self.db))
+                                      scope=None if self.db is None else str(self.db),
+                                      target=target)
 
     async def key_location(self, key: bytes) -> tuple[int, str] | None:
         """(hash slot, node) of ``key`` on a cluster; None on a single server."""
