@@ -20,6 +20,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from studio_tui.widgets.row_cursor import RowCursor, row_cursor_bindings
+
 Cell = str | None
 Row = Sequence[Cell]
 
@@ -48,7 +50,7 @@ class GridColumn:
         return f"{self.name} {self.detail}" if self.detail else self.name
 
 
-class DataGrid(ScrollView, can_focus=True):
+class DataGrid(RowCursor, ScrollView, can_focus=True):
     """Rows under one fixed header line, a cell cursor, marks on rows (``space``), and
     horizontal scrolling that follows the cursor. The owner adds rows as it reads them, and
     hears ``NearEnd`` when the user gets close to the last one loaded."""
@@ -64,20 +66,22 @@ class DataGrid(ScrollView, can_focus=True):
     """
     COMPONENT_CLASSES = {"data-grid--header", "data-grid--cursor-row", "data-grid--cursor",
                          "data-grid--null", "data-grid--mark"}
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False, id="grid.up"),
-        Binding("down,j", "move(1)", "Down", show=False, id="grid.down"),
+    BINDINGS = row_cursor_bindings("grid") + [
         Binding("left,h", "move_column(-1)", "Left", show=False, id="grid.left"),
         Binding("right,l", "move_column(1)", "Right", show=False, id="grid.right"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="grid.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="grid.page_down"),
-        Binding("home,g", "first", "First row", show=False, id="grid.first"),
-        Binding("end,G", "last", "Last row", show=False, id="grid.last"),
         Binding("0", "first_column", "First column", show=False, id="grid.first_column"),
         Binding("dollar_sign", "last_column", "Last column", show=False, id="grid.last_column"),
         Binding("enter", "select", "Open", show=False, id="grid.open"),
         Binding("space", "toggle_mark", "Mark", show=False, id="grid.mark"),
     ]
+
+    CURSOR = "cursor_row"
+
+    def cursor_rows(self) -> int:
+        return len(self._rows)
+
+    def page_rows(self) -> int:
+        return max(1, self._body_height - 1)
 
     cursor_row: reactive[int] = reactive(0, repaint=False)
     cursor_column: reactive[int] = reactive(0, repaint=False)
@@ -315,22 +319,9 @@ class DataGrid(ScrollView, can_focus=True):
                 self.cursor_column = column
                 break
 
-    def action_move(self, delta: int) -> None:
-        if self._rows:
-            self.cursor_row = max(0, min(len(self._rows) - 1, self.cursor_row + delta))
-
     def action_move_column(self, delta: int) -> None:
         if self._columns:
             self.cursor_column = max(0, min(len(self._columns) - 1, self.cursor_column + delta))
-
-    def action_page(self, direction: int) -> None:
-        self.action_move(direction * max(1, self._body_height - 1))
-
-    def action_first(self) -> None:
-        self.action_move(-len(self._rows))
-
-    def action_last(self) -> None:
-        self.action_move(len(self._rows))
 
     def action_first_column(self) -> None:
         self.action_move_column(-len(self._columns))

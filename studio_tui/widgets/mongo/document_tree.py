@@ -17,12 +17,13 @@ from textual.strip import Strip
 
 from studio_tui.services.mongo.models import OUTLINE_MORE as MORE, DocumentOutline, OutlineRow
 from studio_tui.widgets.data_grid import one_line
+from studio_tui.widgets.row_cursor import RowCursor, row_cursor_bindings
 
 MAX_INDENT = 24  # columns of indentation; deeper levels show their depth instead
 NEAR_END = 2  # screens before the last document at which more are asked for
 
 
-class DocumentTree(ScrollView, can_focus=True):
+class DocumentTree(RowCursor, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     DocumentTree { height: 1fr; }
     DocumentTree > .document-tree--cursor { background: $accent 40%; text-style: bold; }
@@ -31,17 +32,14 @@ class DocumentTree(ScrollView, can_focus=True):
     DocumentTree > .document-tree--label { color: $secondary; text-style: bold; }
     """
     COMPONENT_CLASSES = {"document-tree--cursor", "document-tree--type", "document-tree--label"}
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False, id="doctree.up"),
-        Binding("down,j", "move(1)", "Down", show=False, id="doctree.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="doctree.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="doctree.page_down"),
-        Binding("home,g", "first", "First", show=False, id="doctree.first"),
-        Binding("end,G", "last", "Last", show=False, id="doctree.last"),
+    BINDINGS = row_cursor_bindings("doctree") + [
         Binding("right,l", "expand", "Open", show=False, id="doctree.expand"),
         Binding("left,h", "collapse", "Close", show=False, id="doctree.collapse"),
         Binding("enter", "toggle", "Open/close", show=False, id="doctree.toggle"),
     ]
+
+    def cursor_rows(self) -> int:
+        return len(self._rows)
 
     cursor: reactive[int] = reactive(0, repaint=False)
 
@@ -243,16 +241,3 @@ class DocumentTree(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._layout()
-
-    def action_move(self, delta: int) -> None:
-        if self._rows:
-            self.cursor = max(0, min(len(self._rows) - 1, self.cursor + delta))
-
-    def action_page(self, direction: int) -> None:
-        self.action_move(direction * max(1, self.scrollable_content_region.height - 1))
-
-    def action_first(self) -> None:
-        self.action_move(-len(self._rows))
-
-    def action_last(self) -> None:
-        self.action_move(len(self._rows))

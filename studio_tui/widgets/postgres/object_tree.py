@@ -23,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from studio_tui.widgets.ordered_input import act_in_order
+from studio_tui.widgets.row_cursor import RowCursor, row_cursor_bindings
 from studio_tui.services.postgres.models import (
     DATABASE_KINDS,
     GROUP_OF,
@@ -46,7 +47,7 @@ class Row(NamedTuple):
     obj: CatalogObject | None
 
 
-class ObjectTree(ScrollView, can_focus=True):
+class ObjectTree(RowCursor, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     ObjectTree { height: 1fr; }
     ObjectTree > .object-tree--cursor { background: $accent 40%; text-style: bold; }
@@ -57,18 +58,15 @@ class ObjectTree(ScrollView, can_focus=True):
     """
     COMPONENT_CLASSES = {"object-tree--cursor", "object-tree--note", "object-tree--group",
                          "object-tree--match"}
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False, id="pgtree.up"),
-        Binding("down,j", "move(1)", "Down", show=False, id="pgtree.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="pgtree.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="pgtree.page_down"),
-        Binding("home,g", "first", "First", show=False, id="pgtree.first"),
-        Binding("end,G", "last", "Last", show=False, id="pgtree.last"),
+    BINDINGS = row_cursor_bindings("pgtree") + [
         Binding("right,l", "expand", "Expand", show=False, id="pgtree.expand"),
         Binding("left,h", "collapse", "Collapse", show=False, id="pgtree.collapse"),
         Binding("space", "toggle", "Expand/collapse", show=False, id="pgtree.toggle"),
         Binding("enter", "choose", "Open", show=False, id="pgtree.open"),
     ]
+
+    def cursor_rows(self) -> int:
+        return len(self._rows)
 
     cursor: reactive[int] = reactive(0, repaint=False)
 
@@ -367,19 +365,6 @@ class ObjectTree(ScrollView, can_focus=True):
             if index == self.cursor:
                 self.action_toggle()
             self.cursor = index
-
-    def action_move(self, delta: int) -> None:
-        if self._rows:
-            self.cursor = max(0, min(len(self._rows) - 1, self.cursor + delta))
-
-    def action_page(self, direction: int) -> None:
-        self.action_move(direction * max(1, self.scrollable_content_region.height - 1))
-
-    def action_first(self) -> None:
-        self.action_move(-len(self._rows))
-
-    def action_last(self) -> None:
-        self.action_move(len(self._rows))
 
     def _ancestors(self, index: CatalogIndex, obj: CatalogObject) -> set[tuple]:
         """The keys to expand for ``obj`` to be on a row."""

@@ -17,6 +17,7 @@ from studio_tui.services.redis.keys import display_key
 from studio_tui.services.redis.models import KeyInfo
 from studio_tui.widgets.sizes import format_bytes
 from studio_tui.widgets.redis.key_store import KeyStore
+from studio_tui.widgets.row_cursor import RowCursor, row_cursor_bindings
 
 TYPE_WIDTH, TTL_WIDTH, MEMORY_WIDTH = 10, 9, 9
 RESIZE_EVERY = 0.5  # seconds between list size updates while keys arrive
@@ -34,7 +35,7 @@ def format_ttl(ttl_ms: int) -> str:
     return f"{seconds}s"
 
 
-class KeyList(ScrollView, can_focus=True):
+class KeyList(RowCursor, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     KeyList { height: 1fr; }
     KeyList > .key-list--cursor { background: $accent 40%; text-style: bold; }
@@ -43,16 +44,13 @@ class KeyList(ScrollView, can_focus=True):
     KeyList > .key-list--mark { color: $warning; text-style: bold; }
     """
     COMPONENT_CLASSES = {"key-list--cursor", "key-list--meta", "key-list--mark"}
-    BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False, id="keys.up"),
-        Binding("down,j", "move(1)", "Down", show=False, id="keys.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="keys.page_up"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="keys.page_down"),
-        Binding("home,g", "first", "First", show=False, id="keys.first"),
-        Binding("end,G", "last", "Last", show=False, id="keys.last"),
+    BINDINGS = row_cursor_bindings("keys") + [
         Binding("enter", "choose", "Open", show=False, id="keys.open"),
         Binding("space", "toggle_mark", "Mark", show=False, id="keys.mark"),
     ]
+
+    def cursor_rows(self) -> int:
+        return len(self._keys)
 
     cursor: reactive[int] = reactive(0, repaint=False)
 
@@ -255,19 +253,6 @@ class KeyList(ScrollView, can_focus=True):
         index = int(self.scroll_offset.y) + event.y
         if 0 <= index < len(self._keys):
             self.cursor = index
-
-    def action_move(self, delta: int) -> None:
-        if self._keys:
-            self.cursor = max(0, min(len(self._keys) - 1, self.cursor + delta))
-
-    def action_page(self, direction: int) -> None:
-        self.action_move(direction * max(1, self.scrollable_content_region.height - 1))
-
-    def action_first(self) -> None:
-        self.action_move(-len(self._keys))
-
-    def action_last(self) -> None:
-        self.action_move(len(self._keys))
 
     def action_choose(self) -> None:
         if self.selected_key is not None:
