@@ -540,6 +540,26 @@ async def test_an_empty_result_says_so(tmp_path, mongo_server, database):
         assert screen.query_one(DataGrid).row_count == 0
 
 
+async def test_a_query_the_server_refuses_keeps_the_focus_in_the_query_bar(tmp_path, mongo_server,
+                                                                            database):
+    database.docs.insert_one({"_id": 1, "age": 40})
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await browse(pilot)
+        await pilot.press("slash")
+        screen.query_one("#filter", Input).value = "{age: {$gtt: 30}}"
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        # The server's own words, without the reply document pymongo appends.
+        assert "unknown operator: $gtt" in text and "full error" not in text
+        # Keys typed next go into the query, not to the documents as commands (a = aggregate).
+        assert isinstance(app.focused, Input) and app.focused.id == "filter"
+        await pilot.press("a")
+        assert isinstance(app.screen, MongoBrowserScreen)
+        assert app.focused.value.endswith("a")
+
+
 async def test_odd_field_names_show_quoted_and_round_trip(tmp_path, mongo_server, database):
     odd = {"_id": 1, "a.b": 1, "$price": 2, "": 3, "sp ace": {"$inner": 4}}
     database.docs.update_one({"_id": 1}, [{"$replaceWith": {"$literal": odd}}], upsert=True)

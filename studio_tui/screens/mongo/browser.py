@@ -296,7 +296,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         self.status_line.update("")  # a message about the query before must not stay
         self.exact = None
         self.run_query()
-        self._documents_widget().focus()
+        # The focus stays in the query bar until the first page is in: keys typed meanwhile
+        # (a next query, say) must not land on the documents as commands.
 
     def run_query(self) -> None:
         self.documents.clear()
@@ -319,10 +320,14 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         except StudioError as error:
             self.show_error(error)
             self._count_line()
+            if first:  # the server refused the query: back to it, to fix it
+                self.query_one(QueryBar).focus_filter()
             return
         self._add_documents(page.documents)
         self.next = page.next
         self._count_line()
+        if first and self.query_one(QueryBar).has_focus_within:
+            self._documents_widget().focus()
         if first and self.estimate is None:
             self.load_estimate()
         if first and not page.documents:

@@ -291,7 +291,9 @@ class MongoConnection(DatabaseConnection):
                 return PermissionDeniedError(str(exc))
             if code == 50:
                 return OperationTimeoutError(f"The operation exceeded its time limit: {exc}.")
-            return ServerError(f"{exc} (code {code}).")
+            # The server's own message; pymongo's text appends the whole reply document.
+            message = (exc.details or {}).get("errmsg") or str(exc)
+            return ServerError(f"{message} (code {code}).")
         if isinstance(exc, (mx.ConfigurationError, mx.InvalidURI)):
             return ValidationError(f"The MongoDB URL is not usable: {exc}.",
                                    field_errors={"url": str(exc)})
