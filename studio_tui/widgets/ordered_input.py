@@ -29,7 +29,13 @@ async def act_in_order(widget: Widget, event: events.Key) -> bool:
 
 
 class OrderedInput(Input):
-    """An Input whose enter, ctrl+u, tab and the like act exactly on what is typed before them."""
+    """An Input whose enter, ctrl+u, tab and the like act exactly on what is typed before them.
+
+    A field opened with a value puts the cursor after it rather than selecting it all: typing
+    then adds to the value (as RedisInsight's and Compass's forms do) instead of replacing it."""
+
+    def __init__(self, *args, select_on_focus: bool = False, **kwargs) -> None:
+        super().__init__(*args, select_on_focus=select_on_focus, **kwargs)
 
     async def handle_key(self, event: events.Key) -> bool:
         return await super().handle_key(event) or await act_in_order(self, event)

@@ -55,6 +55,18 @@ async def test_after_a_conflict_the_next_edit_starts_from_the_current_value(app,
         assert app.screen.query_one("#value", Input).value == "changed elsewhere"
 
 
+async def test_typing_in_an_opened_field_adds_to_its_value(app, client):
+    client.set("greeting", "hello world")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await browse(pilot, "greeting")
+        await pilot.press("e")
+        await settle(pilot)
+        await burst(pilot, *", again")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert client.get("greeting") == b"hello world, again"
+
+
 async def test_bulk_delete_keeps_what_is_typed_while_the_preview_counts(app, client):
     client.mset({f"session:{n}": n for n in range(50)})
     client.set("keep", "1")
