@@ -183,3 +183,66 @@ def test_totp_enable_and_disable_from_the_command_line(tmp_path: Path, pg_catalo
     off = studio_tui(home, env, "totp", "disable",
                      stdin=f"{PASSWORD}\n{totp_code(_secret(uri), time.time())}\n")
     assert off.returncode == 0 and "off" in off.stdout, off.stderr
+
+
+async def test_two_factor_and_lifting_a_suspension_in_the_app(tmp_path: Path,
+                                                              pg_catalog_url: str):
+    import time
+
+    from test_team_snapshots import team_env
+    from ui import QUIET_SETTINGS, screen_text, settle, studio_app
+
+    from studio_tui.screens.team.members import MembersScreen
+
+    app = studio_app(tmp_path, QUIET_SETTINGS, **team_env(pg_catalog_url))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        form = app.screen
+        for name, value in (("email", "olga@example.com"), ("name", "Olga"),
+                            ("password", PASSWORD), ("again", PASSWORD), ("org", "Acme")):
+            form.query_one(f"#{name}").value = value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        studio = app.studio
+        await pilot.press("F")
+        await settle(pilot)
+        note = str(app.screen.query_one("#note").render())
+        assert "otpauth://totp/" in note and "shown only now" in note
+        secret = _secret(note.split("otpauth://")[1].replace("\n", "").strip())
+        app.screen.query_one("#code").value = "not a code"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "does not match" in screen_text(app) and studio.session.user.totp_secret is None
+        app.screen.query_one("#code").value = totp_code(secret, time.time())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert studio.session.user.totp_secret
+        assert (await studio.store.get_user(studio.session.user.id)).totp_secret
+        await pilot.press("F")  # now it offers to turn it off: password and code
+        await settle(pilot)
+        assert "Turn off two-factor" in screen_text(app)
+        app.screen.query_one("#password").value = PASSWORD
+        app.screen.query_one("#code").value = totp_code(secret, time.time())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not (await studio.store.get_user(studio.session.user.id)).totp_secret
+
+        org_id = next(iter(studio.actor.memberships))
+        token = await studio.accounts.invite(org_id, "dev@example.com", Role.DEVELOPER)
+        dev = await studio.accounts.accept_invitation(token, "dev@example.com", PASSWORD)
+        await studio.accounts.ban(org_id, dev.user.id)
+        app.push_screen(MembersScreen(await studio.catalog.organization(org_id)))
+        await settle(pilot)
+        assert "developer · suspended" in screen_text(app)
+        await pilot.press("down" if app.screen.selected_item().email != "dev@example.com"
+                          else "home")
+        await settle(pilot)
+        assert app.screen.selected_item().email == "dev@example.com"
+        await pilot.press("u")
+        await settle(pilot)
+        assert "Lift the suspension of dev@example.com?" in screen_text(app)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert "Lifted the suspension of dev@example.com" in screen_text(app)
+        assert "suspended" not in screen_text(app)
+        await studio.accounts.sign_in("dev@example.com", PASSWORD)
