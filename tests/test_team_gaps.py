@@ -104,6 +104,10 @@ async def test_an_owner_lifts_a_suspension_and_it_is_audited(make_store: StoreFa
         one.actor = owner.actor
         token = await one.accounts.invite(org_id, "dev@example.com", Role.DEVELOPER)
         dev = await one.accounts.accept_invitation(token, "dev@example.com", PASSWORD)
+        changed = await one.accounts.set_role(org_id, dev.user.id, Role.READ_ONLY)
+        assert (changed.email, changed.role) == ("dev@example.com", Role.READ_ONLY)
+        [audited] = await store.list_audit(AuditFilter(action="change role"))
+        assert audited.target == "dev@example.com"  # who, not an id
         await one.accounts.ban(org_id, dev.user.id)
         assert [m.banned_at is not None for m in await store.list_members(org_id)
                 if m.user_id == dev.user.id] == [True]

@@ -271,12 +271,15 @@ class Accounts:
         return await self.store.list_members(org_id)
 
     async def set_role(self, org_id: str, user_id: str, role: Role) -> Member:
-        current = {m.user_id: m.role for m in await self.store.list_members(org_id)}
+        members = {m.user_id: m for m in await self.store.list_members(org_id)}
+        before = members.get(user_id)
         # Changing an owner is an owner's decision too.
         await self._require_members(org_id, "change role",
-                                    Role.OWNER if Role.OWNER in (role, current.get(user_id))
+                                    Role.OWNER if Role.OWNER in (role, before and before.role)
                                     else role)
         member = await self.store.set_member(org_id, user_id, role)
+        if before is not None:  # the store returns the bare membership: name who it is
+            member = replace(before, role=member.role)
         await self.catalog.audit("change role", "ok", org_id=org_id,
                                  target=member.email or user_id, detail=role.value)
         return member
