@@ -250,3 +250,39 @@ async def test_two_factor_and_lifting_a_suspension_in_the_app(tmp_path: Path,
         assert "Lifted the suspension of dev@example.com" in screen_text(app)
         assert "suspended" not in screen_text(app)
         await studio.accounts.sign_in("dev@example.com", PASSWORD)
+
+
+@pytest.mark.parametrize("role, dimmed", [(Role.DEVELOPER, True), (Role.READ_ONLY, True),
+                                          (Role.ADMIN, False)])
+async def test_catalog_edits_are_dimmed_for_a_role_that_may_not_make_them(tmp_path: Path, role,
+                                                                           dimmed):
+    from ui import QUIET_SETTINGS, screen_text, seed, settle, studio_app
+
+    from studio_tui.screens.catalog.databases import DatabasesScreen
+    from studio_tui.screens.catalog.projects import ProjectsScreen
+    from studio_tui.services.platform.rbac import Actor
+
+    await seed(tmp_path, {"Acme": {"shop": [("cache", "redis://cache.example:6379/0")]}})
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        catalog = app.studio.catalog
+        [acme] = [o for o in await catalog.organizations() if o.name == "Acme"]
+        [shop] = await catalog.projects(acme.id)
+        app.studio.set_actor(Actor("u-dev", "dev", memberships={acme.id: role}))
+        app.push_screen(DatabasesScreen(acme, shop))
+        await settle(pilot)
+        for action in ("new", "edit", "delete"):
+            assert (app.screen.check_action(action, ()) is None) is dimmed
+        assert app.screen.check_action("test", ()) is True  # reading is not an edit
+        screen = app.screen
+        await pilot.press("d")
+        await settle(pilot)
+        assert (app.screen is screen) is dimmed  # no confirmation offered when dimmed
+        if not dimmed:
+            assert "Delete 'cache'?" in screen_text(app)
+            await pilot.press("escape")
+            await settle(pilot)
+        app.push_screen(ProjectsScreen(acme))
+        await settle(pilot)
+        assert (app.screen.check_action("delete", ()) is None) is dimmed

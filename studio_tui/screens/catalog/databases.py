@@ -29,6 +29,11 @@ class DatabasesScreen(CatalogScreen):
         Binding("t", "test", "Test", id="dbs.test"),
     ]
 
+    CATALOG_EDITS = frozenset({"new", "edit", "delete"})
+
+    def edited_org_id(self) -> str | None:
+        return None if self.org is None else self.org.id
+
     def __init__(self, org: Organization | None = None, project: Project | None = None) -> None:
         super().__init__()
         self.org = org
