@@ -275,6 +275,8 @@ async def test_catalog_edits_are_dimmed_for_a_role_that_may_not_make_them(tmp_pa
         for action in ("new", "edit", "delete"):
             assert (app.screen.check_action(action, ()) is None) is dimmed
         assert app.screen.check_action("test", ()) is True  # reading is not an edit
+        mode = "read-only role" if role is Role.READ_ONLY else "read-write"
+        assert f"{mode}  " in screen_text(app)
         screen = app.screen
         await pilot.press("d")
         await settle(pilot)
