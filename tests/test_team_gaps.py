@@ -288,3 +288,30 @@ async def test_catalog_edits_are_dimmed_for_a_role_that_may_not_make_them(tmp_pa
         app.push_screen(ProjectsScreen(acme))
         await settle(pilot)
         assert (app.screen.check_action("delete", ()) is None) is dimmed
+
+
+async def test_a_read_only_role_in_the_sql_editor_is_told_its_role_not_write_mode(
+        store, test_vault, postgres_server):
+    from studio_tui.services.errors import ReadOnlyError
+    from studio_tui.services.manager import ConnectionManager
+    from studio_tui.services.platform.rbac import Actor
+    from studio_tui.services.postgres.sql import SqlSession
+
+    from studio_tui.services.platform.rbac import local_owner
+
+    actor = [local_owner()]
+    catalog = Catalog(store, test_vault, lambda: actor[0])
+    org = await catalog.create_organization("Acme")
+    project = await catalog.create_project(org.id, "shop")
+    entry = await catalog.add_database(project.id, "orders", postgres_server.url)
+    actor[0] = Actor("u-rita", "rita", memberships={org.id: Role.READ_ONLY})
+    await catalog.projects(org.id)  # the lists the UI reads first: the entry's organization
+    async with ConnectionManager(catalog) as manager:
+        session = SqlSession(manager, entry.id)
+
+        async def never(results) -> bool:
+            return False
+
+        with pytest.raises(ReadOnlyError) as refused:
+            await session.run("CREATE TABLE rita_try (i int)", never)
+        assert "read-only role" in str(refused.value) and "ctrl+w" not in str(refused.value)
