@@ -37,7 +37,8 @@ def parse_time(text: str, field: str) -> str | None:
 
 class AuditScreen(CatalogScreen):
     CSS_PATH = "../../styles/catalog.tcss"
-    COLUMNS = ("Time (UTC)", "User", "Action", "Database", "Target", "Outcome")
+    # The outcome before the long columns: a refusal must show at 80 columns too.
+    COLUMNS = ("Time (UTC)", "User", "Action", "Outcome", "Database", "Target")
     BINDINGS = [
         Binding("f", "filter", "Filter", id="audit.filter"),
         Binding("x", "export", "Export", id="audit.export"),
@@ -62,7 +63,7 @@ class AuditScreen(CatalogScreen):
         outcome = Text(entry.outcome, style=_OUTCOME_STYLE.get(entry.outcome, ""))
         when = entry.at[:19].replace("T", " ")
         return CatalogRow(str(entry.id), (when, entry.user_name or entry.user_id, entry.action,
-                                          entry.database, entry.target, outcome),
+                                          outcome, entry.database, entry.target),
                           f"{entry.user_name} {entry.action} {entry.database} {entry.target} "
                           f"{entry.outcome} {entry.detail}".lower())
 
