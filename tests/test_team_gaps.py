@@ -315,3 +315,24 @@ async def test_a_read_only_role_in_the_sql_editor_is_told_its_role_not_write_mod
         with pytest.raises(ReadOnlyError) as refused:
             await session.run("CREATE TABLE rita_try (i int)", never)
         assert "read-only role" in str(refused.value) and "ctrl+w" not in str(refused.value)
+
+
+async def test_the_audit_log_filters_by_outcome(tmp_path: Path):
+    from test_team_snapshots import _seed_local
+    from textual.widgets import Select
+    from ui import QUIET_SETTINGS, screen_text, settle, studio_app
+
+    await _seed_local(tmp_path)
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        app.screen.query_one("#outcome", Select).value = "denied"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "2 entries" in text and "outcome denied" in text
+        assert "Alice" not in text and "Bob" not in text
