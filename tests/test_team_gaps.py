@@ -116,6 +116,8 @@ async def test_an_owner_lifts_a_suspension_and_it_is_audited(make_store: StoreFa
         one.actor = dev.actor  # a developer may not lift it
         with pytest.raises(PermissionDeniedError):
             await one.accounts.unban(org_id, dev.user.id)
+        with pytest.raises(PermissionDeniedError, match="may not read the audit log on Acme"):
+            await one.catalog.audit_log()
         one.actor = owner.actor
         await one.accounts.unban(org_id, dev.user.id)
         await one.accounts.sign_in("dev@example.com", PASSWORD)

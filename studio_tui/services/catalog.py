@@ -155,7 +155,8 @@ class Catalog:
                     if actor.can(Permission.READ_AUDIT, org_id)}
         if not readable:
             some_org = next(iter(actor.memberships), None)
-            await self._require(Permission.READ_AUDIT, some_org, "read audit", "the audit log")
+            await self._require(Permission.READ_AUDIT, some_org, "read audit",
+                                orgs.get(some_org or "", "any organization"))
         return lambda entry: entry.org in readable or entry.user_id == actor.id
 
     async def audit_log(self, filter: AuditFilter | None = None, limit: int = 100,
