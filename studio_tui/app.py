@@ -146,7 +146,8 @@ class StudioApp(App[None]):
             [Field("code", "Code", placeholder="6 digits from the app")], confirm,
             save_label="Turn on",
             note="Add this to your authenticator app (shown only now; it holds the secret), "
-                 f"then type the code it shows:\n\n{uri}"), self._said)
+                 f"then type the code it shows:\n\n{uri}\n\nOr type the key in the app: "
+                 f"{_grouped_key(uri)}"), self._said)
 
     def _said(self, message: str | None) -> None:
         if message:
@@ -206,3 +207,11 @@ class StudioApp(App[None]):
 def make_app(settings: Settings, env: Mapping[str, str] | None = None) -> StudioApp:
     """The composition root, shared by the CLI and the tests."""
     return StudioApp(Studio(settings, env))
+
+
+def _grouped_key(otpauth_uri: str) -> str:
+    """The secret of an otpauth URI in groups of four, easier to type than a wrapped URI."""
+    from urllib.parse import parse_qs, urlsplit
+
+    key = parse_qs(urlsplit(otpauth_uri).query).get("secret", [""])[0]
+    return " ".join(key[i:i + 4] for i in range(0, len(key), 4))

@@ -214,7 +214,9 @@ async def test_two_factor_and_lifting_a_suspension_in_the_app(tmp_path: Path,
         await settle(pilot)
         note = str(app.screen.query_one("#note").render())
         assert "otpauth://totp/" in note and "shown only now" in note
-        secret = _secret(note.split("otpauth://")[1].replace("\n", "").strip())
+        secret = _secret(note.split("otpauth://")[1].split("\n\n")[0].replace("\n", ""))
+        typed_key = note.split("Or type the key in the app: ")[1].replace("\n", "")
+        assert _secret("secret=" + typed_key.replace(" ", "")) == secret
         app.screen.query_one("#code").value = "not a code"
         await pilot.press("ctrl+s")
         await settle(pilot)

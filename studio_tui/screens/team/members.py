@@ -86,7 +86,8 @@ class MembersScreen(CatalogScreen):
         self.app.push_screen(ConfirmModal(
             f"Invitation for {email}",
             f"Give them this one-time token (shown only now; valid 7 days):\n\n{token}\n\n"
-            "They join with `studio-tui login --invitation TOKEN`, or on the sign-in screen.",
+            "They join on the sign-in screen (ctrl+t), or with `studio-tui login --invitation "
+            "TOKEN`.",
             confirm_label="Done"))
         self._next_status = f"Invited {email}."
         self.load()
