@@ -340,3 +340,28 @@ async def test_the_audit_log_filters_by_outcome(tmp_path: Path):
         text = screen_text(app)
         assert "2 entries" in text and "outcome denied" in text
         assert "Alice" not in text and "Bob" not in text
+
+
+async def test_losing_the_sign_up_race_in_the_app_turns_the_form_to_joining(
+        tmp_path: Path, pg_catalog_url: str):
+    from test_team_snapshots import KEY, team_env
+    from ui import QUIET_SETTINGS, screen_text, settle, studio_app
+
+    app = studio_app(tmp_path / "b", QUIET_SETTINGS, **team_env(pg_catalog_url))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "This catalog has no user yet" in screen_text(app)
+        # Meanwhile another instance signs up first.
+        async with Studio(_settings(tmp_path, "a", pg_catalog_url),
+                          {"STUDIO_TUI_KEY": KEY}) as other:
+            await other.sign_up("ada@example.com", PASSWORD, org_name="Acme")
+        form = app.screen
+        for name, value in (("email", "bob@example.com"), ("password", PASSWORD),
+                            ("again", PASSWORD)):
+            form.query_one(f"#{name}").value = value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "This catalog already has users: ask an owner or admin" in text
+        assert "Join with an invitation" in text and app.studio.session is None
+        assert form.query_one("#email").value == "bob@example.com"
