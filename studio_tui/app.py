@@ -33,6 +33,7 @@ class StudioApp(App[None]):
         Binding("exclamation_mark", "problems", "Problems", show=False, id="app.problems"),
         Binding("A", "audit", "Audit log", show=False, id="app.audit"),
         Binding("P", "change_password", "Password", show=False, id="app.password"),
+        Binding("F", "two_factor", "Two-factor", show=False, id="app.two_factor"),
         Binding("O", "sign_out", "Sign out", show=False, id="app.sign_out"),
     ]
 
@@ -68,7 +69,7 @@ class StudioApp(App[None]):
         self.switch_screen(OrganizationsScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "change_password":
+        if action in ("change_password", "two_factor"):
             return self.studio.team_mode and self.studio.session is not None
         if action == "sign_out":
             return self.studio.team_mode
@@ -103,6 +104,50 @@ class StudioApp(App[None]):
         self.push_screen(FieldsModal("Change password", [
             Field("old", "Current", secret=True), Field("new", "New", secret=True),
             Field("again", "Again", secret=True)], change), self._said)
+
+    def action_two_factor(self) -> None:
+        """Two-factor sign-in: enable (the otpauth URI shown once, then a code) or disable
+        (the password and a code)."""
+        from studio_tui.dialogs.fields import Field, FieldsModal
+
+        session = self.studio.session
+        if session is None:
+            return
+        if session.user.totp_secret:
+            async def disable(values: dict[str, str]) -> str:
+                await self.studio.disable_totp(values["password"], values["code"])
+                return "Two-factor sign-in is off."
+
+            self.push_screen(FieldsModal(
+                "Turn off two-factor sign-in",
+                [Field("password", "Password", secret=True),
+                 Field("code", "Code", placeholder="6 digits from the app")],
+                disable, save_label="Turn off"), self._said)
+            return
+        self.run_worker(self._enable_two_factor(), group="two-factor", exclusive=True,
+                        exit_on_error=False, description="start two-factor set-up")
+
+    async def _enable_two_factor(self) -> None:
+        from studio_tui.dialogs.fields import Field, FieldsModal
+
+        try:
+            uri = await self.studio.start_totp()
+        except StudioError as error:
+            show_error = getattr(self.screen, "show_error", None)
+            show_error(error) if show_error else self.notify(error.detail, severity="error")
+            return
+
+        async def confirm(values: dict[str, str]) -> str:
+            await self.studio.confirm_totp(values["code"])
+            return "Two-factor sign-in is on: sign-in now asks for a code."
+
+        self.push_screen(FieldsModal(
+            "Turn on two-factor sign-in",
+            [Field("code", "Code", placeholder="6 digits from the app")], confirm,
+            save_label="Turn on",
+            note="Add this to your authenticator app (shown only now; it holds the secret), "
+                 f"then type the code it shows:\n\n{uri}\n\nOr type the key in the app: "
+                 f"{_grouped_key(uri)}"), self._said)
 
     def _said(self, message: str | None) -> None:
         if message:
@@ -162,3 +207,11 @@ class StudioApp(App[None]):
 def make_app(settings: Settings, env: Mapping[str, str] | None = None) -> StudioApp:
     """The composition root, shared by the CLI and the tests."""
     return StudioApp(Studio(settings, env))
+
+
+def _grouped_key(otpauth_uri: str) -> str:
+    """The secret of an otpauth URI in groups of four, easier to type than a wrapped URI."""
+    from urllib.parse import parse_qs, urlsplit
+
+    key = parse_qs(urlsplit(otpauth_uri).query).get("secret", [""])[0]
+    return " ".join(key[i:i + 4] for i in range(0, len(key), 4))

@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     whoami = commands.add_parser("whoami",
                                  help="who is signed in, and their role in each organization")
 
+    totp = commands.add_parser("totp", help="team mode: two-factor sign-in with an "
+                               "authenticator app")
+    totp_commands = totp.add_subparsers(dest="action", metavar="ACTION", required=True)
+    totp_commands.add_parser("enable", help="show the otpauth URI once, then confirm a code")
+    totp_commands.add_parser("disable", help="asks for the password and a current code")
     audit = commands.add_parser("audit", help="check or export the audit log")
     audit_commands = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
     audit_commands.add_parser("verify", help="check the hash chain; exit 1 when it is broken")
@@ -160,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
             return asyncio.run(_keys(args.keys_command, settings))
         if args.command == "health":
             return asyncio.run(_health(settings, as_json=args.json))
-        if args.command in ("login", "logout", "whoami", "audit"):
+        if args.command in ("login", "logout", "whoami", "audit", "totp"):
             from studio_tui.team_cli import run_team_command
 
             return asyncio.run(run_team_command(args, settings))

@@ -1,4 +1,4 @@
-"""Team-mode commands: login, logout, whoami; and the audit log's verify and export (either mode)."""
+"""Team-mode commands: login, logout, whoami, totp enable/disable; and the audit log's verify and export (either mode)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,23 @@ async def run_team_command(args: argparse.Namespace, settings: Settings) -> int:
             print("Signed out.")
             return EXIT_OK
         await studio.require_session()
+        if args.command == "totp":
+            return await _totp(studio, args.action)
         return await _whoami(studio, as_json=args.json)
+
+
+async def _totp(studio: Studio, action: str) -> int:
+    if action == "enable":
+        uri = await studio.start_totp()
+        print("Add this to your authenticator app (shown only now; it holds the secret):")
+        print(f"\n  {uri}\n")
+        await studio.confirm_totp(_ask("Code from the app: "))
+        print("Two-factor sign-in is on: sign-in now asks for a code.")
+    else:
+        password = _ask("Password: ", secret=True)
+        await studio.disable_totp(password, _ask("Code from the app: "))
+        print("Two-factor sign-in is off.")
+    return EXIT_OK
 
 
 async def _login(studio: Studio, args: argparse.Namespace) -> int:

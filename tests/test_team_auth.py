@@ -182,7 +182,7 @@ async def test_a_suspended_account_is_refused_with_its_sessions(one):
 
 async def test_totp_second_factor(one, clock):
     owner = await one.accounts.sign_up(OWNER, PASSWORD)
-    uri = one.accounts.start_totp(owner.user)
+    uri = await one.accounts.start_totp(owner.user)
     assert uri.startswith("otpauth://totp/") and "secret=" in uri
     secret_b32 = uri.split("secret=")[1].split("&")[0]
     import base64

@@ -10,7 +10,13 @@ from typing import TextIO
 
 import logging
 
-from studio_tui.services.errors import NotFoundError, ReadOnlyError, StudioError, ValidationError
+from studio_tui.services.errors import (
+    ConflictError,
+    NotFoundError,
+    ReadOnlyError,
+    StudioError,
+    ValidationError,
+)
 from studio_tui.services.platform.models import (
     AuditEntry,
     AuditFilter,
@@ -149,7 +155,8 @@ class Catalog:
                     if actor.can(Permission.READ_AUDIT, org_id)}
         if not readable:
             some_org = next(iter(actor.memberships), None)
-            await self._require(Permission.READ_AUDIT, some_org, "read audit", "the audit log")
+            await self._require(Permission.READ_AUDIT, some_org, "read audit",
+                                orgs.get(some_org or "", "any organization"))
         return lambda entry: entry.org in readable or entry.user_id == actor.id
 
     async def audit_log(self, filter: AuditFilter | None = None, limit: int = 100,
@@ -208,13 +215,24 @@ class Catalog:
         notices: list[str] = []
         if await self.store.get_meta("first_run_done") is not None:
             return notices
-        orgs = await self.store.list_organizations()
-        personal = next((o for o in orgs if o.personal), None)
+        # Two instances starting on one fresh catalog race here: the loser of each create
+        # (ConflictError) takes the winner's row.
+        personal = await self._personal_org()
         if personal is None:
-            personal = await self.store.create_organization(PERSONAL_ORG, personal=True)
-        projects = await self.store.list_projects(personal.id)
-        project = projects[0] if projects else await self.store.create_project(personal.id,
-                                                                                 DEFAULT_PROJECT)
+            try:
+                personal = await self.store.create_organization(PERSONAL_ORG, personal=True)
+            except ConflictError:
+                personal = await self._personal_org()
+                if personal is None:
+                    raise
+        project = await self._first_project(personal.id)
+        if project is None:
+            try:
+                project = await self.store.create_project(personal.id, DEFAULT_PROJECT)
+            except ConflictError:
+                project = await self._first_project(personal.id)
+                if project is None:
+                    raise
         imports = [(variable, f"{kind.value} (from {variable})")
                    for kind, spec in KINDS.items() for variable in spec.env_urls]
         for variable, name in imports:
@@ -223,12 +241,20 @@ class Catalog:
                 continue
             try:
                 await self.add_database(project.id, name, url)
+            except ConflictError:
+                continue  # imported by another instance starting at the same moment
             except ValidationError as exc:
                 notices.append(f"{variable} was not imported: {exc.detail}")
             else:
                 notices.append(f"Imported {variable} as {name!r} in {PERSONAL_ORG}/{DEFAULT_PROJECT}.")
         await self.store.set_meta("first_run_done", utc_now())
         return notices
+
+    async def _personal_org(self) -> Organization | None:
+        return next((o for o in await self.store.list_organizations() if o.personal), None)
+
+    async def _first_project(self, org_id: str) -> Project | None:
+        return next(iter(await self.store.list_projects(org_id)), None)
 
     # -- organizations and projects -----------------------------------------------------------
     async def organizations(self) -> list[Organization]:

@@ -11,6 +11,7 @@ import importlib
 import os
 import socket
 import time
+from dataclasses import replace
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -153,6 +154,24 @@ class Studio:
             raise RuntimeError("not signed in")
         return self._signed_in(await self.accounts.change_password(self.session.user.id, old,
                                                                    new))
+
+    def _user_id(self) -> str:
+        if self.session is None:
+            raise RuntimeError("not signed in")
+        return self.session.user.id
+
+    async def start_totp(self) -> str:
+        """The otpauth URI of a new pending secret for the signed-in account."""
+        self._user_id()
+        return await self.accounts.start_totp(self.session.user)
+
+    async def confirm_totp(self, code: str) -> None:
+        user = await self.accounts.confirm_totp(self._user_id(), code)
+        self.session = replace(self.session, user=user)
+
+    async def disable_totp(self, password: str, code: str) -> None:
+        user = await self.accounts.disable_totp(self._user_id(), password, code)
+        self.session = replace(self.session, user=user)
 
     async def sign_out(self) -> None:
         token = self.session.token if self.session else self.token_file.read()

@@ -29,6 +29,11 @@ class DatabasesScreen(CatalogScreen):
         Binding("t", "test", "Test", id="dbs.test"),
     ]
 
+    CATALOG_EDITS = frozenset({"new", "edit", "delete"})
+
+    def edited_org_id(self) -> str | None:
+        return None if self.org is None else self.org.id
+
     def __init__(self, org: Organization | None = None, project: Project | None = None) -> None:
         super().__init__()
         self.org = org
@@ -53,8 +58,12 @@ class DatabasesScreen(CatalogScreen):
         if breaker is not None and breaker.state.name == "OPEN":
             status = "down"
         host = entry.masked_url.split("://", 1)[-1].rpartition("@")[2].split("/")[0].split("?")[0]
+        # What this user may do: a role that may not write makes the entry read-only for them.
+        mode = ("read-only" if entry.read_only
+                else "read-only role" if self.studio.catalog.write_refusal(entry)
+                else "read-write")
         cells = (status_text(status), entry.name, entry.kind.value, entry.tier.value,
-                 "read-only" if entry.read_only else "read-write", host or entry.masked_url,
+                 mode, host or entry.masked_url,
                  ", ".join(entry.tags))
         search = " ".join([entry.name, entry.kind.value, entry.tier.value, host, *entry.tags])
         return CatalogRow(entry.id, cells, search.lower())

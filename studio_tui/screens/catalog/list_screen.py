@@ -11,6 +11,7 @@ from textual.widgets import Header
 
 from studio_tui.screens.base import StudioScreen
 from studio_tui.services.errors import StudioError, VaultError
+from studio_tui.services.platform.rbac import Permission
 from studio_tui.widgets.catalog_table import CatalogRow, CatalogTable
 from studio_tui.widgets.chrome import Breadcrumb, StatusLine, StudioFooter
 
@@ -74,9 +75,22 @@ class CatalogScreen(StudioScreen[None]):
     def action_refresh(self) -> None:
         self.load()
 
+    # Actions that change the catalog (organizations, projects, database entries): dimmed when
+    # the role in ``edited_org_id()`` may not (the services refuse them in any case).
+    CATALOG_EDITS: frozenset[str] = frozenset()
+
+    def edited_org_id(self) -> str | None:
+        """The organization this list's edits change; None when it is not one (not checked)."""
+        return None
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back" and self.IS_ROOT:
             return False
+        if action in self.CATALOG_EDITS and self.studio.is_open:
+            org_id = self.edited_org_id()
+            if org_id is not None and not self.studio.catalog.can(Permission.MANAGE_CATALOG,
+                                                                  org_id):
+                return None  # dimmed: the role may not change the catalog here
         return True
 
     def action_back(self) -> None:

@@ -22,6 +22,11 @@ class ProjectsScreen(CatalogScreen):
         Binding("d", "delete", "Delete", id="projects.delete"),
     ]
 
+    CATALOG_EDITS = frozenset({"new", "rename", "delete"})
+
+    def edited_org_id(self) -> str | None:
+        return None if self.org is None else self.org.id
+
     def __init__(self, org: Organization) -> None:
         super().__init__()
         self.org = org

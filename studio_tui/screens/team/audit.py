@@ -16,6 +16,9 @@ from studio_tui.widgets.catalog_table import CatalogRow
 
 PAGE = 500
 _OUTCOME_STYLE = {"denied": "bold red", "failed": "yellow"}
+ANY_OUTCOME = "any"
+# denied: refused by a role, a read-only entry or a login limit; failed: tried and went wrong.
+OUTCOMES = (ANY_OUTCOME, "ok", "denied", "failed")
 
 
 def parse_time(text: str, field: str) -> str | None:
@@ -37,7 +40,8 @@ def parse_time(text: str, field: str) -> str | None:
 
 class AuditScreen(CatalogScreen):
     CSS_PATH = "../../styles/catalog.tcss"
-    COLUMNS = ("Time (UTC)", "User", "Action", "Database", "Target", "Outcome")
+    # The outcome before the long columns: a refusal must show at 80 columns too.
+    COLUMNS = ("Time (UTC)", "User", "Action", "Outcome", "Database", "Target")
     BINDINGS = [
         Binding("f", "filter", "Filter", id="audit.filter"),
         Binding("x", "export", "Export", id="audit.export"),
@@ -49,7 +53,7 @@ class AuditScreen(CatalogScreen):
         self._typed: dict[str, str] = {}
 
     def breadcrumb(self) -> str:
-        shown = [f"{k} {v}" for k, v in self._typed.items() if v]
+        shown = [f"{k} {v}" for k, v in self._typed.items() if v and v != ANY_OUTCOME]
         return "Audit log" + (" · " + ", ".join(shown) if shown else "")
 
     async def fetch_rows(self) -> list[CatalogRow]:
@@ -62,7 +66,7 @@ class AuditScreen(CatalogScreen):
         outcome = Text(entry.outcome, style=_OUTCOME_STYLE.get(entry.outcome, ""))
         when = entry.at[:19].replace("T", " ")
         return CatalogRow(str(entry.id), (when, entry.user_name or entry.user_id, entry.action,
-                                          entry.database, entry.target, outcome),
+                                          outcome, entry.database, entry.target),
                           f"{entry.user_name} {entry.action} {entry.database} {entry.target} "
                           f"{entry.outcome} {entry.detail}".lower())
 
@@ -92,6 +96,7 @@ class AuditScreen(CatalogScreen):
             self.filter = AuditFilter(
                 user=values["user"].strip() or None, action=values["action"].strip() or None,
                 database=values["database"].strip() or None,
+                outcome=None if values["outcome"] == ANY_OUTCOME else values["outcome"],
                 since=parse_time(values["since"], "since"),
                 until=parse_time(values["until"], "until"))
             return values
@@ -100,6 +105,7 @@ class AuditScreen(CatalogScreen):
             Field("user", "User", typed.get("user", ""), "id or name"),
             Field("action", "Action", typed.get("action", ""), "e.g. UNLINK, sign in"),
             Field("database", "Database", typed.get("database", ""), "entry name"),
+            Field("outcome", "Outcome", typed.get("outcome", ANY_OUTCOME), choices=OUTCOMES),
             Field("since", "Since", typed.get("since", ""), "YYYY-MM-DD[THH:MM] UTC"),
             Field("until", "Until", typed.get("until", ""), "YYYY-MM-DD[THH:MM] UTC"),
         ], apply, save_label="Filter"), self._filtered)

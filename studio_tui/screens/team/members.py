@@ -27,8 +27,9 @@ class MembersScreen(CatalogScreen):
         Binding("e", "change_role", "Role", id="members.role"),
         Binding("d", "remove", "Remove", id="members.remove"),
         Binding("s", "suspend", "Suspend", show=False, id="members.suspend"),
+        Binding("u", "unsuspend", "Lift suspension", show=False, id="members.unsuspend"),
     ]
-    MANAGING = frozenset({"invite", "change_role", "remove", "suspend"})
+    MANAGING = frozenset({"invite", "change_role", "remove", "suspend", "unsuspend"})
 
     def __init__(self, org: "Organization") -> None:
         super().__init__()
@@ -40,14 +41,21 @@ class MembersScreen(CatalogScreen):
     async def fetch_rows(self) -> list[CatalogRow]:
         members = await self.studio.accounts.members(self.org.id)
         self.items = {m.user_id: m for m in members}
-        return [CatalogRow(m.user_id, (m.email, m.display_name, Role(m.role).label),
-                           f"{m.email} {m.display_name} {m.role}".lower()) for m in members]
+        return [CatalogRow(m.user_id, (m.email, m.display_name, self._role_text(m)),
+                           f"{m.email} {m.display_name} {self._role_text(m)}".lower())
+                for m in members]
+
+    @staticmethod
+    def _role_text(member: "Member") -> str:
+        role = Role(member.role).label
+        return f"{role} · suspended" if member.banned_at else role
 
     def summary(self, rows: list[CatalogRow]) -> str:
         if not self.may_manage:
             return f"{len(rows)} member(s) · only an owner or admin may change them"
-        return (f"{len(rows)} member(s) · n invites · e changes a role · d removes · "
-                "s suspends")
+        # Fits 80 columns: every key that changes a member.
+        return (f"{len(rows)} member(s) · n invite · e role · d remove · s suspend · "
+                "u unsuspend")
 
     @property
     def may_manage(self) -> bool:
@@ -78,7 +86,8 @@ class MembersScreen(CatalogScreen):
         self.app.push_screen(ConfirmModal(
             f"Invitation for {email}",
             f"Give them this one-time token (shown only now; valid 7 days):\n\n{token}\n\n"
-            "They join with `studio-tui login --invitation TOKEN`, or on the sign-in screen.",
+            "They join on the sign-in screen (ctrl+t), or with `studio-tui login --invitation "
+            "TOKEN`.",
             confirm_label="Done"))
         self._next_status = f"Invited {email}."
         self.load()
@@ -135,3 +144,21 @@ class MembersScreen(CatalogScreen):
                          "again, in any organization.",
                          confirm_label="Suspend"),
             lambda confirmed: self.run_change(suspend) if confirmed else None)
+
+    def action_unsuspend(self) -> None:
+        member = self._selected()
+        if member is None:
+            return
+        if not member.banned_at:
+            self.say(f"{member.email} is not suspended.")
+            return
+
+        async def unsuspend() -> str:
+            await self.studio.accounts.unban(self.org.id, member.user_id)
+            return f"Lifted the suspension of {member.email}: they may sign in again."
+
+        self.app.push_screen(
+            ConfirmModal(f"Lift the suspension of {member.email}?",
+                         f"{member.email} may sign in again, in every organization they "
+                         "belong to.", confirm_label="Lift"),
+            lambda confirmed: self.run_change(unsuspend) if confirmed else None)

@@ -136,6 +136,12 @@ class SignInScreen(StudioScreen[None]):
         if not self.status_line.content or "Opening" in str(self.status_line.content):
             self.say("tab moves between fields · enter submits")
 
+    async def _still_empty(self) -> bool:
+        try:
+            return await self.studio.accounts.needs_sign_up()
+        except StudioError:
+            return True  # unknown: keep the form as it is
+
     def action_invitation(self) -> None:
         self._show("sign in" if self.mode == "invitation" else "invitation")
 
@@ -175,6 +181,10 @@ class SignInScreen(StudioScreen[None]):
             return
         except StudioError as error:
             self.remember(error)
+            if self.mode == "sign up" and not await self._still_empty():
+                # Someone else signed up first: what is left is joining by their invitation.
+                self._show("invitation")
+                self.query_one("#email", Input).value = values["email"]
             error_line.update(f"{error.title}: {error.detail}")
             self.say("tab moves between fields · enter submits")
             named = next((n for n in error.field_errors if n in MODES[self.mode]), None)

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from studio_tui.services.errors import (
     AuthenticationError,
-    ConflictError,
     NotFoundError,
     PermissionDeniedError,
     StudioError,
@@ -190,7 +189,6 @@ class Accounts:
         self.limiter = limiter or LoginLimiter(self.store, clock)
         self._touched: dict[str, float] = {}
         self._last_cleanup = 0.0
-        self._pending_totp: dict[str, bytes] = {}
         self._tasks: set[asyncio.Task] = set()
 
     def _now(self) -> str:
@@ -206,21 +204,20 @@ class Accounts:
         if not await self.needs_sign_up():
             raise PermissionDeniedError(
                 "This catalog already has users: ask an owner or admin for an invitation.")
-        user = await self._new_user(email, password, display_name)
-        if await self.store.count_users(include_deleted=True) > 1:
-            # Another instance signed up at the same moment: only the first may own the team.
-            await self.store.update_user(replace(user, deleted_at=self._now()))
-            raise ConflictError("Someone else signed up first: ask them for an invitation.")
+        # Of two instances signing up at the same moment, the store lets exactly one through.
+        user = await self._new_user(email, password, display_name, first=True)
         org = await self.store.create_organization(org_name)
         await self.store.set_member(org.id, user.id, Role.OWNER)
         await self.store.create_project(org.id, "default")
         await self._audit(user, "sign up", "ok", org=org.name)
         return await self._open_session(user)
 
-    async def _new_user(self, email: str, password: str, display_name: str) -> User:
+    async def _new_user(self, email: str, password: str, display_name: str, *,
+                        first: bool = False) -> User:
         email = check_email(email)
         digest = await asyncio.to_thread(hash_password, check_password(password))
-        return await self.store.create_user(User(
+        create = self.store.create_first_user if first else self.store.create_user
+        return await create(User(
             id=new_id(), email=email, display_name=display_name.strip() or email.split("@")[0],
             password_hash=digest, created_at=self._now(), password_changed_at=self._now()))
 
@@ -274,12 +271,15 @@ class Accounts:
         return await self.store.list_members(org_id)
 
     async def set_role(self, org_id: str, user_id: str, role: Role) -> Member:
-        current = {m.user_id: m.role for m in await self.store.list_members(org_id)}
+        members = {m.user_id: m for m in await self.store.list_members(org_id)}
+        before = members.get(user_id)
         # Changing an owner is an owner's decision too.
         await self._require_members(org_id, "change role",
-                                    Role.OWNER if Role.OWNER in (role, current.get(user_id))
+                                    Role.OWNER if Role.OWNER in (role, before and before.role)
                                     else role)
         member = await self.store.set_member(org_id, user_id, role)
+        if before is not None:  # the store returns the bare membership: name who it is
+            member = replace(before, role=member.role)
         await self.catalog.audit("change role", "ok", org_id=org_id,
                                  target=member.email or user_id, detail=role.value)
         return member
@@ -444,29 +444,45 @@ class Accounts:
         return base64.b32decode(self.vault.decrypt(user.totp_secret or "",
                                                    TOTP_CONTEXT + user.id))
 
-    def start_totp(self, user: User) -> str:
-        """A new secret, pending until ``confirm_totp``; returns the otpauth URI (shown once)."""
+    def _pending_key(self, user_id: str) -> str:
+        return f"totp-pending:{user_id}"
+
+    async def start_totp(self, user: User) -> str:
+        """A new secret, pending until ``confirm_totp``; returns the otpauth URI (shown once).
+        The pending secret is kept sealed in the catalog, not in this process: a code can be
+        confirmed after a restart, or from another instance, and a new start replaces it."""
         secret = os.urandom(20)
-        self._pending_totp[user.id] = secret
+        sealed = self.vault.encrypt(base64.b32encode(secret).decode(),
+                                    TOTP_CONTEXT + "pending:" + user.id)
+        await self.store.set_meta(self._pending_key(user.id), sealed)
         return _totp(secret).get_provisioning_uri(user.email, "studio-tui")
 
     async def confirm_totp(self, user_id: str, code: str) -> User:
-        secret = self._pending_totp.get(user_id)
-        if secret is None:
+        sealed = await self.store.get_meta(self._pending_key(user_id))
+        if not sealed:
             raise ValidationError("Start the authenticator set-up first.")
+        secret = base64.b32decode(self.vault.decrypt(sealed, TOTP_CONTEXT + "pending:" + user_id))
         if not totp_matches(secret, code, self.clock()):
             raise ValidationError("That code does not match; check the app's clock.",
                                   field_errors={"totp": "wrong code"})
         user = await self.store.get_user(user_id)
         sealed = self.vault.encrypt(base64.b32encode(secret).decode(), TOTP_CONTEXT + user.id)
         user = await self.store.update_user(replace(user, totp_secret=sealed))
-        del self._pending_totp[user_id]
+        await self.store.set_meta(self._pending_key(user_id), "")
         await self._audit(user, "enable two-factor", "ok")
         return user
 
-    async def disable_totp(self, user_id: str, code: str) -> User:
+    async def disable_totp(self, user_id: str, password: str, code: str) -> User:
+        """Both factors: the password and a current code (a stolen session alone cannot)."""
         user = await self.store.get_user(user_id)
-        if user.totp_secret and not totp_matches(self._totp_secret(user), code, self.clock()):
+        if not user.totp_secret:
+            raise ValidationError("Two-factor sign-in is not enabled for this account.")
+        if not await asyncio.to_thread(verify_password, password, user.password_hash):
+            await self._audit(user, "disable two-factor", "failed", detail="wrong password")
+            raise AuthenticationError("The password is not right.",
+                                      field_errors={"password": "wrong password"})
+        if not totp_matches(self._totp_secret(user), code, self.clock()):
+            await self._audit(user, "disable two-factor", "failed", detail="wrong code")
             raise AuthenticationError("That authenticator code is not right.",
                                       field_errors={"totp": "wrong code"})
         user = await self.store.update_user(replace(user, totp_secret=None))
@@ -484,6 +500,19 @@ class Accounts:
         user = await self.store.update_user(replace(user, banned_at=self._now()))
         await self.store.delete_user_sessions(user_id)
         await self.catalog.audit("suspend account", "ok", org_id=org_id, target=user.email)
+        return user
+
+    async def unban(self, org_id: str, user_id: str) -> User:
+        """Lift a suspension: the account may sign in again (its old sessions stay ended)."""
+        current = {m.user_id: m.role for m in await self.store.list_members(org_id)}
+        if user_id not in current:
+            raise NotFoundError("That account is not a member of this organization.")
+        await self._require_members(org_id, "lift suspension", current[user_id])
+        user = await self.store.get_user(user_id)
+        if user.banned_at is None:
+            raise ValidationError(f"{user.email} is not suspended.")
+        user = await self.store.update_user(replace(user, banned_at=None))
+        await self.catalog.audit("lift suspension", "ok", org_id=org_id, target=user.email)
         return user
 
     async def _audit(self, user: User | None, action: str, outcome: str, *,

@@ -113,6 +113,7 @@ class Member:
     # Filled by ``list_members`` (joined from users) for display; '' elsewhere.
     email: str = ""
     display_name: str = ""
+    banned_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,13 @@ from studio_tui.services.platform.models import (
     utc_now,
 )
 from studio_tui.services.platform.rbac import Role
-from studio_tui.services.platform.store import BucketUpdate, CatalogStore, DeleteSummary, Rewrap
+from studio_tui.services.platform.store import (
+    FIRST_USER_TAKEN,
+    BucketUpdate,
+    CatalogStore,
+    DeleteSummary,
+    Rewrap,
+)
 from studio_tui.services.tiers import Tier
 
 
@@ -414,10 +420,24 @@ class SqlCatalogStore(CatalogStore):
         return email
 
     async def create_user(self, user: User) -> User:
+        async with self._connection() as conn:
+            return await self._insert_user(conn, user)
+
+    async def create_first_user(self, user: User) -> User:
+        # Count and insert in one transaction under one lock: of two instances signing up at
+        # once, the second sees the first's row.
+        async with self._transaction() as conn:
+            await self._lock(conn, "studio-tui:first-user")
+            row = await conn.fetchrow("SELECT COUNT(*) FROM users")
+            if int(row[0]):
+                raise ConflictError(FIRST_USER_TAKEN)
+            return await self._insert_user(conn, user)
+
+    async def _insert_user(self, conn: SqlConn, user: User) -> User:
         user = replace(user, email=self._checked_email(user.email),
                        created_at=user.created_at or utc_now(), version=1)
-        await self._write_one(
-            f"INSERT INTO users ({_USER_COLUMNS}, email_key) "
+        await self._write(
+            conn, f"INSERT INTO users ({_USER_COLUMNS}, email_key) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             user.id, user.email, user.display_name, user.password_hash, user.totp_secret,
             user.created_at, user.banned_at, user.deleted_at, user.password_changed_at,
@@ -463,9 +483,10 @@ class SqlCatalogStore(CatalogStore):
     # -- members --------------------------------------------------------------------------
     async def list_members(self, org_id: str) -> list[Member]:
         rows = await self._all(
-            "SELECT m.org_id, m.user_id, m.role, u.email, u.display_name FROM members m "
-            "JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.email_key", org_id)
-        return [Member(r[0], r[1], Role(r[2]), r[3], r[4]) for r in rows]
+            "SELECT m.org_id, m.user_id, m.role, u.email, u.display_name, u.banned_at "
+            "FROM members m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 "
+            "ORDER BY u.email_key", org_id)
+        return [Member(r[0], r[1], Role(r[2]), r[3], r[4], r[5]) for r in rows]
 
     async def memberships(self, user_id: str) -> dict[str, Role]:
         rows = await self._all("SELECT org_id, role FROM members WHERE user_id = $1", user_id)

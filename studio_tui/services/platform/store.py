@@ -27,6 +27,8 @@ from studio_tui.services.platform.models import (
 )
 from studio_tui.services.platform.rbac import Role
 
+FIRST_USER_TAKEN = "Someone else signed up first: ask them for an invitation."
+
 
 @dataclass(frozen=True, slots=True)
 class DeleteSummary:
@@ -144,6 +146,11 @@ class CatalogStore(ABC):
     @abstractmethod
     async def create_user(self, user: User) -> User:
         """ConflictError when the email (case-insensitively) is taken."""
+
+    @abstractmethod
+    async def create_first_user(self, user: User) -> User:
+        """``create_user`` only while the catalog has no user at all (the team's owner), as one
+        locked transaction; ConflictError(FIRST_USER_TAKEN) when another got there first."""
 
     @abstractmethod
     async def get_user(self, user_id: str) -> User:

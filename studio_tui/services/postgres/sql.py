@@ -335,6 +335,10 @@ class SqlSession:
         entry = await self._entry()
         if entry.read_only or self.write_mode:
             return error
+        refusal = self.manager.catalog.write_refusal(entry)
+        if refusal:  # the role may not write: write mode would be refused too
+            return ReadOnlyError(f"{refusal}, which may not write: statements run read only.",
+                                 database=entry.name)
         reason = error.detail.split(": ", 1)[-1]
         return ReadOnlyError(f"The editor is in read-only mode ({reason.rstrip('.')}). Switch "
                              "write mode on (ctrl+w) to write.", database=entry.name)
