@@ -68,13 +68,26 @@ class SqliteCatalogStore(SqlCatalogStore):
             os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         try:
             self._db = await aiosqlite.connect(self.path, isolation_level=None)
-            await self._db.execute("PRAGMA journal_mode=WAL")
-            await self._db.execute("PRAGMA foreign_keys=ON")
             await self._db.execute("PRAGMA busy_timeout=5000")
+            await self._use_wal()
+            await self._db.execute("PRAGMA foreign_keys=ON")
             await self._migrate()
         except sqlite3.DatabaseError as exc:
             await self.close()
             raise CatalogUnavailableError(f"Cannot open the catalog {self.path}: {exc}.") from None
+
+    async def _use_wal(self) -> None:
+        """Switch a new file to WAL. Two processes opening one fresh file at once can both
+        want that switch: the loser gets "database is locked" at once (SQLite refuses a lock
+        upgrade that could deadlock without waiting on the busy timeout), so it tries again."""
+        for attempt in range(50):
+            try:
+                await self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                await asyncio.sleep(0.02)
 
     async def close(self) -> None:
         if self._db is not None:
