@@ -251,22 +251,23 @@ class SqlCatalogStore(CatalogStore):
     async def rename_organization(self, org_id: str, name: str, *,
                                   version: int | None = None) -> Organization:
         name = check_name(name, "organization")
-        conflict = f"An organization named {name!r} already exists."
-        async with self._transaction() as conn:
-            if version is None:
-                changed = await self._write(
-                    conn, "UPDATE organizations SET name = $1, version = version + 1 "
-                    "WHERE id = $2", name, org_id, conflict=conflict)
-            else:
-                changed = await self._write(
-                    conn, "UPDATE organizations SET name = $1, version = version + 1 "
-                    "WHERE id = $2 AND version = $3", name, org_id, version, conflict=conflict)
-            if not changed:
-                raise await self._stale_or_missing(conn, "organizations", org_id,
-                                                   "organization", name)
-            row = await conn.fetchrow(f"SELECT {_ORG_COLUMNS} FROM organizations WHERE id = $1",
-                                      org_id)
+        row = await self._rename("organizations", _ORG_COLUMNS, "organization", org_id, name,
+                                 version, f"An organization named {name!r} already exists.")
         return _org(row)
+
+    async def _rename(self, table: str, columns: str, what: str, row_id: str, name: str,
+                      version: int | None, conflict: str) -> Sequence[Any]:
+        """Rename one row of ``table`` (organizations or projects), only if it is still at
+        ``version`` when one is given; returns the renamed row's ``columns``."""
+        checked = "" if version is None else " AND version = $3"
+        async with self._transaction() as conn:
+            changed = await self._write(
+                conn, f"UPDATE {table} SET name = $1, version = version + 1 WHERE id = $2"
+                f"{checked}", name, row_id, *(() if version is None else (version,)),
+                conflict=conflict)
+            if not changed:
+                raise await self._stale_or_missing(conn, table, row_id, what, name)
+            return await conn.fetchrow(f"SELECT {columns} FROM {table} WHERE id = $1", row_id)
 
     async def delete_organization(self, org_id: str) -> DeleteSummary:
         async with self._transaction() as conn:
@@ -315,21 +316,9 @@ class SqlCatalogStore(CatalogStore):
     async def rename_project(self, project_id: str, name: str, *,
                              version: int | None = None) -> Project:
         name = check_name(name, "project")
-        conflict = f"A project named {name!r} already exists in this organization."
-        async with self._transaction() as conn:
-            if version is None:
-                changed = await self._write(
-                    conn, "UPDATE projects SET name = $1, version = version + 1 WHERE id = $2",
-                    name, project_id, conflict=conflict)
-            else:
-                changed = await self._write(
-                    conn, "UPDATE projects SET name = $1, version = version + 1 "
-                    "WHERE id = $2 AND version = $3", name, project_id, version,
-                    conflict=conflict)
-            if not changed:
-                raise await self._stale_or_missing(conn, "projects", project_id, "project", name)
-            row = await conn.fetchrow(f"SELECT {_PROJECT_COLUMNS} FROM projects WHERE id = $1",
-                                      project_id)
+        row = await self._rename(
+            "projects", _PROJECT_COLUMNS, "project", project_id, name, version,
+            f"A project named {name!r} already exists in this organization.")
         return _project(row)
 
     async def delete_project(self, project_id: str) -> DeleteSummary:
