@@ -92,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit_export = audit_commands.add_parser("export", help="every entry as JSON Lines")
     audit_export.add_argument("--output", "-o", help="a file (default: standard output)")
 
+    demo = commands.add_parser(
+        "demo", help="start sample Redis, MongoDB and PostgreSQL servers with a shop's data, "
+        "open the app on them, and delete it all on exit (needs the demo extra)")
+    demo.add_argument("--keep-data", action="store_true",
+                      help="keep the temp dir with the servers' files, and print where it is")
+    demo.add_argument("--serve", action="store_true", help="serve the app to a web browser")
+    demo.add_argument("--host", default="127.0.0.1", help="with --serve (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8000, help="with --serve (default 8000)")
+    demo.add_argument("--allow-remote", action="store_true",
+                      help="with --serve: allow a non-loopback --host")
+
     health = commands.add_parser(
         "health", help="check every database entry; exit 0 healthy, 1 degraded, 2 down")
     for sub in (health, org_commands.choices["list"], project_list, db_list, db_test, whoami):
@@ -141,6 +152,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         return _run(args)
+    if args.command == "demo":  # its own servers and catalog; nothing of the user's is read
+        from studio_tui.demo import main as demo_main
+
+        return demo_main(args)
     stdout = sys.stdout
     quiet = _QuietOnceClosed(stdout)
     sys.stdout = cast(TextIO, quiet)
