@@ -239,3 +239,34 @@ def mongo_edits(mongo_service):
     from studio_tui.services.mongo.edits import MongoEdits
 
     return MongoEdits(mongo_service)
+
+
+# -- The demo's shop (studio_tui/demo/seed.py) loaded into the suite's servers: for the demo's
+# tests and the README's snapshots ----------------------------------------------------------------
+DEMO_REDIS_DB = 10
+
+
+@pytest.fixture(scope="session")
+def demo_mongo_server() -> Iterator[realservers.RunningServer]:
+    """A MongoDB server of the demo's own: the browser lists every database, and other tests'
+    come and go on the shared one."""
+    from studio_tui.demo.seed import seed_mongo
+
+    server = realservers.start_mongo()
+    seed_mongo(server.url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_shop(redis_server, postgres_server, demo_mongo_server):
+    """The demo's URLs (studio_tui.demo.runner.DemoUrls), with the shop loaded; Redis keys
+    without TTLs, so the key list shows no countdown."""
+    from studio_tui.demo import seed
+    from studio_tui.demo.runner import DemoUrls
+
+    redis_url = realservers.redis_db_url(redis_server.url, DEMO_REDIS_DB)
+    seed.seed_redis(redis_url, expire=False)
+    seed.seed_postgres(postgres_server.url)
+    return DemoUrls(redis_url, demo_mongo_server.url,
+                    seed.postgres_database_url(postgres_server.url))
