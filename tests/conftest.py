@@ -259,7 +259,19 @@ def demo_mongo_server() -> Iterator[realservers.RunningServer]:
 
 
 @pytest.fixture(scope="session")
-def demo_shop(redis_server, postgres_server, demo_mongo_server):
+def demo_postgres_server() -> Iterator[realservers.RunningServer]:
+    """A PostgreSQL server of the demo's own: the browser counts the server's roles, and other
+    tests add theirs to the shared one."""
+    from studio_tui.demo.seed import seed_postgres
+
+    server = realservers.start_postgres()
+    seed_postgres(server.url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_shop(redis_server, demo_postgres_server, demo_mongo_server):
     """The demo's URLs (studio_tui.demo.runner.DemoUrls), with the shop loaded; Redis keys
     without TTLs, so the key list shows no countdown."""
     from studio_tui.demo import seed
@@ -267,6 +279,5 @@ def demo_shop(redis_server, postgres_server, demo_mongo_server):
 
     redis_url = realservers.redis_db_url(redis_server.url, DEMO_REDIS_DB)
     seed.seed_redis(redis_url, expire=False)
-    seed.seed_postgres(postgres_server.url)
     return DemoUrls(redis_url, demo_mongo_server.url,
-                    seed.postgres_database_url(postgres_server.url))
+                    seed.postgres_database_url(demo_postgres_server.url))

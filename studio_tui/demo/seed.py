@@ -4,6 +4,7 @@ loader takes about a second. Each returns what it wrote, by name, for the demo t
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import struct
 from datetime import timedelta
@@ -30,11 +31,11 @@ def seed_redis(url: str, *, expire: bool = True) -> dict[str, int]:
     try:
         pipe = client.pipeline(transaction=False)
         # A second load starts these afresh (a stream takes no entry older than its last).
-        pipe.delete("shop:leaderboard:units-sold:2026-10", "shop:events:orders",
+        pipe.delete("shop:leaderboard:units-sold", "shop:events:orders",
                     "shop:categories", "shop:queue:emails")
         for number in range(1, SESSIONS + 1):
             customer = data.customer(number * 7 % len(data.customers) + 1)
-            key = f"shop:session:{number:08x}{customer.id:06x}"
+            key = f"shop:session:{hashlib.sha256(b'%d' % number).hexdigest()[:32]}"
             pipe.hset(key, mapping={
                 "customer_id": customer.id, "email": customer.email,
                 "cart": f"shop:cart:{customer.id}", "locale": f"en-{customer.country}",
@@ -58,7 +59,7 @@ def seed_redis(url: str, *, expire: bool = True) -> dict[str, int]:
                 product = data.product(line.product_id)
                 sold[f"{product.sku} {product.name}"] = sold.get(
                     f"{product.sku} {product.name}", 0) + line.quantity
-        pipe.zadd("shop:leaderboard:units-sold:2026-10", sold)
+        pipe.zadd("shop:leaderboard:units-sold", sold)
         for order in data.orders[-EVENTS:]:
             millis = int(order.created_at.timestamp() * 1000)
             pipe.xadd("shop:events:orders", {
@@ -163,6 +164,8 @@ POSTGRES_DATABASE = "shop"
 SCHEMA_SQL = """
 CREATE ROLE shop_staff NOLOGIN;
 CREATE ROLE shop_customer NOLOGIN;
+-- The shop's schema is the database's only one, and the default for unqualified names.
+DROP SCHEMA public;
 CREATE SCHEMA shop;
 COMMENT ON SCHEMA shop IS 'The demo shop: customers, products, orders and their reviews';
 CREATE TYPE shop.order_status AS ENUM
@@ -285,6 +288,7 @@ async def _seed_postgres(server_url: str) -> dict[str, int]:
     try:
         await admin.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
         await admin.execute(f"CREATE DATABASE {POSTGRES_DATABASE}")
+        await admin.execute(f"ALTER DATABASE {POSTGRES_DATABASE} SET search_path = shop")
         # Roles belong to the whole server; a reload into the same server keeps them.
         await admin.execute("DROP ROLE IF EXISTS shop_staff; DROP ROLE IF EXISTS shop_customer")
     finally:
