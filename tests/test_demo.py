@@ -283,6 +283,15 @@ def test_a_ctrl_c_signal_stops_the_servers_and_deletes_the_temp_dir(demo):
     assert_nothing_left(base, pids)
 
 
+def test_closing_the_terminal_stops_the_servers_and_deletes_the_temp_dir(demo):
+    base, pids = demo.started()
+    os.close(demo.master)  # writes to the terminal now fail, as after a hang-up
+    demo.master = os.open(os.devnull, os.O_RDONLY)  # for close()
+    demo.process.send_signal(signal.SIGHUP)
+    assert demo.process.wait(timeout=20) == 128 + signal.SIGHUP
+    assert_nothing_left(base, pids)
+
+
 def test_servers_and_temp_dir_go_even_when_the_demo_is_killed(demo):
     base, pids = demo.started()
     demo.process.kill()  # no finally runs: the kernel kills the servers, the watchdog cleans up

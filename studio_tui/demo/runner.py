@@ -29,7 +29,10 @@ FOREIGN_ENV = ("STUDIO_PLATFORM_URL", "STUDIO_TUI_KEY", "STUDIO_TUI_NEW_KEY")
 
 
 def say(message: str) -> None:
-    print(f"studio-tui demo: {message}", file=sys.stderr, flush=True)
+    try:
+        print(f"studio-tui demo: {message}", file=sys.stderr, flush=True)
+    except OSError:  # the terminal is gone
+        pass
 
 
 @dataclass(frozen=True)
@@ -39,21 +42,11 @@ class DemoUrls:
     postgres: str  # the shop database
 
 
-class Stopped(BaseException):
-    """SIGTERM or SIGHUP: unwinds like a ctrl+c, so every ``finally`` runs."""
-
-
-@contextmanager
-def _signals_unwind() -> Iterator[None]:
-    def unwind(signum, frame):  # noqa: ARG001
-        raise Stopped(signal.Signals(signum).name)
-
-    previous = {number: signal.signal(number, unwind) for number in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+class Stopped(KeyboardInterrupt):
+    """SIGTERM: unwinds like a ctrl+c, so every ``finally`` runs and the app restores the
+    terminal. (A KeyboardInterrupt, because asyncio lets only that and SystemExit out of a task:
+    any other exception raised in the app's event loop would end one task and leave the app
+    running.)"""
 
 
 def _start_watchdog(base: Path, keep: bool) -> subprocess.Popen:
@@ -132,6 +125,52 @@ async def register(home: Path, urls: DemoUrls) -> None:
                                    tags=["read-only"])
 
 
+class DemoRun:
+    """One demo's temp dir, servers and watchdog, and their end: ``clean_up`` runs once, whether
+    the demo returns, is interrupted, or loses its terminal."""
+
+    def __init__(self, keep_data: bool) -> None:
+        self.keep_data = keep_data
+        self.base = servers.make_base_dir("studio-tui-demo-")
+        self.watchdog = _start_watchdog(self.base, keep_data)
+        self.running: list[RunningServer] = []
+        self._cleaned = False
+
+    @contextmanager
+    def signals_handled(self) -> Iterator[None]:
+        def stop(signum, frame):  # noqa: ARG001
+            raise Stopped(signal.Signals(signum).name)
+
+        def hang_up(signum, frame):  # noqa: ARG001
+            # The terminal is gone: nothing to restore, and the app's own shutdown would wait
+            # for ever to write to it. Stop everything now, and leave.
+            self.clean_up()
+            os._exit(128 + signum)
+
+        numbers = {signal.SIGTERM: stop, signal.SIGHUP: hang_up}
+        previous = {number: signal.signal(number, handler) for number, handler in numbers.items()}
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def clean_up(self) -> None:
+        if self._cleaned:
+            return
+        self._cleaned = True
+        # Nothing interrupts this: a second ctrl+c would leave a server behind.
+        with _signals_ignored():
+            _stop_all(self.running)
+            if self.keep_data:
+                say(f"kept the data in {self.base} (the servers are stopped)")
+            else:
+                _remove(self.base)
+            self.watchdog.stdin.close()  # end of file: it finds nothing left, and exits
+            self.watchdog.wait()
+            say("stopped the servers" + ("" if self.keep_data else " and deleted the temp dir"))
+
+
 def _stop_all(running: list[RunningServer]) -> None:
     """Every server at once: the data goes anyway, so a server slow to stop is killed."""
     for server in running:
@@ -157,14 +196,12 @@ def _remove(base: Path) -> None:
 def run_demo(*, keep_data: bool = False, serve: bool = False, host: str = "127.0.0.1",
              port: int = 8000, allow_remote: bool = False) -> int:
     started = time.monotonic()
-    base = servers.make_base_dir("studio-tui-demo-")
-    watchdog = _start_watchdog(base, keep_data)
-    running: list[RunningServer] = []
+    demo = DemoRun(keep_data)
     try:
-        with _signals_unwind():
-            say(f"starting Redis, PostgreSQL and MongoDB (SecantusDB) in {base}")
-            urls = start_and_seed(base, running)
-            home = base / "home"
+        with demo.signals_handled():
+            say(f"starting Redis, PostgreSQL and MongoDB (SecantusDB) in {demo.base}")
+            urls = start_and_seed(demo.base, demo.running)
+            home = demo.base / "home"
             _timed("registered Demo/Shop", lambda: asyncio.run(register(home, urls)))
             say(f"ready in {time.monotonic() - started:.1f} s")
             env = demo_env(home)
@@ -175,20 +212,11 @@ def run_demo(*, keep_data: bool = False, serve: bool = False, host: str = "127.0
                           env={"STUDIO_TUI_HOME": env["STUDIO_TUI_HOME"]})
                 return 0
             return _run_app(env)
-    except (KeyboardInterrupt, Stopped) as stop:
-        say(f"interrupted ({stop or 'ctrl+c'}); stopping")
+    except KeyboardInterrupt as stop:  # ctrl+c, or Stopped
+        say(f"interrupted ({stop or 'SIGINT'}); stopping")
         return 130
     finally:
-        # Stops the servers and deletes the temp dir even when a second signal comes now.
-        with _signals_ignored():
-            _stop_all(running)
-            if keep_data:
-                say(f"kept the data in {base} (the servers are stopped)")
-            else:
-                _remove(base)
-            watchdog.stdin.close()  # end of file: the watchdog finds nothing left, and exits
-            watchdog.wait()
-            say("stopped the servers" + ("" if keep_data else " and deleted the temp dir"))
+        demo.clean_up()
 
 
 @contextmanager
