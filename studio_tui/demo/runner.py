@@ -51,7 +51,8 @@ class Stopped(KeyboardInterrupt):
 
 def _start_watchdog(base: Path, keep: bool) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "studio_tui.demo.watchdog", str(base), *(["--keep"] if keep else [])],
+        [sys.executable, "-m", "studio_tui.demo.watchdog", str(base),
+         *(["--keep"] if keep else [])],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
 
