@@ -202,8 +202,9 @@ class DemoInTerminal:
         """Once the organizations screen shows Demo: the temp dir, and every process the demo
         started (the servers, their children, the watchdog)."""
         base = Path(self.wait_for(rb"in (/tmp/studio-tui-demo-\w+)").group(1).decode())
-        screen = self.wait_for(rb"\x1b\[\?1049h").end()  # the app's screen from here on
-        deadline = time.monotonic() + 30
+        # The app's screen, from where it switches to the alternate screen on.
+        screen = self.wait_for(rb"\x1b\[\?1049h", timeout=60).end()
+        deadline = time.monotonic() + 60  # a busy CI machine
         while b"Demo" not in self.output[screen:] or b"Organizations" not in self.output[screen:]:
             assert time.monotonic() < deadline, bytes(self.output)[-3000:]
             assert self.process.poll() is None, bytes(self.output)[-3000:]

@@ -54,13 +54,16 @@ _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="server-spawner"
 
 
 def _die_with_parent(parent_pid: int) -> Callable[[], None]:
-    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork, not in the child
+    # Looked up before the fork, not in the child. Linux only: elsewhere the demo's watchdog
+    # process is what stops servers left behind.
+    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
 
     def preexec() -> None:
         # Runs in the child after the switch to another user (which would clear the setting).
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent_pid:  # the parent died before the line above
-            os._exit(1)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent_pid:  # the parent died before the line above
+                os._exit(1)
         # Its own session: a ctrl+c typed in the demo's terminal reaches the demo, which stops
         # the servers in order, and not the servers themselves.
         os.setsid()

@@ -16,7 +16,9 @@ from pathlib import Path
 def processes_using(base: Path) -> list[int]:
     """Processes whose command line names ``base`` (each demo server names its work dir)."""
     marker = os.fsencode(str(base))
-    found = []
+    found: list[int] = []
+    if not Path("/proc").is_dir():  # not Linux: the servers' own parent-death handling only
+        return found
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
