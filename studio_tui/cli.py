@@ -92,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit_export = audit_commands.add_parser("export", help="every entry as JSON Lines")
     audit_export.add_argument("--output", "-o", help="a file (default: standard output)")
 
+    serve = commands.add_parser(
+        "serve", help="serve the terminal UI to a web browser (extra: serve)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow a --host other machines can reach; the page has no login "
+                            "of its own in local mode")
+
     health = commands.add_parser(
         "health", help="check every database entry; exit 0 healthy, 1 degraded, 2 down")
     for sub in (health, org_commands.choices["list"], project_list, db_list, db_test, whoami):
@@ -163,6 +172,11 @@ def _run(args: argparse.Namespace) -> int:
             return _run_tui(settings)
         if args.command == "keys":
             return asyncio.run(_keys(args.keys_command, settings))
+        if args.command == "serve":
+            from studio_tui.web import serve
+
+            serve(host=args.host, port=args.port, allow_remote=args.allow_remote)
+            return EXIT_OK
         if args.command == "health":
             return asyncio.run(_health(settings, as_json=args.json))
         if args.command in ("login", "logout", "whoami", "audit", "totp"):
