@@ -51,7 +51,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, allow_remote: bool = Fal
     _check_port(port)
     listeners = _listen(host, port)
     if not loopback:
-        print(REMOTE_WARNING.format(where=_url(host, port)), file=sys.stderr)
+        print(REMOTE_WARNING.format(where=_url(_reachable_name(host), port)), file=sys.stderr)
     command = shlex.join([sys.executable, "-m", "studio_tui", *app_args])
     server = _make_server(command, host, listeners, loopback=loopback)
     with _environment(env or {}):
@@ -126,6 +126,14 @@ def _url(host: str, port: int) -> str:
     return f"http://{_bracketed(host)}:{port}"
 
 
+def _reachable_name(host: str) -> str:
+    """What to open for `host`: 0.0.0.0 and :: are every interface, not an address to visit."""
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(host).is_unspecified:
+            return socket.gethostname()
+    return host
+
+
 def _bracketed(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
@@ -165,7 +173,7 @@ def _make_server(command: str, host: str, listeners: list[socket.socket], *, loo
         def __init__(self) -> None:
             super().__init__(command, host=host, port=min(ports), title=TITLE,
                              templates_path=TEMPLATES)
-            self.public_url = _url(host, min(ports))
+            self.public_url = _url(_reachable_name(host), min(ports))
             # Each open tab: its request, and the task that relays it to its app process.
             self.sessions: dict[asyncio.Task[Any], web.Request] = {}
 
@@ -211,7 +219,9 @@ def _make_server(command: str, host: str, listeners: list[socket.socket], *, loo
             return aiohttp_jinja2.render_template("serve.html", request, context)
 
         async def on_startup(self, app: web.Application) -> None:
-            print(f"studio-tui: serving on {self.public_url} (ctrl+c to stop)", flush=True)
+            where = " (every interface)" if _reachable_name(host) != host else ""
+            print(f"studio-tui: serving on {self.public_url}{where}; ctrl+c stops it",
+                  flush=True)
 
         async def on_shutdown(self, app: web.Application) -> None:
             # A tab whose connection drops tells its app to quit, as when it is closed. Without
