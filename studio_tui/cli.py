@@ -202,6 +202,9 @@ def _report(error: StudioError, *, as_json: bool) -> int:
 
 def _run_tui(settings) -> int:
     from studio_tui.services.vault import KEY_ENV, parse_key_text
+    from studio_tui.web import end_with_server
+
+    end_with_server()  # when `studio-tui serve` started this app for a browser tab
 
     # Refuse a weak key before drawing anything; a wrong key is found once the catalog opens.
     if os.environ.get(KEY_ENV):

@@ -13,8 +13,11 @@ import errno
 import ipaddress
 import os
 import shlex
+import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
     from aiohttp import web
 
 TITLE = "studio-tui"
+# Set for the apps the server starts: the server's process id (see `end_with_server`).
+SERVER_PID_ENV = "STUDIO_TUI_SERVED_BY"
 TEMPLATES = Path(__file__).parent / "templates"
 # How long the app processes get to quit once the server is stopping.
 APP_QUIT_SECONDS = 5.0
@@ -52,10 +57,27 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, allow_remote: bool = Fal
     listeners = _listen(host, port)
     if not loopback:
         print(REMOTE_WARNING.format(where=_url(_reachable_name(host), port)), file=sys.stderr)
-    command = shlex.join([sys.executable, "-m", "studio_tui", *app_args])
+    # textual-serve runs it through `sh -c`: exec leaves one process per tab, not two.
+    command = "exec " + shlex.join([sys.executable, "-m", "studio_tui", *app_args])
     server = _make_server(command, host, listeners, loopback=loopback)
-    with _environment(env or {}):
+    with _environment({**(env or {}), SERVER_PID_ENV: str(os.getpid())}):
         server.serve_on(listeners)
+
+
+def end_with_server() -> None:
+    """In an app that `serve` started: end when the server is gone, even killed outright,
+    rather than hold database connections for a tab nobody can reach any more."""
+    served_by = os.environ.pop(SERVER_PID_ENV, None)
+    if not served_by or not served_by.isdigit():
+        return
+
+    def watch() -> None:
+        # The app is the server's child (sh execs it); an orphan gets a new parent.
+        while os.getppid() == int(served_by):
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="end-with-server", daemon=True).start()
 
 
 def _check_host(host: str, allow_remote: bool) -> bool:
@@ -166,9 +188,9 @@ def _make_server(command: str, host: str, listeners: list[socket.socket], *, loo
         local_hosts |= local_names
 
     class StudioServer(Server):
-        """textual-serve's server, with the page's addresses taken from the request (its
-        own are built from the bind address, wrong for 0.0.0.0 or a name), origin checks on
-        the websocket, a page without third-party requests, and a prompt stop."""
+        """textual-serve's server, with a page whose addresses are relative (textual-serve
+        builds them from the bind address: wrong for 0.0.0.0, a name, or behind a TLS proxy)
+        and makes no third-party requests, origin checks on the websocket, and a prompt stop."""
 
         def __init__(self) -> None:
             super().__init__(command, host=host, port=min(ports), title=TITLE,
@@ -208,14 +230,8 @@ def _make_server(command: str, host: str, listeners: list[socket.socket], *, loo
         async def handle_index(self, request: web.Request) -> web.Response:
             import aiohttp_jinja2
 
-            base = f"{request.scheme}://{request.host}"
-            socket_scheme = "wss" if request.scheme == "https" else "ws"
-            context = {
-                "title": TITLE,
-                "font_size": _font_size(request.query.get("fontsize")),
-                "websocket_url": f"{socket_scheme}://{request.host}/ws",
-                "static_url": f"{base}/static/",
-            }
+            context = {"title": TITLE,
+                       "font_size": _font_size(request.query.get("fontsize"))}
             return aiohttp_jinja2.render_template("serve.html", request, context)
 
         async def on_startup(self, app: web.Application) -> None:
@@ -235,8 +251,6 @@ def _make_server(command: str, host: str, listeners: list[socket.socket], *, loo
                 task.cancel()
 
         def serve_on(self, sockets: list[socket.socket]) -> None:
-            import signal
-
             loop = asyncio.new_event_loop()
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 # Not possible off the main thread: ctrl+c then ends it as KeyboardInterrupt.

@@ -235,6 +235,29 @@ def test_stopping_the_server_ends_the_open_tabs_apps(serving: Serving, chromium:
             browser.close()
 
 
+def test_an_app_ends_when_its_server_is_killed_outright(serving: Serving, chromium: str,
+                                                       tmp_path: Path):
+    """No SIGINT to pass on: the apps notice their server is gone and stop holding database
+    connections for tabs nobody can reach."""
+    from playwright.sync_api import sync_playwright
+
+    apps: list[int] = []
+    with sync_playwright() as playwright:
+        browser = _launch(playwright, tmp_path / "chromium-profile")
+        try:
+            page = _open(browser, serving.url + "/")
+            _wait_for_text(page, "Demo")
+            apps = serving.app_processes()
+            assert apps
+            serving.process.kill()
+            serving.process.wait()
+            assert _wait_gone(apps, timeout=5) == []
+        finally:
+            browser.close()
+            for pid in apps:  # orphans now: the fixture no longer finds them
+                _kill_quietly(pid)
+
+
 def _serve_command(home: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "studio_tui", "serve", *args],
                           env={**os.environ, **home_env(home)}, capture_output=True,
@@ -275,11 +298,12 @@ def test_allow_remote_warns_that_the_page_has_no_login(tmp_path: Path):
     server = Serving(tmp_path / "home", "--host", "0.0.0.0", "--allow-remote",
                      host=socket.gethostname())
     try:
-        # A remote page's Host is this machine's name: accepted, its URLs follow it.
+        # Reached by this machine's name: accepted, and the page names no bind address.
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         connection.request("GET", "/", headers={"Host": f"studio.example:{server.port}"})
-        page = connection.getresponse().read().decode()
-        assert f'data-session-websocket-url="ws://studio.example:{server.port}/ws"' in page
+        response = connection.getresponse()
+        assert response.status == 200
+        assert "0.0.0.0" not in response.read().decode()
     finally:
         server.stop()
     warning = server.process.stderr.read()
