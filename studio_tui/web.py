@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from studio_tui.services.errors import ConflictError, ValidationError
+from studio_tui.services.errors import ConfigError, ConflictError, ValidationError
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -46,11 +46,11 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, allow_remote: bool = Fal
     """Serve `python -m studio_tui <app_args>` on http://host:port until ctrl+c (or SIGTERM).
 
     Raises ValidationError for a bad host or port, or a non-loopback host without
-    `allow_remote`; ConflictError when the port is taken."""
+    `allow_remote`; ConflictError when the port is taken; ConfigError without textual-serve."""
     try:
         from textual_serve.server import Server  # noqa: F401
     except ImportError:
-        raise ValidationError(
+        raise ConfigError(
             "serving in a browser needs textual-serve: pip install 'studio-tui[serve]'") from None
     loopback = _check_host(host, allow_remote)
     _check_port(port)

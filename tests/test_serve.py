@@ -285,6 +285,16 @@ def test_bad_host_or_port_is_one_clear_line(tmp_path: Path, args: list[str], mes
     assert "Traceback" not in result.stderr
 
 
+def test_without_the_serve_extra_the_command_says_what_to_install(tmp_path: Path):
+    hide_textual_serve = ("import sys; sys.modules['textual_serve'] = None; "
+                          "from studio_tui.cli import main; main(['serve'])")
+    result = subprocess.run([sys.executable, "-c", hide_textual_serve], capture_output=True,
+                            text=True, timeout=30, env={**os.environ, **home_env(tmp_path)})
+    assert result.returncode == 2
+    assert "pip install 'studio-tui[serve]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_port_in_use_is_reported_without_a_traceback(tmp_path: Path):
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
