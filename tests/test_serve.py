@@ -19,7 +19,8 @@ from realservers import free_port
 from ui import home_env, seed_now
 
 CHROMIUM = "/usr/bin/chromium"
-# Without the networking flags this closed network refuses Chromium's own connections.
+# No background networking (updates, sync, QUIC): the test needs only the local server, and a
+# CI runner may have no network at all.
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
