@@ -71,6 +71,7 @@ class PostgresBrowserScreen(DatabaseScreen[None]):
         *(Binding(str(n), f"section({n - 1})", name, show=False, id=f"pg.section{n}")
           for n, name in enumerate(SECTIONS, 1)),
     ]
+    FOOTER_PRIORITY = ("pg.search", "pg.sql", "pg.server", "pg.reload", "pg.system")
 
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
         super().__init__(entry, where)
