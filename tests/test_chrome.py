@@ -1,5 +1,6 @@
 """The lines every screen shares, at the widths users have: the footer keeps the most used keys
-when it cannot show them all, and the breadcrumb keeps where you are."""
+when it cannot show them all, the breadcrumb keeps where you are, and a confirmation says what
+enter does and that a cancel changed nothing."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pytest
 import redis as redis_sync
 from pymongo import MongoClient
 from textual.binding import Binding
+from textual.widgets import Button
 
 from pgservers import create_database
+from studio_tui.dialogs.confirm import ConfirmModal
 from studio_tui.screens.mongo.browser import MongoBrowserScreen
 from studio_tui.screens.postgres.browser import PostgresBrowserScreen
 from studio_tui.screens.postgres.grid import GridScreen
@@ -113,3 +116,49 @@ async def test_postgres_grid_and_breadcrumb_at_80_columns(tmp_path: Path, people
         line = footer(app)
         for key in ("f Filter", "e Edit", "n Insert", "d Delete"):
             assert key in line, line
+
+
+async def _confirm(app, pilot) -> ConfirmModal:
+    """A deletion confirmation over the catalog's first screen, as the browsers open it."""
+    answers: list[bool | None] = []
+    app.push_screen(ConfirmModal("Delete user:1?", "UNLINK removes it now."), answers.append)
+    await pilot.pause()
+    modal = app.screen
+    assert isinstance(modal, ConfirmModal)
+    modal.answers = answers
+    return modal
+
+
+async def test_enter_in_a_confirmation_does_what_the_focused_button_says(tmp_path: Path):
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        modal = await _confirm(app, pilot)
+        assert modal.focused is modal.query_one("#cancel", Button)
+        assert "enter: cancel · tab/←: Delete" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert modal.answers == [False]
+        assert "Cancelled: nothing deleted." in screen_text(app)
+        modal = await _confirm(app, pilot)
+        await pilot.press("left")
+        assert modal.focused is modal.query_one("#confirm", Button)
+        assert "enter: delete · tab: Cancel" in screen_text(app)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert modal.answers == [True]
+
+
+@pytest.mark.parametrize("label, said", [("Drop", "Cancelled: nothing dropped."),
+                                         ("Close", None)])
+async def test_a_cancel_names_what_did_not_happen(tmp_path: Path, label: str, said: str | None):
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(ConfirmModal("Sure?", "Detail.", confirm_label=label))
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert ("Cancelled:" in screen_text(app)) == (said is not None)
+        if said:
+            assert said in screen_text(app)
