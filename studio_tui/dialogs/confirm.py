@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from studio_tui.dialogs.base import Dialog
+from studio_tui.widgets.chrome import StatusLine
 from studio_tui.widgets.ordered_input import OrderedInput
 
 
@@ -90,9 +91,9 @@ class ConfirmModal(Dialog[bool]):
     def action_cancel(self) -> None:
         undone = UNDONE.get(self._confirm_label, "changed")
         below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
-        say = getattr(below, "say", None)
-        if undone and say is not None:
-            say(f"Cancelled: nothing {undone}.")
+        # The screen below says it on its status line (a console has none: its log shows it).
+        if undone and below is not None and below.query(StatusLine) and hasattr(below, "say"):
+            below.say(f"Cancelled: nothing {undone}.")
         self.dismiss(False)
 
     # ← and → move between the buttons, as in most dialogs (tab does too).
