@@ -310,6 +310,14 @@ async def test_console_pipelines_lines_and_asks_before_flushing(tmp_path: Path, 
         assert "(error) WRONGTYPE" in shown
         assert area.text == ""
 
+        # INFO reads as redis-cli prints it: sections, and one "key: value" a line.
+        area.text = "INFO keyspace"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        shown = [str(line.text) for line in app.screen.query_one(RichLog).lines]
+        figures = shown[shown.index("# Keyspace") + 1:]
+        assert figures and all(re.match(r"db\d+: +keys=\d+,", line) for line in figures), shown
+
         area.text = "FLUSHDB"
         await pilot.press("ctrl+r")
         await settle(pilot)
