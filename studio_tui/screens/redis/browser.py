@@ -174,7 +174,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         self._status_at = moment
         tree = self.query_one(NamespaceTree)
         if tree.display:
-            tree.refresh_counts()
+            tree.refresh_counts(complete=done)
         self._show_status(done=done)
 
     def _show_status(self, *, done: bool) -> None:
@@ -348,7 +348,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         self.workers.cancel_group(self, "redis-value")
         self._clear_value()
         if tree.display:
-            tree.refresh_counts()
+            tree.refresh_counts(complete=self.scan_state == "done")
             tree.root.expand()
             tree.focus()
         else:
