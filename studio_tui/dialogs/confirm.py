@@ -18,7 +18,7 @@ from studio_tui.widgets.ordered_input import OrderedInput
 # What a confirm label's action leaves undone on a cancel ("Cancelled: nothing deleted.");
 # a label not here says "nothing changed"; "" says nothing (a dialog that only informs).
 UNDONE = {"Delete": "deleted", "Drop": "dropped", "Remove": "removed", "Kill": "killed",
-          "Terminate": "terminated", "Cancel query": "cancelled", "Reset": "reset",
+          "Terminate": "terminated", "Cancel query": "stopped", "Reset": "reset",
           "Run": "run", "Apply": "applied", "Replace": "replaced", "Update": "updated",
           "Suspend": "suspended", "Lift": "lifted", "Done": "", "Close": ""}
 
