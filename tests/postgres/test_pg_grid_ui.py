@@ -534,6 +534,24 @@ def test_sql_results_snapshot(snap_compare, tmp_path, db_url, size):
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_sql_stale_results_snapshot(snap_compare, tmp_path, db_url, size):
+    """A failed statement leaves the results before it dimmed, under a title that says so."""
+    app = _app(tmp_path, db_url)
+
+    async def run_before(pilot):
+        screen = await open_screen(pilot, sql_editor)
+        await type_sql(pilot, "select n, n * n as square from generate_series(1, 30) n;")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await type_sql(pilot, "select no_such_column from people;")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert screen.query_one("#output").has_class("-stale")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
 @pytest.fixture(scope="module")
 def plan_db_url(postgres_server) -> str:
     """The plan's costs come from statistics: a database no other test writes to."""
