@@ -92,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit_export = audit_commands.add_parser("export", help="every entry as JSON Lines")
     audit_export.add_argument("--output", "-o", help="a file (default: standard output)")
 
+    serve = commands.add_parser(
+        "serve", help="serve the terminal UI to a web browser (extra: serve)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="default: %(default)s")
+    serve.add_argument("--allow-remote", action="store_true",
+                       help="allow a --host other machines can reach; the page has no login "
+                            "of its own in local mode")
+
     demo = commands.add_parser(
         "demo", help="start sample Redis, MongoDB and PostgreSQL servers with a shop's data, "
         "open the app on them, and delete it all on exit (needs the demo extra)")
@@ -178,6 +187,11 @@ def _run(args: argparse.Namespace) -> int:
             return _run_tui(settings)
         if args.command == "keys":
             return asyncio.run(_keys(args.keys_command, settings))
+        if args.command == "serve":
+            from studio_tui.web import serve
+
+            serve(host=args.host, port=args.port, allow_remote=args.allow_remote)
+            return EXIT_OK
         if args.command == "health":
             return asyncio.run(_health(settings, as_json=args.json))
         if args.command in ("login", "logout", "whoami", "audit", "totp"):
@@ -203,6 +217,9 @@ def _report(error: StudioError, *, as_json: bool) -> int:
 
 def _run_tui(settings) -> int:
     from studio_tui.services.vault import KEY_ENV, parse_key_text
+    from studio_tui.web import end_with_server
+
+    end_with_server()  # when `studio-tui serve` started this app for a browser tab
 
     # Refuse a weak key before drawing anything; a wrong key is found once the catalog opens.
     if os.environ.get(KEY_ENV):

@@ -88,21 +88,26 @@ async def run_command(pilot, command: str) -> None:
 async def browse(pilot, pattern: str | None = None):
     """``:open cache`` (a Redis entry); with ``pattern``, the keys matching it are listed and the
     first one's value is shown. The browser screen."""
-    from textual.widgets import Input
-
     from studio_tui.screens.redis.browser import RedisBrowserScreen
 
     await run_command(pilot, "open cache")
     screen = pilot.app.screen
     assert isinstance(screen, RedisBrowserScreen), screen
     if pattern is not None:
-        await pilot.press("slash")
-        screen.query_one("#pattern", Input).value = pattern
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.pause(0.1)  # the value waits for the highlight to settle
-        await settle(pilot)
+        await list_matching(pilot, pattern)
     return screen
+
+
+async def list_matching(pilot, pattern: str) -> None:
+    """In the open Redis browser, ``/`` ``pattern`` enter; then the first key's value is shown."""
+    from textual.widgets import Input
+
+    await pilot.press("slash")
+    pilot.app.screen.query_one("#pattern", Input).value = pattern
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.pause(0.1)  # the value waits for the highlight to settle
+    await settle(pilot)
 
 
 def screen_text(app) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from studio_tui.demo import seed, servers
 from studio_tui.demo.servers import RunningServer
+from studio_tui.services.errors import StudioError
 
 ORGANIZATION, PROJECT = "Demo", "Shop"
 REDIS_ENTRY, MONGO_ENTRY, POSTGRES_ENTRY = "shop-cache", "shop-orders", "shop-db"
@@ -216,6 +217,9 @@ def run_demo(*, keep_data: bool = False, serve: bool = False, host: str = "127.0
     except KeyboardInterrupt as stop:  # ctrl+c, or Stopped
         say(f"interrupted ({stop or 'SIGINT'}); stopping")
         return 130
+    except StudioError as error:  # --serve refused its host or port, or lacks its extra
+        say(str(error))
+        return 2
     finally:
         demo.clean_up()
 

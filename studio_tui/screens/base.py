@@ -29,9 +29,11 @@ ResultType = TypeVar("ResultType")
 
 
 class StudioScreen(Screen[ResultType]):
-    # Help comes right after Back, so it is still in the footer when a narrow one is cut.
     BINDINGS = [Binding("escape,backspace", "back", "Back", id="nav.back"),
                 Binding("question_mark", "app.help", "Help", id="app.help")]
+    # The binding ids a narrow footer keeps first, most used first (Help always leads: it
+    # lists every key); the others follow in order while they fit (widgets/chrome.py).
+    FOOTER_PRIORITY: tuple[str, ...] = ()
     @property
     def studio_app(self) -> "StudioApp":
         """The app, typed: the one place a screen reaches for it."""

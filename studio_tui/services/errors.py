@@ -91,6 +91,13 @@ class ReadOnlyError(PermissionDeniedError):
     title = "Read-only database"
 
 
+class ReadModeError(ReadOnlyError):
+    """A write from an editor in read mode on an entry that takes writes: the entry is not
+    read-only, the editor's mode is (write mode lets it through)."""
+    code = "READ_MODE"
+    title = "Read mode"
+
+
 class AuthenticationError(StudioError):
     code = "AUTH_FAILED"
     title = "Authentication failed"

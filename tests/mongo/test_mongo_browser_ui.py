@@ -19,6 +19,7 @@ from studio_tui.dialogs.mongo.conflict import DocumentConflictModal
 from studio_tui.screens.mongo.browser import MongoBrowserScreen
 from studio_tui.widgets.data_grid import DataGrid
 from studio_tui.widgets.mongo.document_tree import DocumentTree
+from studio_tui.widgets.mongo.query_bar import QueryBar
 from ui import QUIET_SETTINGS, run_command, screen_text, settle, studio_app
 
 
@@ -608,3 +609,19 @@ async def test_a_server_with_authentication_is_browsed_and_its_password_never_sh
     finally:
         client.drop_database("authdb")
         client.close()
+
+
+async def test_empty_query_fields_show_hints_not_values(tmp_path, mongo_server, database):
+    """A placeholder that looks like a value ({_id: -1}, 0) reads as a setting in force: each
+    says first what the empty field means, then gives an example, dim and in italics."""
+    database.items.insert_one({"n": 1})
+    app = await open_browser(tmp_path, mongo_server, database)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await browse(pilot)
+        bar = screen.query_one(QueryBar)
+        for name, meaning in (("filter", "all documents · e.g. "), ("projection", "all · e.g. "),
+                              ("sort", "_id · e.g. "), ("skip", "none"), ("limit", "none")):
+            field = bar.query_one(f"#{name}", Input)
+            assert field.value == "" and field.placeholder.startswith(meaning), field.placeholder
+            placeholder = field.get_component_rich_style("input--placeholder")
+            assert placeholder.italic and placeholder.color != field.rich_style.color

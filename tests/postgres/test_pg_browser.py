@@ -146,6 +146,34 @@ async def test_search_finds_objects_across_the_catalog(catalog_db, tmp_path):
         assert not isinstance(app.screen, PostgresBrowserScreen)
 
 
+async def test_esc_after_a_search_keeps_the_place_the_user_expects(catalog_db, tmp_path):
+    app = await _app(tmp_path, catalog_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        tree = screen.query_one(ObjectTree)
+        assert tree.select_object("table", "shop", "customers")
+        await settle(pilot)
+        # Abandoned (esc in the search box): back where the search began.
+        await pilot.press("slash", *"2026")
+        await settle(pilot)
+        assert tree.current.obj.name == "events_2026"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert tree.filter == "" and tree.current.obj.name == "customers"
+        assert screen.focused is tree
+        # Gone through (enter, then down the matches): esc leaves the cursor on the object
+        # chosen, in the whole tree, opened down to it.
+        await pilot.press("slash", *"events_202", "enter")
+        await settle(pilot)
+        while tree.current.obj is None or tree.current.obj.name != "events_2026":
+            await pilot.press("down")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert tree.filter == "" and screen.query_one("#search", Input).value == ""
+        assert tree.current.obj.name == "events_2026" and "customers" in _labels(screen)
+        assert "events_2026" in screen_text(app)  # on screen, not only in the list
+
+
 async def test_keys_typed_in_one_burst_with_slash_all_land_in_the_search(catalog_db, tmp_path):
     app = await _app(tmp_path, catalog_db)
     async with app.run_test(size=(120, 40)) as pilot:

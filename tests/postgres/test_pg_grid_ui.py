@@ -292,7 +292,10 @@ async def test_write_mode_commits_when_asked_and_read_only_entries_refuse_it(tmp
             await type_sql(pilot, "select 1;\ninsert into notes values (1), (2)", (1, 3))
             await pilot.press("ctrl+r")
             await settle(pilot)
-            assert "read-only mode" in screen_text(app)
+            # The entry takes writes: it is the editor's mode that refused, and it says so.
+            assert "Read mode: the editor runs statements read only" in screen_text(app)
+            assert "Read-only database" not in screen_text(app)
+            assert screen_text(app).splitlines()[1].rstrip().endswith("SQL · read mode")
             await pilot.press("ctrl+w")
             await settle(pilot)
             assert "WRITE MODE" in screen_text(app)
@@ -315,9 +318,52 @@ async def test_write_mode_commits_when_asked_and_read_only_entries_refuse_it(tmp
     app = await app_for(tmp_path / "ro", db_url, read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_screen(pilot, sql_editor)
+        # A read-only entry has no modes: the breadcrumb says read-only, once.
+        assert screen_text(app).splitlines()[1].rstrip().endswith("SQL · read-only")
         screen.switch_write_mode()  # as if the dimmed key had run: the service refuses
         await settle(pilot)
         assert "write mode is refused" in screen_text(app) and not screen.session.write_mode
+
+
+async def test_results_left_by_a_failed_statement_are_marked_stale(tmp_path, db_url):
+    app = await app_for(tmp_path, db_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot, sql_editor)
+        output = screen.query_one("#output")
+        await type_sql(pilot, "select 41 + 1 as answer")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert output.border_title == "result · SELECT 1" and not output.has_class("-stale")
+        await type_sql(pilot, "select no_such_column from people")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert output.has_class("-stale")
+        assert "stale: the last run failed; this is the result before" in screen_text(app)
+        await type_sql(pilot, "select 1")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert not output.has_class("-stale")
+
+
+async def test_alt_arrows_resize_the_editor_and_the_output_keeps_some_rows(tmp_path, db_url):
+    app = await app_for(tmp_path, db_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot, sql_editor)
+        area = screen.query_one("#sql", TextArea)
+        output = screen.query_one("#output")
+        before = area.outer_size.height
+        assert before >= 5  # three lines of text at the least, by default too
+        await pilot.press("alt+down")
+        await pilot.pause()
+        assert area.outer_size.height == before + 2
+        for _ in range(20):
+            await pilot.press("alt+down")
+        await pilot.pause()
+        assert output.outer_size.height == 5
+        for _ in range(20):
+            await pilot.press("alt+up")
+        await pilot.pause()
+        assert area.outer_size.height == 5
 
 
 async def test_typing_in_the_editor_types_even_keys_bound_elsewhere(tmp_path, db_url):
@@ -484,6 +530,24 @@ def test_sql_results_snapshot(snap_compare, tmp_path, db_url, size):
         await pilot.press("ctrl+r")
         await settle(pilot)
         screen.say("SELECT 11")  # without the time it took
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sql_stale_results_snapshot(snap_compare, tmp_path, db_url, size):
+    """A failed statement leaves the results before it dimmed, under a title that says so."""
+    app = _app(tmp_path, db_url)
+
+    async def run_before(pilot):
+        screen = await open_screen(pilot, sql_editor)
+        await type_sql(pilot, "select n, n * n as square from generate_series(1, 30) n;")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await type_sql(pilot, "select no_such_column from people;")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert screen.query_one("#output").has_class("-stale")
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 

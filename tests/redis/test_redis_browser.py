@@ -251,7 +251,8 @@ async def test_keys_are_renamed_expired_and_deleted_with_confirmation(tmp_path: 
         assert 0 < client.ttl("edit:renamed") <= 120
         assert keys.info(b"edit:renamed").ttl_ms > 0
         await settle(pilot)
-        assert re.search(r"TTL\s+(1m|2m)", screen_text(app))  # the value pane's TTL too
+        # The value pane's TTL too: TTL's seconds, then the short form.
+        assert re.search(r"TTL\s+1\d\ds \((1m\d+s|2m)\)", screen_text(app))
         await pilot.press("T")  # the form shows the TTL it has: enter keeps it
         await settle(pilot)
         assert 100 <= int(pilot.app.screen.query_one(Input).value) <= 120
@@ -310,6 +311,14 @@ async def test_console_pipelines_lines_and_asks_before_flushing(tmp_path: Path, 
         assert "(error) WRONGTYPE" in shown
         assert area.text == ""
 
+        # INFO reads as redis-cli prints it: sections, and one "key: value" a line.
+        area.text = "INFO keyspace"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        shown = [str(line.text) for line in app.screen.query_one(RichLog).lines]
+        figures = shown[shown.index("# Keyspace") + 1:]
+        assert figures and all(re.match(r"db\d+: +keys=\d+,", line) for line in figures), shown
+
         area.text = "FLUSHDB"
         await pilot.press("ctrl+r")
         await settle(pilot)
@@ -365,11 +374,32 @@ async def test_keys_found_after_the_tree_was_opened_appear_and_the_parts_add_up(
         await settle(pilot)
         # The scan goes on after the tree was opened: a root key and a new namespace arrive.
         tree.index.add([b"late-root-key", b"late:1"])
-        tree.refresh_counts()
+        tree.refresh_counts(complete=False)
         await pilot.pause()
         leaves = [child.data for child in tree.root.children]
         assert ("key", b"late-root-key") in leaves and ("prefix", b"late") in leaves
         assert tree.index.root.parts == tree.index.root.count
+
+
+async def test_counts_from_a_paused_scan_are_floors_until_it_covers_everything(tmp_path: Path,
+                                                                              keyspace):
+    app = await _open(tmp_path, keyspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_browser(pilot)
+        assert screen.scan_state == "paused"  # enough keys for the screen, not all 5,005
+        await pilot.press("v")
+        await settle(pilot)
+        tree = screen.query_one(NamespaceTree)
+        labels = [str(child.label) for child in tree.root.children]
+        users = next(label for label in labels if label.startswith("user:"))
+        assert re.fullmatch(r"user:  ≥[\d,]+", users) and users != "user:  ≥5,000", labels
+        assert str(tree.root.label).startswith("keys  ≥")
+        await pilot.press("a")  # the rest: the counts become final
+        await settle(pilot)
+        assert screen.scan_state == "done"
+        labels = [str(child.label) for child in tree.root.children]
+        assert "user:  5,000" in labels and not any("≥" in label for label in labels), labels
+        assert str(tree.root.label) == "keys  5,005"
 
 
 async def test_namespace_tree_counts_prefixes_and_lists_one(tmp_path: Path, keyspace):

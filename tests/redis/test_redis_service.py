@@ -18,7 +18,7 @@ from studio_tui.services.errors import (
     ServerError,
     ValidationError,
 )
-from studio_tui.services.redis.console import ConfirmationRequired, run_console
+from studio_tui.services.redis.console import ConfirmationRequired, InfoReply, run_console
 from studio_tui.services.redis.edits import RedisEdits
 from studio_tui.services.redis.keys import display_key, has_glob, parse_key
 from studio_tui.services.redis.service import RedisService
@@ -279,6 +279,18 @@ async def test_console_runs_lines_as_a_pipeline_and_guards_dangerous_commands(ra
         await run_console(service, 'GET "unterminated')
     with pytest.raises(ConfirmationRequired):
         await run_console(service, "config set maxmemory 1")
+
+
+async def test_console_info_keeps_the_servers_sections(raw, service):
+    await raw.set("info:probe", "1")
+    keyspace, everything = await run_console(service, "INFO keyspace\nINFO")
+    assert isinstance(keyspace, InfoReply) and [name for name, _ in keyspace.sections] == [
+        "Keyspace"]
+    figures = dict(keyspace.sections[0][1])
+    assert any(figure.startswith("keys=") for figure in figures.values()), figures
+    names = [name for name, _ in everything.sections]
+    assert names[:3] == ["Server", "Clients", "Memory"] and "Keyspace" in names
+    assert dict(everything.sections[0][1])["redis_version"].count(".") == 2
 
 
 async def test_console_says_unknown_command_as_redis_does(raw, service, catalog, project_id,

@@ -116,6 +116,8 @@ class MongoBrowserScreen(DatabaseScreen[None]):
         Binding("T", "tool('transaction')", "Transaction", show=False, id="mongo.transaction",
                 tooltip="Writes in one transaction"),
     ]
+    FOOTER_PRIORITY = ("mongo.query", "mongo.edit", "mongo.new", "mongo.delete",
+                       "mongo.aggregation", "mongo.server", "mongo.view")
     # In the tree, N, d create and drop collections and databases (DocumentActions decides).
     WRITE_ACTIONS = frozenset(
         [("documents", name) for name in ("edit", "editor", "insert", "duplicate", "delete",

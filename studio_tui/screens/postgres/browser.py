@@ -71,6 +71,7 @@ class PostgresBrowserScreen(DatabaseScreen[None]):
         *(Binding(str(n), f"section({n - 1})", name, show=False, id=f"pg.section{n}")
           for n, name in enumerate(SECTIONS, 1)),
     ]
+    FOOTER_PRIORITY = ("pg.search", "pg.sql", "pg.server", "pg.reload", "pg.system")
 
     def __init__(self, entry: DatabaseEntry, where: str) -> None:
         super().__init__(entry, where)
@@ -341,8 +342,12 @@ class PostgresBrowserScreen(DatabaseScreen[None]):
     def action_back(self) -> None:
         search = self.query_one("#search", Input)
         if self.focused is search or search.value:
+            # From the search box the search is abandoned: back where it began. From the tree,
+            # after moving through the matches, the highlighted object stays.
+            tree = self.query_one(ObjectTree)
+            tree.end_search(stay=self.focused is not search)
             search.value = ""
-            self.query_one(ObjectTree).focus()
+            tree.focus()
         else:
             self.dismiss()
 

@@ -60,6 +60,8 @@ class GridScreen(EntrySource, DatabaseScreen[None]):
         Binding("n", "insert_row", "Insert", id="pg.grid.insert"),
         Binding("d", "delete_rows", "Delete", id="pg.grid.delete"),
     ]
+    FOOTER_PRIORITY = ("pg.grid.filter", "pg.grid.edit", "pg.grid.insert", "pg.grid.delete",
+                       "pg.grid.sort", "pg.grid.write_mode", "pg.grid.value", "pg.grid.count")
     WRITE_ACTIONS = frozenset({("write_mode", None), ("edit_cell", None), ("insert_row", None),
                                ("delete_rows", None)})
 

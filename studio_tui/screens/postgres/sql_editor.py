@@ -61,7 +61,13 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
         Binding("f2", "editor", "$EDITOR", id="pg.sql.editor"),
         Binding("ctrl+up", "history(-1)", "Previous", show=False, id="pg.sql.history_back"),
         Binding("ctrl+down", "history(1)", "Next", show=False, id="pg.sql.history_forward"),
+        Binding("alt+down", "editor_height(1)", "Taller editor", show=False,
+                id="pg.sql.taller"),
+        Binding("alt+up", "editor_height(-1)", "Shorter editor", show=False,
+                id="pg.sql.shorter"),
     ]
+    FOOTER_PRIORITY = ("pg.sql.run", "pg.sql.run_all", "pg.sql.write_mode", "pg.sql.explain",
+                       "pg.sql.complete", "pg.sql.editor", "pg.sql.export")
     WRITE_ACTIONS = frozenset({("write_mode", None)})
 
     def __init__(self, entry: "DatabaseEntry", where: str) -> None:
@@ -90,8 +96,10 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
         yield StudioFooter()
 
     def _crumb(self) -> str:
+        # A read-only entry says so (read_only_note) and has no other mode; one that takes
+        # writes is in read mode until ctrl+w.
         write = self.session is not None and self.session.write_mode
-        mode = " · WRITE MODE" if write else " · read only"
+        mode = "" if self.read_only else " · WRITE MODE" if write else " · read mode"
         return (f"{self.where} › {self.entry.name} › SQL{self.source_note}"
                 f"{self.read_only_note}{mode}")
 
@@ -173,6 +181,7 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
             outcome = await self.session.run(script, self._decider())
         except StudioError as error:
             self.show_error(error)
+            self._mark_stale("the last run failed")
             return
         if self.history is not None:
             self.history.add(script)
@@ -187,9 +196,20 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
             if shown.truncated else ""
         self.say(f"{statuses}{more}{note} · {outcome.seconds:.2f}s")
 
+    def _mark_stale(self, why: str) -> None:
+        """What the output shows is from an earlier statement: say so, and dim it."""
+        output = self.query_one(ContentSwitcher)
+        if output.current == "results" and self.last_result is None:
+            return  # nothing shown yet
+        output.add_class("-stale")
+        output.border_title = f"stale: {why}; this is the result before"
+
     def show_result(self, result: ResultSet) -> None:
         self.last_result = result
-        self.query_one(ContentSwitcher).current = "results"
+        output = self.query_one(ContentSwitcher)
+        output.remove_class("-stale")
+        output.border_title = f"result · {_one_line(result.status)}"
+        output.current = "results"
         grid = self.query_one("#results", DataGrid)
         grid.set_columns([GridColumn(name) for name in result.columns] or
                          [GridColumn("status")])
@@ -204,6 +224,14 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
         for worker in running:
             worker.cancel()
         self.say("Cancelled: the statement was stopped on the server and rolled back.")
+
+    # -- the split between the editor and the output -------------------------------------------
+    def action_editor_height(self, step: int) -> None:
+        """alt+down / alt+up: two rows more or less for the editor, the output keeping a few."""
+        area = self.editor
+        room = area.outer_size.height + self.query_one(ContentSwitcher).outer_size.height
+        height = area.outer_size.height + 2 * step
+        area.styles.height = max(MIN_EDITOR_HEIGHT, min(height, room - MIN_OUTPUT_HEIGHT))
 
     # -- EXPLAIN --------------------------------------------------------------------------------
     def action_explain(self, analyze: bool) -> None:
@@ -221,8 +249,12 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
             plan = await self.session.explain(pieces[0].text.rstrip(";"), analyze=analyze)
         except StudioError as error:
             self.show_error(error)
+            self._mark_stale("EXPLAIN failed")
             return
-        self.query_one(ContentSwitcher).current = "plan-pane"
+        output = self.query_one(ContentSwitcher)
+        output.remove_class("-stale")
+        output.border_title = "plan" + (" · analyzed" if analyze else "")
+        output.current = "plan-pane"
         tree = self.query_one(PlanTree)
         tree.show_plan(plan)
         costliest = plan.costliest
@@ -354,6 +386,15 @@ class SqlEditorScreen(EntrySource, DatabaseScreen[None]):
             return
         area.text = text
         self.say("Text from $EDITOR.")
+
+
+MIN_EDITOR_HEIGHT = 5  # three lines of text in its border (as the stylesheet's min-height)
+MIN_OUTPUT_HEIGHT = 5
+
+
+def _one_line(text: str, width: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[:width - 1] + "…"
 
 
 def _close(app, modal) -> None:

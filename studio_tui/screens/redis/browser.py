@@ -59,7 +59,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         Binding("r", "rescan", "Rescan", show=False, id="redis.rescan"),
         Binding("plus", "more_items", "More of value", show=False, id="redis.value_more"),
         Binding("d", "keys('delete')", "Delete", id="redis.delete"),
-        Binding("T", "keys('ttl')", "TTL", show=False, id="redis.ttl"),
+        Binding("T", "keys('ttl')", "TTL", id="redis.ttl"),
         Binding("R", "keys('rename')", "Rename", show=False, id="redis.rename"),
         Binding("c", "console", "Console", id="redis.console"),
         Binding("i", "insight", "Server", id="redis.insight"),
@@ -80,6 +80,8 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         Binding("D", "keys('bulk_delete')", "Bulk delete", show=False, id="redis.bulk_delete"),
         Binding("S", "keys('set_algebra')", "Set algebra", show=False, id="redis.set_algebra"),
     ]
+    FOOTER_PRIORITY = ("redis.pattern", "redis.edit", "redis.new_key", "redis.delete",
+                       "redis.ttl", "redis.more", "redis.tree", "redis.console", "redis.insight")
 
     WRITE_ACTIONS = frozenset(
         [("keys", name) for name in ("delete", "ttl", "rename", "create", "bulk_delete")]
@@ -172,7 +174,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         self._status_at = moment
         tree = self.query_one(NamespaceTree)
         if tree.display:
-            tree.refresh_counts()
+            tree.refresh_counts(complete=done)
         self._show_status(done=done)
 
     def _show_status(self, *, done: bool) -> None:
@@ -346,7 +348,7 @@ class RedisBrowserScreen(DatabaseScreen[None]):
         self.workers.cancel_group(self, "redis-value")
         self._clear_value()
         if tree.display:
-            tree.refresh_counts()
+            tree.refresh_counts(complete=self.scan_state == "done")
             tree.root.expand()
             tree.focus()
         else:

@@ -14,7 +14,7 @@ from textual.widgets import Header, RichLog, Static, TextArea
 from studio_tui.dialogs.confirm import ConfirmModal
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.services.errors import StudioError
-from studio_tui.services.redis.console import ConfirmationRequired, run_console
+from studio_tui.services.redis.console import ConfirmationRequired, InfoReply, run_console
 from studio_tui.services.redis.keys import display_key
 from studio_tui.widgets.chrome import Breadcrumb, StudioFooter
 from studio_tui.widgets.ordered_input import OrderedTextArea
@@ -43,6 +43,8 @@ def render_reply(reply: Any, indent: int = 0) -> Text:
         return Text(f'{pad}"{display_key(bytes(reply))}"', style="green")
     if isinstance(reply, str):
         return Text(f"{pad}{reply}")
+    if isinstance(reply, InfoReply):
+        return render_info(reply)
     if isinstance(reply, dict):
         reply = [part for pair in reply.items() for part in pair]
     if isinstance(reply, (list, tuple, set)):
@@ -60,6 +62,24 @@ def render_reply(reply: Any, indent: int = 0) -> Text:
             out.append(f"\n{pad}… {len(items) - MAX_ITEMS_SHOWN:,} more", style="dim")
         return out
     return Text(f"{pad}{reply!r}")
+
+
+def render_info(reply: InfoReply) -> Text:
+    """INFO as redis-cli users read it: each section under its "# Name", one ``key: value`` a
+    line, the values lined up within the section."""
+    out = Text()
+    for number, (section, pairs) in enumerate(reply.sections):
+        if number:
+            out.append("\n\n")
+        if section:
+            out.append(f"# {section}", style="bold")
+        width = max((len(name) for name, _ in pairs), default=0)
+        for index, (name, value) in enumerate(pairs):
+            if index or section:
+                out.append("\n")
+            out.append(f"{name}:".ljust(width + 2), style="cyan")
+            out.append(value)
+    return out if reply.sections else Text("(empty)", style="dim")
 
 
 class RedisConsoleScreen(DatabaseScreen[None]):

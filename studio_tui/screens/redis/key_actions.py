@@ -16,7 +16,7 @@ from studio_tui.services.errors import ValidationError
 from studio_tui.services.redis.bulk import SET_OPERATIONS, describe_keys, set_algebra
 from studio_tui.services.redis.edits import CREATABLE_TYPES
 from studio_tui.services.redis.keys import display_key, parse_key
-from studio_tui.widgets.redis.key_list import KeyList, format_bytes
+from studio_tui.widgets.redis.key_list import KeyList, format_bytes, ttl_seconds
 
 
 def _ttl_seconds(text: str) -> int | None:
@@ -116,7 +116,7 @@ class KeyActions(WriteActions):
         # Pre-filled with the TTL it has: an empty field means "never expire", so opening the
         # form and pressing enter must not quietly take an expiry away.
         info = self.scope.keys.info(key)
-        current = str(max(1, info.ttl_ms // 1000)) if info is not None and info.ttl_ms > 0 else ""
+        current = str(max(1, ttl_seconds(info.ttl_ms))) if info is not None and info.ttl_ms > 0 else ""
         self.ctx.open(NameModal(f"TTL of {display_key(key)} in seconds (empty: never expire)",
                                 submit, value=current, placeholder="e.g. 3600"), self.ctx.say)
 

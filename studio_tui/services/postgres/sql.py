@@ -26,7 +26,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio_tui.services.errors import ReadOnlyError, StudioError, ValidationError
+from studio_tui.services.errors import (
+    ReadModeError,
+    ReadOnlyError,
+    StudioError,
+    ValidationError,
+)
 from studio_tui.services.manager import ConnectionManager
 from studio_tui.services.postgres.data_models import Plan, PlanNode, ResultSet
 from studio_tui.services.tiers import TIER_LIMITS
@@ -340,8 +345,9 @@ class SqlSession:
             return ReadOnlyError(f"{refusal}, which may not write: statements run read only.",
                                  database=entry.name)
         reason = error.detail.split(": ", 1)[-1]
-        return ReadOnlyError(f"The editor is in read-only mode ({reason.rstrip('.')}). Switch "
-                             "write mode on (ctrl+w) to write.", database=entry.name)
+        return ReadModeError(f"the editor runs statements read only ({reason.rstrip('.')}); "
+                             f"{entry.name} takes writes: switch write mode on (ctrl+w) to "
+                             "write.", database=entry.name)
 
     async def explain(self, statement: str, *, analyze: bool = False) -> Plan:
         """The plan of one statement (FORMAT JSON). ANALYZE runs it, in a transaction that is

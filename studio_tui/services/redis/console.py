@@ -55,6 +55,15 @@ class ConsoleLine:
             return [f"COMMAND {self.words[1].upper()}", *self.words[2:]]
         return self.words
 
+    def sent(self, client: Any) -> list[Any]:
+        """The words for the wire. INFO's name goes as bytes, which redis-py's reply parsers do
+        not match: its reply comes back as the server's text, sections and all, rather than as
+        one flat dict (see InfoReply). A cluster client routes by the name, so there INFO keeps
+        redis-py's dict."""
+        if self.name == "INFO" and not is_cluster(client):
+            return [b"INFO", *self.words[1:]]
+        return self.command
+
     def routing(self, client: Any, known: dict[str, set[str]]) -> dict[str, Any]:
         """A cluster client picks a node by key. COMMAND has none, and a command the server
         does not know has none it can tell: any node answers them."""
@@ -73,6 +82,26 @@ class ConsoleLine:
     def dangerous(self) -> bool:
         sub = self.words[1].upper() if len(self.words) > 1 else ""
         return self.name in DANGEROUS or (self.name, sub) in DANGEROUS_SUBCOMMANDS
+
+
+@dataclass(frozen=True, slots=True)
+class InfoReply:
+    """INFO as the server sections it: ("Server", (("redis_version", "8.2.3"), …)), …"""
+    sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> "InfoReply":
+        sections: list[tuple[str, list[tuple[str, str]]]] = []
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("#"):
+                sections.append((line.lstrip("# ").strip(), []))
+            elif line:
+                if not sections:
+                    sections.append(("", []))
+                name, _, value = line.partition(":")
+                sections[-1][1].append((name, value))
+        return cls(tuple((name, tuple(pairs)) for name, pairs in sections))
 
 
 def parse_console(text: str) -> list[ConsoleLine]:
@@ -114,17 +143,26 @@ async def run_console(service: RedisService, text: str, *,
     async def execute(client) -> list[Any]:
         if len(lines) == 1:
             line = lines[0]
-            return [await client.execute_command(*line.command, **line.routing(client, known))]
+            return [await client.execute_command(*line.sent(client),
+                                                 **line.routing(client, known))]
         pipe = client.pipeline(transaction=False)
         for line in lines:
-            pipe.execute_command(*line.command)
+            pipe.execute_command(*line.sent(client))
         return await pipe.execute(raise_on_error=False)
 
     operation = lines[0].name if len(lines) == 1 else f"PIPELINE({len(lines)})"
     replies = await service.run(operation, execute, write=write, long=True)
+    return [_reply(line, reply) for line, reply in zip(lines, replies, strict=False)]
+
+
+def _reply(line: ConsoleLine, reply: Any) -> Any:
     # In a pipeline each line answers for itself: an error on one does not hide the others.
-    return [ServerError(str(reply), database=None) if isinstance(reply, Exception) else reply
-            for reply in replies]
+    if isinstance(reply, Exception):
+        return ServerError(str(reply), database=None)
+    if line.name == "INFO" and isinstance(reply, (bytes, str)):
+        return InfoReply.parse(reply.decode("utf-8", "replace") if isinstance(reply, bytes)
+                               else reply)
+    return reply
 
 
 async def _command_flags(service: RedisService, lines: list[ConsoleLine]) -> dict[str, set[str]]:

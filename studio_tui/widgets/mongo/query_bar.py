@@ -39,7 +39,9 @@ class QueryBar(Vertical):
     QueryBar Input { border: none; height: 1; padding: 0 1; background: $boost; width: 1fr; }
     /* Input:focus would give a one-line field a border that hides its text. */
     QueryBar Input:focus { border: none; background: $primary 25%; }
-    QueryBar #skip, QueryBar #limit { width: 8; }
+    QueryBar #skip, QueryBar #limit { width: 7; }
+    /* Hints, not values: what an empty field means, then an example, in dim italics. */
+    QueryBar Input > .input--placeholder { color: $text-disabled; text-style: italic; }
     """
     BINDINGS = [
         Binding("up", "history(1)", "Older query", show=False, id="query.older"),
@@ -58,16 +60,16 @@ class QueryBar(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield Label("filter")
-            yield OrderedInput(placeholder="{field: value}  e.g. {age: {$gt: 30}}", id="filter")
+            yield OrderedInput(placeholder="all documents · e.g. {age: {$gt: 30}}", id="filter")
         with Horizontal():
             yield Label("project")
-            yield OrderedInput(placeholder="{name: 1}", id="projection")
+            yield OrderedInput(placeholder="all · e.g. {name: 1}", id="projection")
             yield Label(" sort")
-            yield OrderedInput(placeholder="{_id: -1}", id="sort")
+            yield OrderedInput(placeholder="_id · e.g. {age: -1}", id="sort")
             yield Label(" skip")
-            yield OrderedInput(placeholder="0", id="skip", restrict=r"\d*")
+            yield OrderedInput(placeholder="none", id="skip", restrict=r"\d*")
             yield Label(" limit")
-            yield OrderedInput(placeholder="0", id="limit", restrict=r"\d*")
+            yield OrderedInput(placeholder="none", id="limit", restrict=r"\d*")
 
     @property
     def text(self) -> QueryText:

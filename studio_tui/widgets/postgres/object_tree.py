@@ -92,6 +92,7 @@ class ObjectTree(RowCursor, ScrollView, can_focus=True):
         self.filter = ""
         self._expanded: set[tuple] = set()
         self._rows: list[Row] = []
+        self._before_search: tuple | None = None  # the row the cursor was on when it began
 
     # -- data -------------------------------------------------------------------------------
     @property
@@ -115,8 +116,33 @@ class ObjectTree(RowCursor, ScrollView, can_focus=True):
         self._rebuild()
 
     def set_filter(self, text: str) -> None:
+        """Show only what matches ``text``, the cursor on the first match; "" ends the search
+        as if abandoned (see ``end_search``)."""
+        if not text and self.filter:
+            self.end_search(stay=False)
+            return
+        if text and not self.filter:
+            self._before_search = self.current.key if self.current is not None else None
         self.filter = text
         self._rebuild(to_first_match=bool(text))
+
+    def end_search(self, *, stay: bool) -> None:
+        """The whole tree again. ``stay``: on the object the cursor is on (opened down to it),
+        as after moving through the matches; else back where the cursor was before the search,
+        as when it is abandoned."""
+        if not self.filter:
+            return
+        row = self.current
+        target = self._before_search
+        if stay and row is not None and row.obj is not None and self.index is not None:
+            self._expanded.update(self._ancestors(self.index, row.obj))
+            target = row.key
+        self.filter = ""
+        self._rebuild()
+        found = next((i for i, r in enumerate(self._rows) if r.key == target), None)
+        if found is not None:
+            self.cursor = found
+            self._cursor_changed(force=True)
 
     def set_show_system(self, show: bool) -> None:
         self.show_system = show

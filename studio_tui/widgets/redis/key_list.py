@@ -23,16 +23,34 @@ TYPE_WIDTH, TTL_WIDTH, MEMORY_WIDTH = 10, 9, 9
 RESIZE_EVERY = 0.5  # seconds between list size updates while keys arrive
 
 
+def ttl_seconds(ttl_ms: int) -> int:
+    """The seconds redis-cli's TTL prints for a PTTL of ``ttl_ms``: the server rounds to the
+    nearest second ((ms + 500) / 1000), so 59.9 s is 60, not 59."""
+    return (ttl_ms + 500) // 1000
+
+
 def format_ttl(ttl_ms: int) -> str:
+    """A TTL in at most 8 columns, from the seconds TTL gives: 45s, 1m40s, 1h1m, 3d4h."""
     if ttl_ms == -1:
         return "∞"
     if ttl_ms < 0:
         return "gone"
-    seconds = ttl_ms // 1000
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    seconds = ttl_seconds(ttl_ms)
+    for unit, size, next_unit, next_size in (("d", 86400, "h", 3600), ("h", 3600, "m", 60),
+                                             ("m", 60, "s", 1)):
         if seconds >= size:
-            return f"{seconds // size}{unit}"
+            whole, rest = divmod(seconds, size)
+            rest //= next_size
+            return f"{whole}{unit}{rest}{next_unit}" if rest and whole < 100 else f"{whole}{unit}"
     return f"{seconds}s"
+
+
+def format_ttl_detail(ttl_ms: int) -> str:
+    """The detail pane's TTL: TTL's own figure, and the short form beside it once it helps."""
+    if ttl_ms < 0:
+        return format_ttl(ttl_ms)
+    seconds = ttl_seconds(ttl_ms)
+    return f"{seconds:,}s" + (f" ({format_ttl(ttl_ms)})" if seconds >= 60 else "")
 
 
 class KeyList(RowCursor, ScrollView, can_focus=True):

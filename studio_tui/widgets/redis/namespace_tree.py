@@ -1,5 +1,6 @@
 """The namespace view of a Redis keyspace: prefixes with live key counts, built from the keys a
-scan has found so far; deeper levels and key leaves are added only when a node is expanded."""
+scan has found so far; deeper levels and key leaves are added only when a node is expanded.
+Until the scan has covered the keyspace a count is a floor, and says so: ≥1,200."""
 
 from __future__ import annotations
 
@@ -27,10 +28,15 @@ class NamespaceTree(Tree[object]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("keys", id=id)
         self.index = NamespaceIndex(b":")
+        self.complete = False  # whether the scan has covered the keyspace: counts are final
 
     def reset(self, delimiter: bytes) -> None:
         self.index = NamespaceIndex(delimiter)
+        self.complete = False
         self.root.remove_children()
+
+    def _count(self, count: int) -> tuple[str, str]:
+        return (f"  {count:,}" if self.complete else f"  ≥{count:,}"), "dim"
 
     @property
     def highlighted_prefix(self) -> bytes | None:
@@ -41,14 +47,22 @@ class NamespaceTree(Tree[object]):
     def _label(self, node: NamespaceNode) -> Text:
         delimiter = self.index.delimiter
         name = display_key(node.name.rsplit(delimiter, 1)[-1])
-        return Text.assemble(name + delimiter.decode(errors="replace"),
-                             (f"  {node.count:,}", "dim"))
+        return Text.assemble(name + delimiter.decode(errors="replace"), self._count(node.count))
 
-    def refresh_counts(self) -> None:
-        """Top-level namespaces with live counts (and the root's own keys, once it is open);
-        deeper levels fill in when expanded."""
+    def refresh_counts(self, *, complete: bool) -> None:
+        """Top-level namespaces with live counts (and the root's own keys, once it is open), and
+        the open namespaces below them; closed ones fill in when expanded. ``complete``: the
+        scan has covered the keyspace, so the counts are final."""
+        self.complete = complete
         self._fill(self.root, self.index.root)
-        self.root.set_label(Text.assemble("keys", (f"  {self.index.root.count:,}", "dim")))
+        self.root.set_label(Text.assemble("keys", self._count(self.index.root.count)))
+        opened = [child for child in self.root.children if child.is_expanded]
+        while opened:
+            parent = opened.pop()
+            found = self.index.node(parent.data[1])
+            if found is not None:
+                self._fill(parent, found)
+            opened.extend(child for child in parent.children if child.is_expanded)
 
     def _on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
         data = event.node.data

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from studio_tui.services.redis.keys import display_key
 from studio_tui.services.redis.models import JsonDocument, KeyInfo, StreamGroup, ValuePreview
-from studio_tui.widgets.redis.key_list import format_bytes, format_ttl
+from studio_tui.widgets.redis.key_list import format_bytes, format_ttl_detail
 from studio_tui.widgets.status import error_text
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class ValuePanel(VerticalScroll, can_focus=False):
         table.add_column()
         table.add_row("Key", Text(display_key(key)))
         table.add_row("Type", info.type)
-        table.add_row("TTL", format_ttl(info.ttl_ms))
+        table.add_row("TTL", format_ttl_detail(info.ttl_ms))
         table.add_row("Memory", format_bytes(info.memory))
         if location is not None:
             table.add_row("Slot", f"{location[0]} on {location[1]}")
