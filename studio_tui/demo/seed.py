@@ -17,8 +17,8 @@ SESSIONS, CARTS, RATE_LIMITED, EVENTS = 200, 150, 100, 2_000
 
 
 def _ttl(rng_value: int, unit: int) -> int:
-    """A TTL half-way through a unit (1.5 days, 2.5 hours): the key list shows "1d", "2h" for
-    a long while, not a number that changes every second."""
+    """A TTL half-way through a unit (1.5 days, 2.5 hours): the key list's coarse figure ("1d11h")
+    stays put for a while, and no key expires during a demo."""
     return rng_value * unit + unit // 2
 
 
