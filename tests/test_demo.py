@@ -27,6 +27,7 @@ from studio_tui.demo.dataset import shop
 from studio_tui.demo.watchdog import processes_using
 from studio_tui.services.settings import Settings
 from studio_tui.services.studio import Studio
+from test_serve import chromium  # noqa: F401  (the fixture: Debian's Chromium, or a skip)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -341,3 +342,42 @@ def test_a_server_started_from_a_finished_thread_still_dies_with_its_parent(tmp_
         time.sleep(0.05)
     assert not alive({int(pid)})
     shutil.rmtree(base, ignore_errors=True)
+
+
+def test_demo_serve_shows_the_demo_in_a_browser_and_ctrl_c_leaves_nothing(tmp_path, chromium):
+    from playwright.sync_api import sync_playwright
+    from realservers import free_port
+    from test_serve import _launch, _open, _press, _wait_for_text
+
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("STUDIO_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "studio_tui", "demo", "--serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = Path(re.search(r"in (/tmp/studio-tui-demo-\w+)",
+                              process.stderr.readline()).group(1))
+        banner = process.stdout.readline()  # once the servers are up and loaded
+        assert f"serving on http://127.0.0.1:{port}" in banner, banner
+        pids = descendants(process.pid)
+        with sync_playwright() as playwright:
+            browser = _launch(playwright, tmp_path / "chromium-profile")
+            try:
+                page = _open(browser, f"http://127.0.0.1:{port}/")
+                _wait_for_text(page, "Organizations", "Demo")
+                _press(page, "ArrowDown")
+                _press(page, "Enter")
+                _wait_for_text(page, "Organizations › Demo", "Shop")
+                _press(page, "Enter")
+                _wait_for_text(page, "shop-cache", "shop-orders", "shop-db", "shop-reporting")
+                pids |= descendants(process.pid)  # the tab's app too
+            finally:
+                browser.close()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        assert_nothing_left(base, pids)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
