@@ -21,6 +21,7 @@ from studio_tui.widgets.status import error_text
 if TYPE_CHECKING:
     from studio_tui.services.errors import StudioError
 
+SCORE_WIDTH = 12  # room kept for a zset score; most scores are shorter
 CELL_CHARS = 200  # a cell shows the start of a long value; the editor will show it whole
 
 COLUMNS = {
@@ -127,7 +128,13 @@ class ValuePanel(VerticalScroll, can_focus=False):
         self._length = preview.length
         self.query_one("#extra", Static).update("")
         self._say_loaded("")
-        if columns is not None:
+        if columns == COLUMNS["zset"]:
+            # A long member would push the score off the pane: the member column gets what
+            # the pane has left once a score of up to SCORE_WIDTH characters fits.
+            member_width = max(12, self.scrollable_content_region.width - SCORE_WIDTH - 6)
+            self.items.add_column("Member", width=member_width)
+            self.items.add_column("Score")
+        elif columns is not None:
             self.items.add_columns(*columns)
         string = self.query_one("#string", Static)
         if preview.head is not None:
