@@ -338,6 +338,30 @@ async def test_help_lists_every_binding_of_the_screen_with_its_id(tmp_path: Path
         assert isinstance(app.screen, DatabasesScreen)
 
 
+async def test_enter_in_help_runs_the_key_under_the_cursor(tmp_path: Path):
+    """A key a web browser keeps for itself (ctrl+w, ctrl+t, ctrl+n) is still reachable."""
+    app = studio_app(tmp_path, QUIET_SETTINGS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        table = app.screen.query_one("#keys")
+        ids = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+        assert ids[0] == ""
+        table.move_cursor(row=0)  # a group's title: enter does nothing there
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpModal)
+        table.move_cursor(row=ids.index("dbs.new"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DatabaseFormModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DatabasesScreen)
+
+
 async def test_palette_jumps_to_a_database_by_fuzzy_name(tmp_path: Path):
     await seed(tmp_path, {"Acme": {"shop": [("orders-primary",
                                              "postgresql://u@127.0.0.1:1/orders")]}})
