@@ -117,7 +117,7 @@ class ConnectionManager:
         started = time.perf_counter()
         try:
             result = await _in_own_context(
-                self._attempt(slot, operation, fn, scope, limit, connect))
+                self._attempt(slot, operation, fn, scope, limit, connect, write))
         except asyncio.CancelledError:
             breaker.on_abandoned()  # the user let go: not the server's failure
             raise
@@ -157,7 +157,7 @@ class ConnectionManager:
         return min(KINDS[entry.kind].breaker.call_timeout, query_timeout)
 
     async def _attempt(self, slot: _Slot, operation: str, fn: Operation[T], scope: str | None,
-                       limit: float, connect: bool = True) -> T:
+                       limit: float, connect: bool = True, write: bool = False) -> T:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
         await self._take_turn(slot, deadline, limit)
@@ -172,7 +172,7 @@ class ConnectionManager:
             deadline += loop.time() - opening  # opening the pool has a timeout of its own
             async with deadline_at(deadline):
                 # A cancel (the user's, or this timeout's) is stopped on the server in here.
-                async with connection.operation(operation, scope) as handle:
+                async with connection.operation(operation, scope, write=write) as handle:
                     return await fn(handle)
         finally:
             slot.active -= 1
