@@ -230,10 +230,12 @@ class FaultProxy:
                     if faults.bandwidth:
                         piece = piece[:max(1, int(faults.bandwidth / 20))]
                     if piece:
-                        writer.write(piece)
-                        await writer.drain()
+                        # Counted before it is sent: a test reading the count after the other
+                        # end got the bytes must see them.
                         link.counted[direction] += len(piece)
                         self.forwarded[direction] += len(piece)
+                        writer.write(piece)
+                        await writer.drain()
                         data = data[len(piece):]
                     if faults.close_after is not None and \
                             link.counted[direction] >= faults.close_after:
