@@ -173,6 +173,8 @@ class ConnectionManager:
                 async with deadline_at(deadline):
                     return await fn(None)
             opening = loop.time()
+            if noted is not None and slot.connection is None:
+                noted.at = None  # opening the pool is bounded by the connect timeout instead
             connection = await self._connection(slot)
             deadline += loop.time() - opening  # opening the pool has a timeout of its own
             if noted is not None:
