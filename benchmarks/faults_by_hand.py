@@ -18,6 +18,7 @@ import asyncio
 import gc
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -58,9 +59,11 @@ def _rss_mb() -> float:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-async def memory(rounds: int = 60, block: int = 20) -> None:
+async def memory(rounds: int = 60, block: int = 20, kinds: str = "redis,mongodb,postgres") -> None:
     tracemalloc.start()
     for kind_name, start in STARTERS.items():
+        if kind_name.value not in kinds.split(","):
+            continue
         server = start()
         kind = Kind(kind_name, server.url)
         await kind.seed()
@@ -115,6 +118,7 @@ async def memory(rounds: int = 60, block: int = 20) -> None:
                 print("; ".join(line) + f"; {failures} failed calls in all")
         finally:
             await store.__aexit__(None, None, None)
+            shutil.rmtree(home, ignore_errors=True)
             proxy.stop()
             await kind.drop()
             server.stop()
@@ -178,9 +182,13 @@ async def stop() -> None:
                       f"breaker {state} | {back}")
         finally:
             await store.__aexit__(None, None, None)
+            shutil.rmtree(home, ignore_errors=True)
             await kind.drop()
             server.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run({"memory": memory, "stop": stop}[sys.argv[1]]())
+    if sys.argv[1] == "memory" and len(sys.argv) > 2:  # memory ROUNDS BLOCK KINDS
+        asyncio.run(memory(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))
+    else:
+        asyncio.run({"memory": memory, "stop": stop}[sys.argv[1]]())
