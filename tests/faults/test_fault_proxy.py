@@ -10,20 +10,25 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+import realservers
 from faultproxy import FaultProxy
 
 VALUE = b"x" * 200_000
+PROXY_DB = 13  # this module's own logical database
 
 
 @pytest.fixture
 def proxy(redis_server) -> Iterator[FaultProxy]:
     with FaultProxy.to(redis_server.url) as started:
         yield started
+    with redis.Redis.from_url(realservers.redis_db_url(redis_server.url, PROXY_DB)) as direct:
+        direct.flushdb()
 
 
 def client(proxy: FaultProxy, redis_server, timeout: float = 2.0) -> redis.Redis:
-    return redis.Redis.from_url(proxy.url(redis_server.url), socket_timeout=timeout,
-                                socket_connect_timeout=timeout, db=9, retry_on_timeout=False,
+    return redis.Redis.from_url(proxy.url(realservers.redis_db_url(redis_server.url, PROXY_DB)),
+                                socket_timeout=timeout,
+                                socket_connect_timeout=timeout, retry_on_timeout=False,
                                 retry=None)
 
 
