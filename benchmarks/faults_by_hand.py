@@ -41,7 +41,8 @@ from studio_tui.services.manager import ConnectionManager  # noqa: E402
 from studio_tui.services.platform.sqlite_store import SqliteCatalogStore  # noqa: E402
 from studio_tui.services.vault import KeyMaterial, Vault  # noqa: E402
 
-STARTERS = {DatabaseKind.REDIS: realservers.start_redis, DatabaseKind.MONGODB: realservers.start_mongo,
+STARTERS = {DatabaseKind.REDIS: realservers.start_redis,
+            DatabaseKind.MONGODB: realservers.start_mongo,
             DatabaseKind.POSTGRES: realservers.start_postgres}
 
 

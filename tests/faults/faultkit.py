@@ -116,6 +116,21 @@ class Kind:
         return await manager.run(entry_id, "ping", ping)
 
 
+def record_worker_errors(app) -> list:
+    """Workers of ``app`` that end in ERROR from now on: an exception a screen did not turn
+    into a shown error. (Textual drops finished workers; this notes them on the way out.)"""
+    errored: list = []
+    remove = app.workers._remove_worker
+
+    def removed(worker) -> None:
+        if worker.state.name == "ERROR":
+            errored.append((worker.name, repr(worker.error)))
+        remove(worker)
+
+    app.workers._remove_worker = removed
+    return errored
+
+
 KIND_PARAMS = [pytest.param(DatabaseKind.REDIS, id="redis"),
                pytest.param(DatabaseKind.MONGODB, id="mongodb"),
                pytest.param(DatabaseKind.POSTGRES, id="postgres")]

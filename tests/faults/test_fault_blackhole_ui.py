@@ -12,9 +12,8 @@ import time
 
 import pytest
 from textual import events
-from textual.worker import WorkerState
 
-from faultkit import KIND_PARAMS, ROWS, SERVER_FIXTURES, Kind
+from faultkit import KIND_PARAMS, ROWS, SERVER_FIXTURES, Kind, record_worker_errors
 from faultproxy import FaultProxy
 from studio_tui.screens.base import DatabaseScreen
 from studio_tui.screens.health import HealthScreen
@@ -38,20 +37,6 @@ class SteppedClock:
 
     def skip(self, seconds: float) -> None:
         self.skipped += seconds
-
-
-def record_worker_errors(app) -> list:
-    """Workers that end in ERROR: an exception a screen did not turn into a shown error."""
-    errored: list = []
-    remove = app.workers._remove_worker
-
-    def removed(worker) -> None:
-        if worker.state is WorkerState.ERROR:
-            errored.append((worker.name, repr(worker.error)))
-        remove(worker)
-
-    app.workers._remove_worker = removed
-    return errored
 
 
 async def cursor_round_trips(pilot, presses: int = 2) -> list[float]:

@@ -5,8 +5,6 @@ Each test kills a server of its own, so the session's servers are not disturbed.
 
 from __future__ import annotations
 
-import os
-import socket
 import stat
 import sys
 import time
@@ -20,6 +18,7 @@ from pymongo import MongoClient
 from textual.widgets import Input
 
 import realservers
+from faultkit import record_worker_errors
 from pgservers import create_database
 from studio_tui.dialogs.fields import FieldsModal
 from studio_tui.screens.mongo.browser import MongoBrowserScreen
@@ -27,19 +26,6 @@ from studio_tui.screens.postgres.grid import GridScreen
 from studio_tui.widgets.data_grid import DataGrid
 from studio_tui.widgets.redis.value_panel import ValuePanel
 from ui import QUIET_SETTINGS, browse, run_command, screen_text, seed, settle, studio_app
-
-
-def record_worker_errors(app) -> list:
-    errored: list = []
-    remove = app.workers._remove_worker
-
-    def removed(worker) -> None:
-        if worker.state.name == "ERROR":
-            errored.append((worker.name, repr(worker.error)))
-        remove(worker)
-
-    app.workers._remove_worker = removed
-    return errored
 
 
 async def save_form(pilot) -> None:
