@@ -115,9 +115,11 @@ class ConnectionManager:
         breaker.before_call()
         slot.metrics.breaker_state = breaker.state
         started = time.perf_counter()
+        deadline = _Deadline()
         try:
             result = await _in_own_context(
-                self._attempt(slot, operation, fn, scope, limit, connect))
+                self._attempt(slot, operation, fn, scope, limit, connect, write, deadline),
+                deadline)
         except asyncio.CancelledError:
             breaker.on_abandoned()  # the user let go: not the server's failure
             raise
@@ -157,9 +159,12 @@ class ConnectionManager:
         return min(KINDS[entry.kind].breaker.call_timeout, query_timeout)
 
     async def _attempt(self, slot: _Slot, operation: str, fn: Operation[T], scope: str | None,
-                       limit: float, connect: bool = True) -> T:
+                       limit: float, connect: bool = True, write: bool = False,
+                       noted: "_Deadline | None" = None) -> T:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
+        if noted is not None:
+            noted.at = deadline
         await self._take_turn(slot, deadline, limit)
         slot.active += 1
         slot.metrics.active_operations = slot.active
@@ -168,11 +173,15 @@ class ConnectionManager:
                 async with deadline_at(deadline):
                     return await fn(None)
             opening = loop.time()
+            if noted is not None and slot.connection is None:
+                noted.at = None  # opening the pool is bounded by the connect timeout instead
             connection = await self._connection(slot)
             deadline += loop.time() - opening  # opening the pool has a timeout of its own
+            if noted is not None:
+                noted.at = deadline
             async with deadline_at(deadline):
                 # A cancel (the user's, or this timeout's) is stopped on the server in here.
-                async with connection.operation(operation, scope) as handle:
+                async with connection.operation(operation, scope, write=write) as handle:
                     return await fn(handle)
         finally:
             slot.active -= 1
@@ -394,15 +403,55 @@ class ConnectionManager:
         return await try_url(url, tier)
 
 
-async def _in_own_context(operation: Coroutine[Any, Any, T]) -> T:
+# How long past its deadline a caller waits for its timed-out operation to be stopped on the
+# server (a cancel request, a killOp) before it is given its error and the stop goes on alone.
+STOP_GRACE = 0.25
+
+
+@dataclass
+class _Deadline:
+    """The loop time an attempt must end by, once the attempt has set it."""
+
+    at: float | None = None
+
+
+async def _in_own_context(operation: Coroutine[Any, Any, T],
+                          deadline: _Deadline | None = None) -> T:
     """Await ``operation`` in a task with an empty context. What it opens outlives the caller: a
     pool's sockets register their read callbacks, and the reaper its task, with the context
     current at the time. Run from a UI worker, that context holds the worker, and through it the
     screen, so a closed browser would stay in memory as long as the pool. A cancel of the caller
-    reaches the task, and the caller waits for it to stop (on the server, too)."""
-    task = asyncio.get_running_loop().create_task(operation, context=contextvars.Context())
-    result = await task
+    reaches the task, and the caller waits for it to stop (on the server, too).
+
+    Past ``deadline`` (and ``STOP_GRACE``) the caller stops waiting: the operation timed out and
+    is being stopped on the server, over a network that may be as slow as the server was, which
+    the driver bounds by its cancel timeout. The task goes on holding its connection and its
+    turn until that ends; the caller gets TimeoutError at once."""
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(operation, context=contextvars.Context())
+    try:
+        while not task.done():
+            at = None if deadline is None else deadline.at
+            wait = None if at is None else max(0.0, at + STOP_GRACE - loop.time())
+            if wait is None or wait > 0:
+                await asyncio.wait({task}, timeout=wait if wait is not None else 0.05)
+                continue
+            task.add_done_callback(_stopped_late)
+            raise TimeoutError
+    except asyncio.CancelledError:
+        task.cancel()  # the caller's cancel reaches the operation…
+        with contextlib.suppress(BaseException):
+            await task  # …and the caller waits for it to stop
+        raise
+    result = task.result()
     current = asyncio.current_task()
     if current is not None and current.cancelling():
         raise asyncio.CancelledError  # cancelled while the operation swallowed the cancel
     return result
+
+
+def _stopped_late(task: asyncio.Task) -> None:
+    """The end of an operation its caller no longer waits for: only logged."""
+    if not task.cancelled() and task.exception() is not None and \
+            not isinstance(task.exception(), TimeoutError):
+        log.info("a timed-out operation ended with %r", task.exception())

@@ -43,12 +43,15 @@ class RunningOperation:
     """One ``manager.run`` call as its adapter sees it, current (a context variable) while it runs,
     including in tasks it starts. ``tag`` is unique: a service may attach it to what it sends (a
     MongoDB ``comment``) so the server can name the operation back. ``handle`` is what the lease
-    yielded; ``state`` is the adapter's note of what it would have to stop on the server."""
+    yielded; ``state`` is the adapter's note of what it would have to stop on the server.
+    ``write``: the operation changes data, so a driver must not send it twice on its own (a
+    reply lost with the connection does not say whether the server applied it)."""
 
-    __slots__ = ("name", "tag", "handle", "state", "cancelled")
+    __slots__ = ("name", "tag", "handle", "state", "cancelled", "write")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, write: bool = False) -> None:
         self.name = name
+        self.write = write
         self.tag = f"studio-tui:{secrets.token_hex(8)}"
         self.handle: Any = None
         self.state: Any = None
@@ -120,11 +123,12 @@ class DatabaseConnection(ABC):
         without scopes refuse one."""
 
     @asynccontextmanager
-    async def operation(self, name: str, scope: str | None = None) -> AsyncIterator[Any]:
+    async def operation(self, name: str, scope: str | None = None, *,
+                        write: bool = False) -> AsyncIterator[Any]:
         """``lease(scope)`` for one operation, made current for the code that uses the handle. When
         that code is cancelled (by the user, or by the manager's timeout), ``cancel`` stops the
         work on the server before the lease is given back; then the CancelledError goes on."""
-        operation = RunningOperation(name)
+        operation = RunningOperation(name, write)
         token = _CURRENT.set(operation)
         try:
             async with self.lease(scope) as handle:

@@ -15,10 +15,12 @@ from typing import Any
 from studio_tui.services.drivers.base import (
     DatabaseConnection,
     RunningOperation,
+    classify_os_error,
     current_operation,
 )
 from studio_tui.services.errors import (
     AuthenticationError,
+    ConnectionFailedError,
     OperationTimeoutError,
     PermissionDeniedError,
     PoolExhaustedError,
@@ -306,4 +308,11 @@ class MongoConnection(DatabaseConnection):
             return None
         if isinstance(exc, (mx.DuplicateKeyError, mx.WriteError, mx.BulkWriteError)):
             return ServerError(str(exc))
+        if isinstance(exc, mx.ConnectionFailure):
+            # A connection lost mid-call (closed, reset, or cancelled when pymongo clears the
+            # pool of a server that stopped answering): an outage, said as one.
+            classified = classify_os_error(exc, where)
+            if type(classified) is StudioError:
+                return ConnectionFailedError(f"The connection to {where} was lost: {exc}.")
+            return classified
         return None

@@ -13,9 +13,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from studio_tui.services.drivers.base import DatabaseConnection, refuse_if_cancelled
+from studio_tui.services.drivers.base import (
+    DatabaseConnection,
+    classify_os_error,
+    current_operation,
+    refuse_if_cancelled,
+)
 from studio_tui.services.errors import (
     AuthenticationError,
+    ConnectionFailedError,
     PermissionDeniedError,
     PoolExhaustedError,
     ReadOnlyError,
@@ -35,6 +41,10 @@ def _metered_pool_class():
         """Counts waiters and times each acquire, which redis-py does not expose."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
+            self._no_retry = Retry(NoBackoff(), 0)
             self.waiting = 0
             self.on_acquire = lambda seconds: None
             super().__init__(*args, **kwargs)
@@ -44,10 +54,18 @@ def _metered_pool_class():
             self.waiting += 1
             started = time.perf_counter()
             try:
-                return await super().get_connection()
+                connection = await super().get_connection()
             finally:
                 self.waiting -= 1
                 self.on_acquire(time.perf_counter() - started)
+            # redis-py sends a command again when its connection drops before the reply: fine
+            # for a read, but a write (HINCRBY, LPUSH, a MULTI/EXEC) may then be applied twice.
+            operation = current_operation()
+            if not hasattr(connection, "read_retry"):
+                connection.read_retry = connection.retry
+            connection.retry = self._no_retry if operation is not None and operation.write \
+                else connection.read_retry
+            return connection
 
         async def release(self, connection) -> None:
             task = asyncio.current_task()
@@ -213,6 +231,15 @@ class RedisConnection(DatabaseConnection):
                 f"{self.pool.acquire_timeout:g}s.",
                 retry_after=1.0,
             )
+        if isinstance(exc, (rx.ConnectionError, rx.TimeoutError)) and \
+                not isinstance(exc, rx.ClusterDownError):
+            # A dropped connection ("Connection closed by server", a reset mid-reply) is an
+            # outage like a refused one: it must count against the breaker.
+            classified = classify_os_error(exc, where)
+            if type(classified) is StudioError:
+                return ConnectionFailedError(f"The connection to {where} was lost: "
+                                             f"{text.rstrip('.')}.")
+            return classified
         if isinstance(exc, (rx.ClusterDownError, rx.SlotNotCoveredError)):
             return UnavailableError(f"The Redis cluster cannot serve right now: {text}")
         if isinstance(exc, rx.RedisClusterException):

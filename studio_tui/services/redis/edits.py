@@ -14,7 +14,13 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from studio_tui.services.errors import ConflictError, NotFoundError, ServerError, ValidationError
+from studio_tui.services.errors import (
+    ConflictError,
+    ConnectionFailedError,
+    NotFoundError,
+    ServerError,
+    ValidationError,
+)
 from studio_tui.services.redis.insight import node_target
 from studio_tui.services.redis.keys import display_key
 
@@ -71,7 +77,14 @@ class RedisEdits:
                 queue(pipe)
                 try:
                     return await pipe.execute()
-                except WatchError:
+                except WatchError as exc:
+                    if "occurred while watching" in str(exc):
+                        # redis-py's words for a connection lost mid-transaction, not a change
+                        # by someone else: the EXEC may have been applied.
+                        raise ConnectionFailedError(
+                            f"The connection was lost while saving {display_key(key)}: it may "
+                            "or may not have been written (reload to see); your input is "
+                            "kept.") from None
                     raise ConflictError(f"{display_key(key)} changed while saving. Nothing was "
                                         "written; your input is kept.") from None
 
