@@ -239,3 +239,20 @@ def mongo_edits(mongo_service):
     from studio_tui.services.mongo.edits import MongoEdits
 
     return MongoEdits(mongo_service)
+
+
+# -- Hypothesis profiles for the bad-input fuzzing (tests/fuzz/): STUDIO_FUZZ=large by hand ---
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+# "ci" keeps Hypothesis's default example count for the suite's other property tests; the fuzz
+# targets scale themselves down with ``fuzz_checks.examples`` so tests/fuzz/ stays near a minute.
+# Derandomized: a CI failure is the same failure on the next run and on a laptop.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile(
+    "large", max_examples=10_000, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much])
+hypothesis_settings.load_profile(os.environ.get("STUDIO_FUZZ", "ci"))

@@ -46,9 +46,11 @@ def parse_connection_url(url: str) -> ConnectionTarget:
     masked = mask_url(url)
     try:
         parts = urlsplit(url)
-    except ValueError as exc:
+    except ValueError:
+        # urlsplit's own message repeats the bracketed host, which may hold a password.
+        reason = "a host in [ ] must be an IPv6 address, with its closing ]"
         raise ValidationError(
-            f"Malformed URL {masked}: {exc}.", field_errors={"url": str(exc)}
+            f"Malformed URL {masked}: {reason}.", field_errors={"url": reason}
         ) from None
     # A seed list (mongodb://a,b,c) names several hosts; show them as given.
     spec = KINDS[kind]
@@ -58,8 +60,12 @@ def parse_connection_url(url: str) -> ConnectionTarget:
     try:
         port = parts.port
     except ValueError as exc:
+        # urlsplit's message repeats the bad port, which may be the head of a password typed
+        # unencoded ("u:pa/ss@h" splits at the '/'); say what is wrong without it.
+        reason = ("port out of range 0-65535" if "out of range" in str(exc)
+                  else "the port is not a number")
         raise ValidationError(
-            f"Malformed URL {masked}: {exc}.", field_errors={"url": str(exc)}
+            f"Malformed URL {masked}: {reason}.", field_errors={"url": reason}
         ) from None
     if scheme in spec.socket_schemes:
         if not parts.path:
