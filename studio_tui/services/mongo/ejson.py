@@ -303,7 +303,16 @@ def compact(value: Any, width: int = 60) -> str:
 
 def field_name(name: str) -> str:
     """A field name as it can be read back: plain names bare, others quoted ("a.b", "$x", "")."""
-    return name if _PLAIN_NAME.match(name) else json.dumps(name, ensure_ascii=False)
+    return name if _PLAIN_NAME.match(name) else _quoted(name)
+
+
+def _quoted(name: str) -> str:
+    """A JSON string, readable (unicode kept) yet printable: a control or other unprintable
+    character (DEL, U+2028 …) is written as its \\u escape, which reads back the same."""
+    text = json.dumps(name, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
 
 
 def field_path(parts: list[str | int]) -> str:
@@ -315,7 +324,7 @@ def field_path(parts: list[str | int]) -> str:
         elif _PLAIN_NAME.match(part):
             text.append(("." if index else "") + part)
         else:
-            text.append(f"[{json.dumps(part, ensure_ascii=False)}]")
+            text.append(f"[{_quoted(part)}]")
     return "".join(text)
 
 
