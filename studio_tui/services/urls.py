@@ -74,11 +74,17 @@ def parse_connection_url(url: str) -> ConnectionTarget:
                 field_errors={"url": "missing socket path"},
             )
         return ConnectionTarget(kind, scheme, parts.path, None, masked)
-    if not parts.hostname and not (spec.host_in_query and "host=" in parts.query):
+    query_host = ""
+    if spec.host_in_query:
+        from urllib.parse import parse_qs
+
+        query_host = (parse_qs(parts.query).get("host") or [""])[0]
+    if not parts.hostname and not query_host:
         raise ValidationError(
             f"The URL {masked} has no host.", field_errors={"url": "missing host"}
         )
-    return ConnectionTarget(kind, scheme, parts.hostname or "", port, masked)
+    # ?host=/run/postgresql names a socket directory: shown as the host in messages.
+    return ConnectionTarget(kind, scheme, parts.hostname or query_host, port, masked)
 
 
 def split_password(url: str) -> tuple[str, str]:

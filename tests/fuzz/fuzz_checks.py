@@ -13,7 +13,7 @@ PROFILE = os.environ.get("STUDIO_FUZZ", "ci")
 
 # A message that only repeats a Python repr or exception class tells the user nothing.
 _GENERIC = re.compile(r"Traceback|^<[\w.]+ object at 0x|^(Unexpected )?[A-Z]\w*(Error|Exception)"
-                      r"(: |$)|^None$")
+                      r"(: |$)|^Unexpected \w+ talking to|^None$")
 
 
 def examples(ci: int) -> int:

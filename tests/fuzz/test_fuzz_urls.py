@@ -141,3 +141,88 @@ def test_a_pg_meta_url_and_key_are_accepted_or_refused(url: str, key: str) -> No
         return
     assert settings.url.startswith(("http://", "https://"))
     assert key not in repr(settings)
+
+
+# -- the drivers: a URL the form accepts, with any options, opens or says what is wrong ------
+OPTIONS = {
+    "redis": ["db", "socket_timeout", "socket_connect_timeout", "max_connections", "protocol",
+              "client_name", "health_check_interval", "ssl_cert_reqs", "retry_on_timeout",
+              "password", "foo"],
+    "mongodb": ["maxPoolSize", "tls", "authSource", "authMechanism", "replicaSet",
+                "readPreference", "w", "serverSelectionTimeoutMS", "appname", "foo"],
+    "postgresql": ["sslmode", "connect_timeout", "target_session_attrs", "application_name",
+                   "options", "port", "user", "foo"],
+}
+OPTION_VALUES = st.sampled_from(["", "0", "1", "-1", "x", "true", "maybe", "3", "99999999999",
+                                 "require", "disable", "primary", "SCRAM-SHA-256", "é", "%zz",
+                                 "1.5", "nan"])
+
+
+@st.composite
+def driver_urls(draw, servers: dict[str, str]) -> str:
+    scheme = draw(st.sampled_from(sorted(servers)))
+    base = servers[scheme]
+    options = draw(st.lists(st.tuples(st.sampled_from(OPTIONS[scheme]), OPTION_VALUES),
+                            max_size=3))
+    path = draw(st.sampled_from(["", "/", "/0", "/15", "/16", "/x", "/-1", "/d b", "/postgres"]))
+    query = "&".join(f"{name}={value}" for name, value in options)
+    return f"{base}{path}{'?' + query if query else ''}"
+
+
+def test_accepted_urls_open_or_fail_with_a_specific_error(redis_server, mongo_server,
+                                                          postgres_server, tmp_path) -> None:
+    """The kinds' own URL checks: what parse_connection_url lets through reaches the driver,
+    whose refusal (a bad option value, an unknown option) must read as one."""
+    import asyncio
+
+    from studio_tui.services.catalog import Catalog
+    from studio_tui.services.manager import ConnectionManager
+    from studio_tui.services.platform.sqlite_store import SqliteCatalogStore
+    from studio_tui.services.vault import KeyMaterial, Vault
+
+    def authority(url: str) -> str:
+        return url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
+
+    servers = {"redis": f"redis://{authority(redis_server.url)}",
+               "mongodb": f"mongodb://{authority(mongo_server.url)}",
+               "postgresql": f"postgresql://{authority(postgres_server.url)}"}
+    with asyncio.Runner() as runner:
+        store = SqliteCatalogStore(tmp_path / "catalog.sqlite3")
+        runner.run(store.__aenter__())
+        catalog = Catalog(store, Vault(KeyMaterial(b"k" * 32, "fuzz key")))
+        org = runner.run(catalog.create_organization("Fuzz"))
+        project = runner.run(catalog.create_project(org.id, "urls"))
+        manager = ConnectionManager(catalog)
+        runner.run(manager.__aenter__())
+
+        async def open_and_check(url: str):
+            entry = await catalog.add_database(project.id, f"e{len(await catalog.databases())}",
+                                               url)
+            try:
+                return await manager.check(entry.id)
+            finally:
+                await catalog.delete_database(entry.id)
+
+        @fuzz_settings(ci=40)
+        @given(driver_urls(servers))
+        @example(servers["redis"] + "/0?db=x")  # was "Unexpected ValueError talking to …"
+        @example(servers["redis"] + "/0?protocol=3")  # was a TypeError: protocol given twice
+        @example(servers["redis"] + "/0?foo=bar")  # was a TypeError: unexpected keyword
+        @example(servers["redis"] + "/0?ssl_cert_reqs=maybe")
+        @example(servers["postgresql"] + "/postgres?sslmode=maybe")  # was "Unexpected …"
+        @example(servers["postgresql"] + ",127.0.0.1:1/postgres")  # was refused: two hosts
+        def check(url: str) -> None:
+            try:
+                report = runner.run(open_and_check(url))
+            except StudioError as error:  # refused when added
+                assert_specific(error)
+                assert error.field_errors.get("url")
+                return
+            if report.error is not None:
+                assert_specific(report.error)
+
+        try:
+            check()
+        finally:
+            runner.run(manager.__aexit__(None, None, None))
+            runner.run(store.__aexit__(None, None, None))
