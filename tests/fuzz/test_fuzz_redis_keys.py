@@ -157,3 +157,45 @@ def test_a_key_is_shown_printable_and_typed_back_exactly(raw: bytes) -> None:
     shown = display_key(raw)
     assert shown.isprintable()
     assert parse_key(shown) == raw
+
+
+async def test_the_key_list_keeps_its_columns_whatever_the_name() -> None:
+    """The key list's row: the name cut to its column by terminal cells, so the type, TTL and
+    size columns stay in place for CJK, emoji, combining marks, escapes and 1 MB names."""
+    from textual.app import App
+
+    from studio_tui.services.redis.models import KeyInfo
+    from studio_tui.widgets.redis.key_list import KeyList
+
+    class KeyListApp(App):
+        def compose(self):
+            yield KeyList()
+
+    app = KeyListApp()
+    async with app.run_test(size=(70, 8)) as pilot:
+        key_list = app.query_one(KeyList)
+        await pilot.pause()
+        width = key_list.scrollable_content_region.width
+
+        def row_of(key: bytes):
+            key_list.clear()
+            key_list.append([key])
+            key_list.set_infos([KeyInfo(key, "string", -1, 1234)])
+            return key_list.render_line(0)
+
+        columns = row_of(b"k").text[-28:]  # type, TTL and size, as a short name shows them
+        assert "string" in columns and "∞" in columns
+
+        @fuzz_settings(ci=300)
+        @given(KEYS.filter(lambda key: len(key) < 4096) | st.text(min_size=1, max_size=60).map(
+            str.encode))
+        @example("漢字".encode() * 30)  # was two cells a character: the columns went off the row
+        @example("😀".encode() * 40)
+        @example("e\u0301".encode() * 50)  # combining marks: zero cells, the row fell short
+        @example(b"\xfe" * MB)
+        def check(key: bytes) -> None:
+            row = row_of(key)
+            assert row.cell_length == width
+            assert row.text.endswith(columns), row.text
+
+        check()
