@@ -226,3 +226,50 @@ def test_accepted_urls_open_or_fail_with_a_specific_error(redis_server, mongo_se
         finally:
             runner.run(manager.__aexit__(None, None, None))
             runner.run(store.__aexit__(None, None, None))
+
+
+# -- `studio-tui db add`: the headless entry point of the same checks ------------------------
+def test_db_add_saves_or_says_why_without_a_traceback(tmp_path, monkeypatch) -> None:
+    import contextlib
+    import io
+
+    from studio_tui import cli
+
+    monkeypatch.setenv("STUDIO_TUI_HOME", str(tmp_path))
+    monkeypatch.setenv("PG_META_CRYPTO_KEY", "S3cr-meta-key-of-16+")
+    monkeypatch.delenv("STUDIO_TUI_KEY", raising=False)
+
+    @fuzz_settings(ci=25)
+    @given(st.text(max_size=12), urls(encode=True),
+           st.sampled_from(["free", "pro", "enterprise", "", "gold", "PRO"]),
+           st.lists(st.text(max_size=6), max_size=2),
+           st.none() | st.sampled_from(["http://127.0.0.1:1", "ftp://x", "http://[", ""]))
+    @example("cache", ("redis://:S3cr-pw@127.0.0.1:6379/0", "S3cr-pw"), "free", [], None)
+    @example("pg", ("postgresql://u:S3cr@127.0.0.1/db", "S3cr"), "pro", ["a"], "http://[")
+    def check(name: str, case: tuple[str, str], tier: str, tags: list[str],
+              meta: str | None) -> None:
+        url, secret = case
+        argv = ["db", "add", name, url, "--tier", tier]
+        for tag in tags:
+            argv += ["--tag", tag]
+        if meta is not None:
+            argv += ["--pg-meta", meta]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.run(argv)
+            except SystemExit as exit_:  # argparse: an argument it cannot take (e.g. "-x")
+                code = exit_.code
+        said = out.getvalue() + err.getvalue()
+        assert "Traceback" not in said
+        if secret:
+            assert secret not in said and quote(secret, safe="") not in said
+        if code == 0:
+            assert "Added" in out.getvalue()
+        else:
+            assert code in (2, cli.EXIT_USAGE), (code, said)
+            assert err.getvalue().strip(), "refused without a word"
+        if "S3cr-meta-key" in said:
+            raise AssertionError(f"the pg-meta key was shown: {said!r}")
+
+    check()
