@@ -16,11 +16,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fuzz_checks import assert_specific, fuzz_settings
-from studio_tui.services.errors import StudioError
+from studio_tui.services.errors import ValidationError
 from studio_tui.services.mongo.aggregation import parse_stage
 from studio_tui.services.mongo.ejson import (
     bson_bytes,
+    check_editable,
     dotted_path,
+    editor_ambiguity,
     field_name,
     field_path,
     from_editor_many,
@@ -34,8 +36,9 @@ from studio_tui.services.mongo.query import parse_find, parse_query
 # Field names as users (and other tools) store them: dots, dollars, empty, unicode, controls.
 NAMES = st.sampled_from(["", ".", "$", "a.b", "$x", "_id", "x y", "ключ", "\x00", "\n", "\"", "\\",
                          "\x7f", "\u2028"]) | st.text(max_size=8)
-# A sub-document whose first name is an Extended JSON type ({"$oid": …}) reads back as that
-# type: Extended JSON has no escape for it (docs/RELIABILITY.md, "Bad input"). Not generated.
+# A (sub-)document holding a name Extended JSON reads as a type ({"$oid": …}) has no text that
+# reads back as itself: the editor refuses it (test_the_editor_opens_only_documents_it_gives_
+# back_unchanged); the round-trip targets generate the rest.
 _EJSON_WRAPPERS = {"$oid", "$date", "$numberLong", "$numberInt", "$numberDouble", "$numberDecimal",
                    "$binary", "$uuid", "$regex", "$regularExpression", "$timestamp", "$minKey",
                    "$maxKey", "$code", "$scope", "$symbol", "$dbPointer", "$ref", "$id", "$db",
@@ -125,6 +128,28 @@ def test_a_document_round_trips_through_the_editor(document: dict) -> None:
     text = to_editor_text(document)
     back = from_editor_text(text)
     assert same_document(back, document), text
+
+
+# Documents that may hold names Extended JSON reads as types, at any depth.
+ANY_NAMES = NAMES.filter(lambda n: "\x00" not in n) | st.sampled_from(sorted(_EJSON_WRAPPERS))
+ANY_DOCUMENTS = st.dictionaries(ANY_NAMES, st.recursive(
+    SCALARS.map(_uuid_binary), lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(ANY_NAMES, inner, max_size=3), max_leaves=8), max_size=4)
+
+
+@fuzz_settings(ci=300)
+@given(ANY_DOCUMENTS)
+@example({"x": {"$oid": "507f1f77bcf86cd799439011"}})  # was saved back as an ObjectId
+@example({"x": [{"$date": "soon", "y": 1}]})  # was a save refused after the edit
+@example({"$numberLong": "5"})
+def test_the_editor_opens_only_documents_it_gives_back_unchanged(document: dict) -> None:
+    try:
+        check_editable(document)
+    except ValidationError as error:
+        assert_specific(error)
+        assert editor_ambiguity(document) is not None
+        return
+    assert same_document(from_editor_text(to_editor_text(document)), document)
 
 
 @fuzz_settings(ci=300)

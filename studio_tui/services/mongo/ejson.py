@@ -337,6 +337,51 @@ def dotted_path(parts: list[str | int]) -> str | None:
     return ".".join(names)
 
 
+# Names Extended JSON reads as a typed value wherever they appear in an object ({"$oid": …},
+# bson.json_util's parsers): a stored sub-document holding one has no text that reads back as
+# itself, so the text editors refuse it rather than change it on save.
+EJSON_TYPE_NAMES = frozenset({
+    "$oid", "$ref", "$date", "$regex", "$minKey", "$maxKey", "$binary", "$code", "$uuid",
+    "$undefined", "$numberLong", "$timestamp", "$numberDecimal", "$dbPointer",
+    "$regularExpression", "$symbol", "$numberInt", "$numberDouble",
+})
+
+
+def editor_ambiguity(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The path of the first (sub-)document holding a field named like an Extended JSON type,
+    or None when the editor's text of ``value`` reads back as ``value``."""
+    if isinstance(value, dict):
+        if not EJSON_TYPE_NAMES.isdisjoint(value):
+            return path
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = editor_ambiguity(item, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def check_editable(value: Any, what: str = "This document") -> None:
+    """Refuse to open ``value`` in a text editor whose text would not read back the same."""
+    path = editor_ambiguity(value)
+    if path is None:
+        return
+    inner = value
+    for part in path:
+        inner = inner[part]
+    name = next(key for key in inner if key in EJSON_TYPE_NAMES)
+    where = field_path(list(path)) if path else "its top level"
+    raise ValidationError(
+        f"{what} cannot be edited as text: {where} has a field named {name}, which Extended "
+        "JSON reads back as a typed value, so saving would change it. Change it with an "
+        "update using $getField/$setField instead.",
+        field_errors={"document": f"field {name}"})
+
+
 def binary_preview(value: Any) -> str:
     """Base64 of a Binary's first bytes, for the tree view's detail line."""
     return base64.b64encode(bytes(value)[:48]).decode()
