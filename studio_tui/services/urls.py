@@ -93,7 +93,7 @@ def split_password(url: str) -> tuple[str, str]:
     if "://" not in url:
         return url, ""
     scheme, rest = url.split("://", 1)
-    authority, slash, tail = rest.partition("/")
+    authority, slash, tail = _authority(rest)
     if "@" not in authority:
         return url, ""
     userinfo, _, hosts = authority.rpartition("@")
@@ -114,8 +114,16 @@ def with_password(url: str, password: str) -> str:
 
     bare, _ = split_password(url)
     scheme, rest = bare.split("://", 1)
-    authority, slash, tail = rest.partition("/")
+    authority, slash, tail = _authority(rest)
     user, at, hosts = authority.rpartition("@")
     if not at:
         user, hosts = "", authority
     return f"{scheme}://{user}:{quote(password, safe='')}@{hosts}{slash}{tail}"
+
+
+def _authority(rest: str) -> tuple[str, str, str]:
+    """(user info and hosts, the character that ends them, the rest): the authority ends at the
+    first '/', '?' or '#', as urlsplit reads it; a password put after an '@' in a query would
+    otherwise be outside what the masks look at."""
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    return rest[:end], rest[end:end + 1], rest[end + 1:]
