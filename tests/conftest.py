@@ -281,3 +281,20 @@ def demo_shop(redis_server, demo_postgres_server, demo_mongo_server):
     seed.seed_redis(redis_url, expire=False)
     return DemoUrls(redis_url, demo_mongo_server.url,
                     seed.postgres_database_url(demo_postgres_server.url))
+
+
+# -- Hypothesis profiles for the bad-input fuzzing (tests/fuzz/): STUDIO_FUZZ=large by hand ---
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+# "ci" keeps Hypothesis's default example count for the suite's other property tests; the fuzz
+# targets scale themselves down with ``fuzz_checks.examples`` so tests/fuzz/ stays near a minute.
+# Derandomized: a CI failure is the same failure on the next run and on a laptop.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile(
+    "large", max_examples=10_000, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much])
+hypothesis_settings.load_profile(os.environ.get("STUDIO_FUZZ", "ci"))

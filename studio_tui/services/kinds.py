@@ -69,7 +69,8 @@ KINDS: dict[DatabaseKind, KindSpec] = {
         PoolDefaults(acquire_timeout=10.0, idle_timeout=30.0, health_check_interval=0.0,
                      retries=0),
         "studio_tui.services.drivers.postgres_driver:PostgresConnection", ("asyncpg",),
-        ("DATABASE_URL", "POSTGRES_URL"), "postgresql://user@host:5432/db", host_in_query=True),
+        ("DATABASE_URL", "POSTGRES_URL"), "postgresql://user@host:5432/db", seed_lists=True,
+        host_in_query=True),
 }
 
 SCHEMES: dict[str, DatabaseKind] = {scheme: spec.kind for spec in KINDS.values()

@@ -29,7 +29,12 @@ def mask_url(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return scrub_text(url)
+        return _mask_userinfo(scrub_text(url))
+    if not parts.scheme or ("@" not in parts.netloc and _broken_authority(parts)):
+        # Not a URL to urlsplit ("://u:pw@h"), or a user info it did not find because a
+        # character of the password ended the host part ("u:pa/ss@h", "/:pw@h"): nothing to
+        # rebuild, only a password to hide.
+        return _mask_userinfo(scrub_text(url))
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostinfo = netloc.rpartition("@")
@@ -37,12 +42,33 @@ def mask_url(url: str) -> str:
             user = userinfo.split(":", 1)[0]
             netloc = f"{user}:{MASK}@{hostinfo}"
     query = _SECRET_PARAMS.sub(lambda m: m["head"] + MASK, parts.query)
-    if (netloc, query) == (parts.netloc, parts.query):
+    # A "password=" after a '#' is no parameter to the driver, but it is still the user's secret.
+    fragment = _SECRET_PARAMS.sub(lambda m: m["head"] + MASK, parts.fragment)
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
         return url
     # Rebuilt by hand: urlunsplit drops the '//' of an empty host (unix:///path).
     masked = f"{parts.scheme}://{netloc}{parts.path}"
     masked += f"?{query}" if query else ""
-    return masked + (f"#{parts.fragment}" if parts.fragment else "")
+    return masked + (f"#{fragment}" if fragment else "")
+
+
+def _broken_authority(parts) -> bool:
+    try:
+        parts.port
+    except ValueError:
+        return True
+    return not parts.hostname
+
+
+def _mask_userinfo(text: str) -> str:
+    """For text urlsplit refuses (an unclosed '[', a bad port, a raw control character): mask
+    everything between the user's ':' and the last '@' after the scheme, whatever it holds
+    (the regexes stop at whitespace, which a mistyped password may hold)."""
+    head, sep, rest = text.partition("://")
+    userinfo, at, hosts = rest.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return text
+    return f"{head}://{userinfo.split(':', 1)[0]}:{MASK}@{hosts}"
 
 
 def url_password(url: str) -> str | None:

@@ -46,9 +46,11 @@ def parse_connection_url(url: str) -> ConnectionTarget:
     masked = mask_url(url)
     try:
         parts = urlsplit(url)
-    except ValueError as exc:
+    except ValueError:
+        # urlsplit's own message repeats the bracketed host, which may hold a password.
+        reason = "a host in [ ] must be an IPv6 address, with its closing ]"
         raise ValidationError(
-            f"Malformed URL {masked}: {exc}.", field_errors={"url": str(exc)}
+            f"Malformed URL {masked}: {reason}.", field_errors={"url": reason}
         ) from None
     # A seed list (mongodb://a,b,c) names several hosts; show them as given.
     spec = KINDS[kind]
@@ -58,8 +60,12 @@ def parse_connection_url(url: str) -> ConnectionTarget:
     try:
         port = parts.port
     except ValueError as exc:
+        # urlsplit's message repeats the bad port, which may be the head of a password typed
+        # unencoded ("u:pa/ss@h" splits at the '/'); say what is wrong without it.
+        reason = ("port out of range 0-65535" if "out of range" in str(exc)
+                  else "the port is not a number")
         raise ValidationError(
-            f"Malformed URL {masked}: {exc}.", field_errors={"url": str(exc)}
+            f"Malformed URL {masked}: {reason}.", field_errors={"url": reason}
         ) from None
     if scheme in spec.socket_schemes:
         if not parts.path:
@@ -68,11 +74,17 @@ def parse_connection_url(url: str) -> ConnectionTarget:
                 field_errors={"url": "missing socket path"},
             )
         return ConnectionTarget(kind, scheme, parts.path, None, masked)
-    if not parts.hostname and not (spec.host_in_query and "host=" in parts.query):
+    query_host = ""
+    if spec.host_in_query:
+        from urllib.parse import parse_qs
+
+        query_host = (parse_qs(parts.query).get("host") or [""])[0]
+    if not parts.hostname and not query_host:
         raise ValidationError(
             f"The URL {masked} has no host.", field_errors={"url": "missing host"}
         )
-    return ConnectionTarget(kind, scheme, parts.hostname or "", port, masked)
+    # ?host=/run/postgresql names a socket directory: shown as the host in messages.
+    return ConnectionTarget(kind, scheme, parts.hostname or query_host, port, masked)
 
 
 def split_password(url: str) -> tuple[str, str]:
@@ -81,7 +93,7 @@ def split_password(url: str) -> tuple[str, str]:
     if "://" not in url:
         return url, ""
     scheme, rest = url.split("://", 1)
-    authority, slash, tail = rest.partition("/")
+    authority, slash, tail = _authority(rest)
     if "@" not in authority:
         return url, ""
     userinfo, _, hosts = authority.rpartition("@")
@@ -102,8 +114,16 @@ def with_password(url: str, password: str) -> str:
 
     bare, _ = split_password(url)
     scheme, rest = bare.split("://", 1)
-    authority, slash, tail = rest.partition("/")
+    authority, slash, tail = _authority(rest)
     user, at, hosts = authority.rpartition("@")
     if not at:
         user, hosts = "", authority
     return f"{scheme}://{user}:{quote(password, safe='')}@{hosts}{slash}{tail}"
+
+
+def _authority(rest: str) -> tuple[str, str, str]:
+    """(user info and hosts, the character that ends them, the rest): the authority ends at the
+    first '/', '?' or '#', as urlsplit reads it; a password put after an '@' in a query would
+    otherwise be outside what the masks look at."""
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    return rest[:end], rest[end:end + 1], rest[end + 1:]

@@ -625,3 +625,18 @@ async def test_empty_query_fields_show_hints_not_values(tmp_path, mongo_server, 
             assert field.value == "" and field.placeholder.startswith(meaning), field.placeholder
             placeholder = field.get_component_rich_style("input--placeholder")
             assert placeholder.italic and placeholder.color != field.rich_style.color
+
+
+async def test_a_document_the_editor_text_cannot_give_back_does_not_open(tmp_path, mongo_server,
+                                                                          database):
+    """A stored sub-document {"$oid": "…"} reads back from Extended JSON as an ObjectId: saving
+    the editor's text unchanged would have changed it (found by tests/fuzz)."""
+    database.docs.insert_one({"_id": 1, "ref": {"$oid": "507f1f77bcf86cd799439011"}})
+    editor = editor_script(tmp_path, "path.write_text(text)\n")  # saves what it was given
+    app = await open_browser(tmp_path, mongo_server, database, EDITOR=editor)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await browse(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert "cannot be edited as text" in screen_text(app)
+    assert database.docs.find_one({"_id": 1})["ref"] == {"$oid": "507f1f77bcf86cd799439011"}

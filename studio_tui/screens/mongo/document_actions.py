@@ -15,6 +15,7 @@ from studio_tui.external_editor import EditorNotStarted, edit_in_editor, keep_un
 from studio_tui.services.errors import StudioError, ValidationError
 from studio_tui.services.mongo.edits import DocumentConflict, MongoEdits
 from studio_tui.services.mongo.ejson import (
+    check_editable,
     compact,
     field_path,
     from_editor_many,
@@ -120,6 +121,11 @@ class DocumentActions:
             screen.say("This document has no _id, so it cannot be found again to change it.")
             return
         label = field_path(list(row.path[1:]))
+        try:
+            check_editable(screen.outline.value(row.path), label)
+        except ValidationError as error:
+            screen.show_error(error)
+            return
 
         async def save(values: dict[str, str]) -> SaveResult:
             if not values["value"].strip():
@@ -170,6 +176,7 @@ class DocumentActions:
                 text, loaded = kept  # the user's text again, over what is stored now
             else:
                 loaded = await self.service.document(database, collection, shown["_id"])
+                await asyncio.to_thread(check_editable, loaded)
                 # A 16 MB document takes a moment to write out: off the event loop.
                 text = await asyncio.to_thread(to_editor_text, loaded)
             edited_text = (await edit_in_editor(screen.studio_app, text.encode(), ".json")).decode(

@@ -15,7 +15,7 @@ from studio_tui.screens.redis.actions import ActionContext, WriteActions
 from studio_tui.services.errors import ValidationError
 from studio_tui.services.redis.bulk import SET_OPERATIONS, describe_keys, set_algebra
 from studio_tui.services.redis.edits import CREATABLE_TYPES
-from studio_tui.services.redis.keys import display_key, parse_key
+from studio_tui.services.redis.keys import display_key, key_label, parse_key
 from studio_tui.widgets.redis.key_list import KeyList, format_bytes, ttl_seconds
 
 
@@ -66,7 +66,7 @@ class KeyActions(WriteActions):
         if key is None:
             return
         self.scope.copy(display_key(key))
-        self.ctx.say(f"Copied {display_key(key)} to the clipboard.")
+        self.ctx.say(f"Copied {key_label(key)} to the clipboard.")
 
     def delete(self) -> None:
         keys = self.scope.keys
@@ -82,9 +82,9 @@ class KeyActions(WriteActions):
         async def delete() -> str:
             await self.ctx.edits.delete([key])
             keys.remove(key)
-            return f"Deleted {display_key(key)}."
+            return f"Deleted {key_label(key)}."
 
-        self.confirm(f"Delete {display_key(key)}?", f"UNLINK removes {what} from "
+        self.confirm(f"Delete {key_label(key)}?", f"UNLINK removes {what} from "
                      f"{self.scope.database} now. It cannot be undone.", delete)
 
     def _delete_marked(self, marked: list[bytes]) -> None:
@@ -111,13 +111,13 @@ class KeyActions(WriteActions):
             await self._refresh_info(key)
             if self.scope.shown and self.scope.shown[0] == key:
                 self.scope.reload(key)  # its TTL is on show there too
-            return f"TTL of {display_key(key)} set to {text + ' s' if text else 'never expire'}."
+            return f"TTL of {key_label(key)} set to {text + ' s' if text else 'never expire'}."
 
         # Pre-filled with the TTL it has: an empty field means "never expire", so opening the
         # form and pressing enter must not quietly take an expiry away.
         info = self.scope.keys.info(key)
         current = str(max(1, ttl_seconds(info.ttl_ms))) if info is not None and info.ttl_ms > 0 else ""
-        self.ctx.open(NameModal(f"TTL of {display_key(key)} in seconds (empty: never expire)",
+        self.ctx.open(NameModal(f"TTL of {key_label(key)} in seconds (empty: never expire)",
                                 submit, value=current, placeholder="e.g. 3600"), self.ctx.say)
 
     def rename(self) -> None:
@@ -129,9 +129,9 @@ class KeyActions(WriteActions):
             new_key = parse_key(text)
             await self.ctx.edits.rename(key, new_key)
             self.scope.keys.replace(key, new_key)
-            return f"Renamed to {display_key(new_key)}."
+            return f"Renamed to {key_label(new_key)}."
 
-        self.ctx.open(NameModal(f"Rename {display_key(key)}", submit, value=display_key(key)),
+        self.ctx.open(NameModal(f"Rename {key_label(key)}", submit, value=display_key(key)),
                       self.ctx.say)
 
     def create(self) -> None:
@@ -143,7 +143,7 @@ class KeyActions(WriteActions):
                 ttl=_ttl_seconds(values["ttl"]))
             self.scope.keys.append([key])
             await self._refresh_info(key)
-            return f"Created {values['type']} {display_key(key)}."
+            return f"Created {values['type']} {key_label(key)}."
 
         self.form("New key", [
             Field("key", "Key", placeholder="e.g. user:42 (\\xNN for bytes)"),
@@ -176,7 +176,7 @@ class KeyActions(WriteActions):
             store = parse_key(v["store"].strip()) if v["store"].strip() else None
             result = await set_algebra(self.ctx.edits, v["operation"], keys, store=store)
             if store is not None:
-                return f"Stored {result.count:,} member(s) in {display_key(store)}."
+                return f"Stored {result.count:,} member(s) in {key_label(store)}."
             self.scope.show_members(f"{v['operation']} of {describe_keys(keys)}",
                                     result.members, result.count)
             return f"{v['operation'].capitalize()}: {result.count:,} member(s)."

@@ -14,7 +14,7 @@ from studio_tui.dialogs.fields import Field, SubmitFields
 from studio_tui.external_editor import EditorNotStarted, keep_unsaved_copy
 from studio_tui.screens.redis.actions import ActionContext, WriteActions
 from studio_tui.services.errors import ConflictError, StudioError, ValidationError
-from studio_tui.services.redis.keys import display_key, parse_key
+from studio_tui.services.redis.keys import display_key, key_label, parse_key
 
 EDITOR_LIMIT = 16 << 20  # bytes; bigger strings are paged in the viewer, not edited whole
 INLINE_LIMIT = 64 << 10  # the one-line form edits strings up to this size
@@ -98,9 +98,9 @@ class ValueActions(WriteActions):
         async def removed() -> str:
             await remove()
             self.value.reload()
-            return f"Removed {what} from {display_key(self.key)}."
+            return f"Removed {what} from {key_label(self.key)}."
 
-        self.confirm(f"Remove {what}?", f"From {self.value.type_} {display_key(self.key)}. It "
+        self.confirm(f"Remove {what}?", f"From {self.value.type_} {key_label(self.key)}. It "
                      "cannot be undone.", removed, confirm_label="Remove")
 
     def removal(self, item: tuple[Any, ...]) -> Removal | None:
@@ -115,7 +115,7 @@ class ValueActions(WriteActions):
         async def apply(v: dict[str, str]) -> str:
             return await self.incremented(item[0], v["amount"])
 
-        self.form(f"Increment {display_key(item[0])}", [Field("amount", "By", "1")], apply,
+        self.form(f"Increment {key_label(item[0])}", [Field("amount", "By", "1")], apply,
                   save_label="Increment", note=self.increment_note)
 
     async def incremented(self, name: bytes, amount: str) -> str:
@@ -184,7 +184,7 @@ class EditorValueActions(ValueActions):
                             "text.", title=error.title, severity="error", timeout=15, markup=False)
             return f"{error.title}: not saved. Your text is kept."
         self.value.reload()
-        return f"Saved {len(edited):,} bytes to {display_key(self.key)}."
+        return f"Saved {len(edited):,} bytes to {key_label(self.key)}."
 
 
 class StringActions(EditorValueActions):
@@ -204,7 +204,7 @@ class StringActions(EditorValueActions):
             old = await self.ctx.service.string_value(key, limit=INLINE_LIMIT)
         except StudioError as error:
             return f"{error.detail} Press E to edit it in $EDITOR."
-        self.form(f"Edit {display_key(key)}", [Field("value", "Value", display_key(old))],
+        self.form(f"Edit {key_label(key)}", [Field("value", "Value", display_key(old))],
                   lambda v: _done(edits.string_set(key, parse_key(v["value"]), expected=old),
                                   "SET"),
                   note="One line; \\n, \\t and \\xNN escapes stand for bytes. "
@@ -235,31 +235,31 @@ class HashActions(ValueActions):
 
     def edit_item(self, item: tuple[Any, ...]) -> None:
         key, (field, old) = self.key, item
-        self.form(f"{display_key(key)} › {display_key(field)}",
+        self.form(f"{key_label(key)} › {key_label(field)}",
                   [Field("value", "Value", display_key(old))],
                   lambda v: _done(self.ctx.edits.hash_set(
                       key, field, parse_key(v["value"]), expected=old), "HSET"))
 
     def add(self) -> None:
-        self.form(f"New field in {display_key(self.key)}",
+        self.form(f"New field in {key_label(self.key)}",
                   [Field("field", "Field"), Field("value", "Value")],
                   lambda v: _done(self.ctx.edits.hash_set(
                       self.key, parse_key(v["field"]), parse_key(v["value"]), expected=None),
                       "HSET"))
 
     def removal(self, item: tuple[Any, ...]) -> Removal:
-        return (f"field {display_key(item[0])}",
+        return (f"field {key_label(item[0])}",
                 lambda: self.ctx.edits.hash_delete(self.key, item[0], expected=item[1]))
 
     async def incremented(self, name: bytes, amount: str) -> str:
         result = await self.ctx.edits.hash_increment(self.key, name, amount)
-        return f"{display_key(name)} is now {display_key(result)}."
+        return f"{key_label(name)} is now {key_label(result)}."
 
 
 class ListActions(ValueActions):
     def edit_item(self, item: tuple[Any, ...]) -> None:
         key, (index, old) = self.key, item
-        self.form(f"{display_key(key)} › [{index.decode()}]",
+        self.form(f"{key_label(key)} › [{index.decode()}]",
                   [Field("value", "Value", display_key(old))],
                   lambda v: _done(self.ctx.edits.list_set(
                       key, int(index), parse_key(v["value"]), expected=old), "LSET"))
@@ -278,11 +278,11 @@ class ListActions(ValueActions):
                                     before=v["where"] == "before selected")
             return "LINSERT done."
 
-        self.form(f"New element in {display_key(key)}",
+        self.form(f"New element in {key_label(key)}",
                   [Field("value", "Value"), Field("where", "Where", choices=places)], push)
 
     def removal(self, item: tuple[Any, ...]) -> Removal:
-        return (f"element [{item[0].decode()}] = {display_key(item[1])[:60]}",
+        return (f"element [{item[0].decode()}] = {key_label(item[1])[:60]}",
                 lambda: self.ctx.edits.list_remove_at(self.key, int(item[0]), expected=item[1]))
 
 
@@ -295,11 +295,11 @@ class SetActions(ValueActions):
             added = await self.ctx.edits.set_add(self.key, members)
             return f"SADD added {added} new member(s)."
 
-        self.form(f"Add to {display_key(self.key)}",
+        self.form(f"Add to {key_label(self.key)}",
                   [Field("members", "Members", placeholder="space separated")], add_members)
 
     def removal(self, item: tuple[Any, ...]) -> Removal:
-        return (f"member {display_key(item[0])}",
+        return (f"member {key_label(item[0])}",
                 lambda: self.ctx.edits.set_remove(self.key, item[0]))
 
 
@@ -309,23 +309,23 @@ class ZsetActions(ValueActions):
 
     def edit_item(self, item: tuple[Any, ...]) -> None:
         member, score = item
-        self.form(f"Score of {display_key(member)}", [Field("score", "Score", score.decode())],
+        self.form(f"Score of {key_label(member)}", [Field("score", "Score", score.decode())],
                   lambda v: _done(self.ctx.edits.zset_add(
                       self.key, member, v["score"], expected=float(score)), "ZADD"))
 
     def add(self) -> None:
-        self.form(f"Add to {display_key(self.key)}",
+        self.form(f"Add to {key_label(self.key)}",
                   [Field("member", "Member"), Field("score", "Score", "0")],
                   lambda v: _done(self.ctx.edits.zset_add(
                       self.key, parse_key(v["member"]), v["score"], expected=None), "ZADD"))
 
     def removal(self, item: tuple[Any, ...]) -> Removal:
-        return (f"member {display_key(item[0])}", lambda: self.ctx.edits.zset_remove(
+        return (f"member {key_label(item[0])}", lambda: self.ctx.edits.zset_remove(
             self.key, item[0], expected=float(item[1])))
 
     async def incremented(self, name: bytes, amount: str) -> str:
         score = await self.ctx.edits.zset_increment(self.key, name, amount)
-        return f"{display_key(name)} now scores {score!r}."
+        return f"{key_label(name)} now scores {score!r}."
 
 
 class StreamActions(ValueActions):
@@ -340,7 +340,7 @@ class StreamActions(ValueActions):
                 entry_id=v["id"].strip().encode() or b"*")
             return f"XADD added {entry_id.decode()}."
 
-        self.form(f"New entry in {display_key(self.key)}",
+        self.form(f"New entry in {key_label(self.key)}",
                   [Field("fields", "Fields", placeholder="name=value name2=value2"),
                    Field("id", "ID", "*")], add_entry)
 

@@ -19,6 +19,7 @@ from studio_tui.services.errors import (
     ServerError,
     StudioError,
     UnavailableError,
+    ValidationError,
 )
 from studio_tui.services.metrics import PoolStats
 from studio_tui.services.kinds import DatabaseKind
@@ -120,6 +121,9 @@ class PostgresConnection(DatabaseConnection):
         import asyncpg
 
         where = self.target.display_host
+        if isinstance(exc, asyncpg.ClientConfigurationError):  # ?sslmode=maybe
+            return ValidationError(f"The PostgreSQL URL is not usable: {exc}.",
+                                   field_errors={"url": str(exc)})
         if isinstance(exc, asyncpg.InvalidPasswordError) and not self.password_given:
             return AuthenticationError(f"PostgreSQL at {where} requires a password, and none was "
                                        f"given: {exc}.")

@@ -140,10 +140,14 @@ class RedisConnection(DatabaseConnection):
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
-        options = parse_url(self._url)
+        try:
+            options = parse_url(self._url)
+        except ValueError as exc:  # ?db=x, ?socket_timeout=soon …
+            raise ValidationError(f"The Redis URL is not usable: {exc}",
+                                  field_errors={"url": str(exc)}) from None
         if db is not None:
             options["db"] = db
-        pool = _metered_pool_class()(
+        ours = dict(
             max_connections=self.limits.max_pool,
             timeout=self.pool.acquire_timeout,
             socket_connect_timeout=self.limits.connect_timeout,
@@ -154,8 +158,10 @@ class RedisConnection(DatabaseConnection):
             # RESP2 works with every server version a production box may still run.
             protocol=2,
             client_name="studio-tui",
-            **options,
         )
+        # The tier sets the pool and time limits, and the replies are read as RESP2: the same
+        # options in the URL (?protocol=3, ?max_connections=…) give way rather than clash.
+        pool = _metered_pool_class()(**ours, **{k: v for k, v in options.items() if k not in ours})
         pool.on_acquire = self._on_acquire
         self._pools.append(pool)
         return redis.Redis(connection_pool=pool)
@@ -248,4 +254,12 @@ class RedisConnection(DatabaseConnection):
             return ServerError(text)
         if isinstance(exc, (rx.ResponseError, rx.DataError)):
             return ServerError(text)
+        if type(exc) is rx.RedisError and text.startswith("Invalid"):
+            # redis-py checks some URL options only when it connects (?ssl_cert_reqs=maybe).
+            return ValidationError(f"The Redis URL is not usable: {text}",
+                                   field_errors={"url": text})
+        if isinstance(exc, TypeError) and "unexpected keyword argument" in text:
+            option = text.rpartition("argument ")[2]
+            return ValidationError(f"The Redis URL has an option redis-py does not know: "
+                                   f"{option}.", field_errors={"url": f"unknown option {option}"})
         return None

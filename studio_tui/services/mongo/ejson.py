@@ -303,7 +303,16 @@ def compact(value: Any, width: int = 60) -> str:
 
 def field_name(name: str) -> str:
     """A field name as it can be read back: plain names bare, others quoted ("a.b", "$x", "")."""
-    return name if _PLAIN_NAME.match(name) else json.dumps(name, ensure_ascii=False)
+    return name if _PLAIN_NAME.match(name) else _quoted(name)
+
+
+def _quoted(name: str) -> str:
+    """A JSON string, readable (unicode kept) yet printable: a control or other unprintable
+    character (DEL, U+2028 …) is written as its \\u escape, which reads back the same."""
+    text = json.dumps(name, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
 
 
 def field_path(parts: list[str | int]) -> str:
@@ -315,7 +324,7 @@ def field_path(parts: list[str | int]) -> str:
         elif _PLAIN_NAME.match(part):
             text.append(("." if index else "") + part)
         else:
-            text.append(f"[{json.dumps(part, ensure_ascii=False)}]")
+            text.append(f"[{_quoted(part)}]")
     return "".join(text)
 
 
@@ -326,6 +335,51 @@ def dotted_path(parts: list[str | int]) -> str | None:
     if any("." in name or name.startswith("$") or not name for name in names):
         return None
     return ".".join(names)
+
+
+# Names Extended JSON reads as a typed value wherever they appear in an object ({"$oid": …},
+# bson.json_util's parsers): a stored sub-document holding one has no text that reads back as
+# itself, so the text editors refuse it rather than change it on save.
+EJSON_TYPE_NAMES = frozenset({
+    "$oid", "$ref", "$date", "$regex", "$minKey", "$maxKey", "$binary", "$code", "$uuid",
+    "$undefined", "$numberLong", "$timestamp", "$numberDecimal", "$dbPointer",
+    "$regularExpression", "$symbol", "$numberInt", "$numberDouble",
+})
+
+
+def editor_ambiguity(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The path of the first (sub-)document holding a field named like an Extended JSON type,
+    or None when the editor's text of ``value`` reads back as ``value``."""
+    if isinstance(value, dict):
+        if not EJSON_TYPE_NAMES.isdisjoint(value):
+            return path
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = editor_ambiguity(item, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def check_editable(value: Any, what: str = "This document") -> None:
+    """Refuse to open ``value`` in a text editor whose text would not read back the same."""
+    path = editor_ambiguity(value)
+    if path is None:
+        return
+    inner = value
+    for part in path:
+        inner = inner[part]
+    name = next(key for key in inner if key in EJSON_TYPE_NAMES)
+    where = field_path(list(path)) if path else "its top level"
+    raise ValidationError(
+        f"{what} cannot be edited as text: {where} has a field named {name}, which Extended "
+        "JSON reads back as a typed value, so saving would change it. Change it with an "
+        "update using $getField/$setField instead.",
+        field_errors={"document": f"field {name}"})
 
 
 def binary_preview(value: Any) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from studio_tui.services.errors import ValidationError
 
+MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1, as every PostgreSQL build ships it
+
 
 def quote_ident(name: str) -> str:
     '''``name`` as a quoted identifier: ``my "t"`` → ``"my ""t"""``.'''
@@ -16,6 +18,12 @@ def quote_ident(name: str) -> str:
     if "\x00" in name:
         raise ValidationError(f"The identifier {name!r} holds a NUL character, which "
                               "PostgreSQL does not allow.")
+    if len(name.encode("utf-8")) > MAX_IDENTIFIER_BYTES:
+        # PostgreSQL would cut it to 63 bytes with only a NOTICE, and the SQL would then name
+        # another object (or create one under a name nobody typed).
+        raise ValidationError(
+            f"The identifier {name[:40]!r}… is {len(name.encode('utf-8'))} bytes long; "
+            f"PostgreSQL names hold at most {MAX_IDENTIFIER_BYTES} bytes.")
     return '"' + name.replace('"', '""') + '"'
 
 

@@ -61,8 +61,13 @@ def check_crypto_key(key: str) -> str:
 
 def check_meta_url(url: str) -> str:
     url = url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname  # "[zz]" parses, and fails only here
+    except ValueError as exc:
+        raise ValidationError(f"The pg-meta URL {url!r} is malformed: {exc}.",
+                              field_errors={"meta_url": "http(s)://host:port"}) from None
+    if parts.scheme not in ("http", "https") or not hostname:
         raise ValidationError(f"A pg-meta URL is http(s)://host:port, not {url!r}.",
                               field_errors={"meta_url": "http(s)://host:port"})
     if parts.username or parts.password:

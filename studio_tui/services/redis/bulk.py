@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from studio_tui.services.errors import ValidationError
-from studio_tui.services.redis.keys import display_key
+from studio_tui.services.redis.keys import key_label
 
 if TYPE_CHECKING:
     from studio_tui.services.redis.edits import RedisEdits
@@ -133,5 +133,5 @@ async def set_algebra(edits: "RedisEdits", operation: str, keys: Sequence[bytes]
 
 
 def describe_keys(keys: Sequence[bytes], most: int = 3) -> str:
-    shown = ", ".join(display_key(k) for k in keys[:most])
+    shown = ", ".join(key_label(k) for k in keys[:most])
     return shown + (f" and {len(keys) - most} more" if len(keys) > most else "")

@@ -22,7 +22,7 @@ from studio_tui.services.errors import (
     ValidationError,
 )
 from studio_tui.services.redis.insight import node_target
-from studio_tui.services.redis.keys import display_key
+from studio_tui.services.redis.keys import key_label
 
 if TYPE_CHECKING:
     from studio_tui.services.redis.service import RedisService
@@ -82,10 +82,10 @@ class RedisEdits:
                         # redis-py's words for a connection lost mid-transaction, not a change
                         # by someone else: the EXEC may have been applied.
                         raise ConnectionFailedError(
-                            f"The connection was lost while saving {display_key(key)}: it may "
+                            f"The connection was lost while saving {key_label(key)}: it may "
                             "or may not have been written (reload to see); your input is "
                             "kept.") from None
-                    raise ConflictError(f"{display_key(key)} changed while saving. Nothing was "
+                    raise ConflictError(f"{key_label(key)} changed while saving. Nothing was "
                                         "written; your input is kept.") from None
 
         return await self.run(operation, apply)
@@ -113,7 +113,7 @@ class RedisEdits:
             return bool(await client.expire(key, seconds))
 
         if not await self.run("EXPIRE" if seconds else "PERSIST", apply):
-            raise NotFoundError(f"The key {display_key(key)} no longer exists.")
+            raise NotFoundError(f"The key {key_label(key)} no longer exists.")
 
     async def rename(self, key: bytes, new_key: bytes) -> None:
         """RENAMENX: never overwrites an existing key."""
@@ -122,14 +122,14 @@ class RedisEdits:
 
         async def apply(client) -> None:
             if not await client.renamenx(key, new_key):  # raised in here, it is logged
-                raise ConflictError(f"A key named {display_key(new_key)} already exists; "
+                raise ConflictError(f"A key named {key_label(new_key)} already exists; "
                                     "nothing was renamed.")
 
         try:
             await self.run("RENAME", apply)
         except ServerError as error:
             if "no such key" in error.detail.lower():
-                raise NotFoundError(f"The key {display_key(key)} no longer exists.") from None
+                raise NotFoundError(f"The key {key_label(key)} no longer exists.") from None
             raise
 
     async def store_set_result(self, command: str, store: bytes, keys: Sequence[bytes]) -> int:
@@ -147,9 +147,9 @@ class RedisEdits:
     async def _type_is(pipe, key: bytes, expected: str) -> str | None:
         found = (await pipe.type(key)).decode()
         if found == "none":
-            return f"{display_key(key)} no longer exists (deleted or expired)."
+            return f"{key_label(key)} no longer exists (deleted or expired)."
         if found != expected:
-            return f"{display_key(key)} is now a {found}, not a {expected}."
+            return f"{key_label(key)} is now a {found}, not a {expected}."
         return None
 
     # -- create ---------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ class RedisEdits:
             # TYPE, not EXISTS: a cluster client splits EXISTS by slot, which a watched
             # cluster pipeline cannot run.
             if await pipe.type(key) != b"none":
-                return f"A key named {display_key(key)} already exists."
+                return f"A key named {key_label(key)} already exists."
             return None
 
         def queue(pipe) -> None:
@@ -211,7 +211,7 @@ class RedisEdits:
         async def check(pipe) -> str | None:
             if await pipe.get(key) == expected:
                 return None
-            return f"{display_key(key)} was changed by someone else since you loaded it."
+            return f"{key_label(key)} was changed by someone else since you loaded it."
 
         await self._watched("SET", key, check,
                             lambda pipe: pipe.set(key, value, keepttl=True))
@@ -230,7 +230,7 @@ class RedisEdits:
             if problem := await self._type_is(pipe, key, "ReJSON-RL"):
                 return problem
             if await pipe.execute_command("JSON.GET", key) != expected:
-                return f"{display_key(key)} was changed by someone else since you loaded it."
+                return f"{key_label(key)} was changed by someone else since you loaded it."
             return None
 
         await self._watched("JSON.SET", key, check,
@@ -248,8 +248,8 @@ class RedisEdits:
             if current == expected:
                 return None
             if expected is None:
-                return f"The field {display_key(field)} was added by someone else meanwhile."
-            return f"The field {display_key(field)} was changed or removed by someone else."
+                return f"The field {key_label(field)} was added by someone else meanwhile."
+            return f"The field {key_label(field)} was changed or removed by someone else."
 
         await self._watched("HSET", key, check, lambda pipe: pipe.hset(key, field, value))
 
@@ -258,7 +258,7 @@ class RedisEdits:
             if problem := await self._type_is(pipe, key, "hash"):
                 return problem
             if await pipe.hget(key, field) != expected:
-                return f"The field {display_key(field)} was changed or removed by someone else."
+                return f"The field {key_label(field)} was changed or removed by someone else."
             return None
 
         await self._watched("HDEL", key, check, lambda pipe: pipe.hdel(key, field))
@@ -350,7 +350,7 @@ class RedisEdits:
             if problem := await self._type_is(pipe, key, "set"):
                 return problem
             if not await pipe.sismember(key, member):
-                return f"The member {display_key(member)} was already removed by someone else."
+                return f"The member {key_label(member)} was already removed by someone else."
             return None
 
         await self._watched("SREM", key, check, lambda pipe: pipe.srem(key, member))
@@ -364,8 +364,8 @@ class RedisEdits:
         if current == expected:
             return None
         if expected is None:
-            return f"The member {display_key(member)} was added by someone else meanwhile."
-        return f"The score of {display_key(member)} was changed, or it was removed, meanwhile."
+            return f"The member {key_label(member)} was added by someone else meanwhile."
+        return f"The score of {key_label(member)} was changed, or it was removed, meanwhile."
 
     async def zset_add(self, key: bytes, member: bytes, score: str, *,
                        expected: float | None) -> None:

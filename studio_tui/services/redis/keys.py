@@ -20,6 +20,15 @@ def display_key(raw: bytes) -> str:
                    for c in text)
 
 
+def key_label(raw: bytes, limit: int = 80) -> str:
+    """``display_key`` cut to ``limit`` characters, for messages: a 1 MB key name must not
+    become a 4 MB status line (its length in bytes says it was cut)."""
+    shown = display_key(raw[: limit * 4])
+    if len(shown) <= limit and len(raw) <= limit * 4:
+        return shown
+    return f"{shown[: limit - 1]}… ({len(raw):,} bytes)"
+
+
 def _escape_char(char: str) -> str:
     return "".join(f"\\x{b:02x}" for b in char.encode("utf-8"))
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from studio_tui.services.errors import NotFoundError, ValidationError
 from studio_tui.services.manager import ConnectionManager
-from studio_tui.services.redis.keys import display_key, has_glob
+from studio_tui.services.redis.keys import has_glob, key_label
 from studio_tui.services.redis.models import (
     ItemsPage,
     JsonDocument,
@@ -318,11 +318,11 @@ class RedisService:
         """The whole string, for an editor, refused above ``limit`` bytes."""
         length = int(await self.run("STRLEN", lambda client: client.strlen(key)))
         if length > limit:  # checked before GET so a huge value never crosses the wire
-            raise ValidationError(f"{display_key(key)} holds {length:,} bytes; the editor opens "
+            raise ValidationError(f"{key_label(key)} holds {length:,} bytes; the editor opens "
                                   f"values up to {limit:,}.")
         value = await self.run("GET", lambda client: client.get(key))
         if value is None:
-            raise NotFoundError(f"{display_key(key)} no longer exists (deleted or expired).")
+            raise NotFoundError(f"{key_label(key)} no longer exists (deleted or expired).")
         return bytes(value)
 
     async def json_text(self, key: bytes, *, limit: int) -> bytes:
@@ -331,11 +331,11 @@ class RedisService:
         async def read(client) -> bytes | None:
             size = int(await client.execute_command("JSON.DEBUG", "MEMORY", key) or 0)
             if size > limit:
-                raise ValidationError(f"{display_key(key)} holds a {size:,}-byte document; the "
+                raise ValidationError(f"{key_label(key)} holds a {size:,}-byte document; the "
                                       f"editor opens documents up to {limit:,}.")
             return await client.execute_command("JSON.GET", key)
 
         text = await self.run("JSON.GET", read)
         if text is None:
-            raise NotFoundError(f"{display_key(key)} no longer exists (deleted or expired).")
+            raise NotFoundError(f"{key_label(key)} no longer exists (deleted or expired).")
         return bytes(text)

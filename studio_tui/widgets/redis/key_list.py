@@ -4,6 +4,7 @@ million keys cost memory for the keys and nothing more (Textual's Line API)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -230,8 +231,10 @@ class KeyList(RowCursor, ScrollView, can_focus=True):
         meta_width = TYPE_WIDTH + TTL_WIDTH + MEMORY_WIDTH
         name_width = max(8, width - meta_width)
         name = display_key(key)
-        if len(name) > name_width - 1:
-            name = name[: name_width - 2] + "…"
+        # Cut and padded by terminal cells, not characters: a name in CJK or emoji takes two
+        # cells a character, and would push the type, TTL and size columns off the row.
+        if cell_len(name) > name_width - 1:
+            name = set_cell_size(name, name_width - 2) + "…"
         if info is None:
             meta = "".rjust(meta_width)
         else:
@@ -248,7 +251,8 @@ class KeyList(RowCursor, ScrollView, can_focus=True):
             mark = Segment("●", base + self.get_component_rich_style("key-list--mark"))
         else:
             mark = Segment(" ", base)
-        segments = [mark, Segment(name.ljust(name_width - 1), base), Segment(meta, meta_style)]
+        segments = [mark, Segment(set_cell_size(name, name_width - 1), base),
+                    Segment(meta, meta_style)]
         return Strip(segments).adjust_cell_length(width, base if index == self.cursor
                                                   else Style())
 
