@@ -87,8 +87,7 @@ class Serving:
 
     def app_processes(self) -> list[int]:
         """The apps textual-serve started for the open tabs (through `sh -c`)."""
-        return [pid for pid in _descendants(self.process.pid)
-                if b"studio_tui" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        return [pid for pid in _descendants(self.process.pid) if b"studio_tui" in _command(pid)]
 
     def stop(self) -> float:
         """ctrl+c; how long the server took to exit."""
@@ -133,6 +132,14 @@ def _descendants(pid: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
+
+
+def _command(pid: int) -> bytes:
+    """The process's command line, or nothing once it has gone (it may end while listed)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _alive(pid: int) -> bool:
