@@ -22,6 +22,7 @@ import pytest
 import redis
 from pymongo import MongoClient
 
+from processes import alive, descendants
 from studio_tui.demo import runner, seed
 from studio_tui.demo.dataset import shop
 from studio_tui.demo.watchdog import processes_using
@@ -220,36 +221,6 @@ class DemoInTerminal:
             self.process.kill()
             self.process.wait()
         os.close(self.master)
-
-
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def alive(pids: set[int]) -> set[int]:
-    living = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":  # a zombie has stopped; its parent has not collected it yet
-            living.add(pid)
-    return living
 
 
 def assert_nothing_left(base: Path, pids: set[int], timeout: float = 10) -> None:

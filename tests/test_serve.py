@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from processes import alive, command_line, descendants
 from realservers import free_port
 from ui import home_env, seed_now
 
@@ -87,7 +88,7 @@ class Serving:
 
     def app_processes(self) -> list[int]:
         """The apps textual-serve started for the open tabs (through `sh -c`)."""
-        return [pid for pid in _descendants(self.process.pid) if b"studio_tui" in _command(pid)]
+        return [pid for pid in sorted(descendants(self.process.pid)) if b"studio_tui" in command_line(pid)]
 
     def stop(self) -> float:
         """ctrl+c; how long the server took to exit."""
@@ -115,41 +116,6 @@ def serving(shop_home: Path) -> Iterator[Serving]:
             _kill_quietly(pid)
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _command(pid: int) -> bytes:
-    """The process's command line, or nothing once it has gone (it may end while listed)."""
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _kill_quietly(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
@@ -159,9 +125,9 @@ def _kill_quietly(pid: int) -> None:
 
 def _wait_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+    while time.monotonic() < deadline and alive(set(pids)):
         time.sleep(0.05)
-    return [pid for pid in pids if _alive(pid)]
+    return sorted(alive(set(pids)))
 
 
 def _launch(playwright, profile: Path):

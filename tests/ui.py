@@ -110,6 +110,19 @@ async def list_matching(pilot, pattern: str) -> None:
     await settle(pilot)
 
 
+class SteppedClock:
+    """time.monotonic, plus the time the test skips (a breaker's window or reset)."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def skip(self, seconds: float) -> None:
+        self.skipped += seconds
+
+
 def screen_text(app) -> str:
     """Everything on the terminal right now, as plain text (modals included)."""
     strips = app.screen._compositor.render_strips()

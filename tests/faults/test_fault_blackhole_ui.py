@@ -21,22 +21,9 @@ from studio_tui.services.breaker import BreakerState
 from studio_tui.services.errors import CircuitOpenError, OperationTimeoutError
 from studio_tui.services.kinds import KINDS
 from studio_tui.widgets.catalog_table import CatalogTable
-from ui import QUIET_SETTINGS, run_command, seed, settle, studio_app
+from ui import QUIET_SETTINGS, SteppedClock, run_command, seed, settle, studio_app
 
 KEY_ROUND_TRIP = 0.1  # seconds from a keypress to its effect painted
-
-
-class SteppedClock:
-    """time.monotonic, plus the time the test skips (a breaker's window or reset)."""
-
-    def __init__(self) -> None:
-        self.skipped = 0.0
-
-    def __call__(self) -> float:
-        return time.monotonic() + self.skipped
-
-    def skip(self, seconds: float) -> None:
-        self.skipped += seconds
 
 
 async def cursor_round_trips(pilot, presses: int = 2) -> list[float]:

@@ -28,23 +28,10 @@ from studio_tui.services.errors import CircuitOpenError, OperationTimeoutError
 from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.namespace_tree import NamespaceTree
-from ui import QUIET_SETTINGS, run_command, screen_text, seed, settle, studio_app
+from ui import QUIET_SETTINGS, SteppedClock, run_command, screen_text, seed, settle, studio_app
 
 KEYS = 30_000
 KEY_ROUND_TRIP = 0.1  # seconds: what a keypress may take, from the key to the repaint
-
-
-class SteppedClock:
-    """time.monotonic, plus the time the test skips (a breaker's window or reset)."""
-
-    def __init__(self) -> None:
-        self.skipped = 0.0
-
-    def __call__(self) -> float:
-        return time.monotonic() + self.skipped
-
-    def skip(self, seconds: float) -> None:
-        self.skipped += seconds
 
 
 @pytest.fixture
