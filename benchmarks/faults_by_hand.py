@@ -8,8 +8,7 @@ their own:
   breaker moves, and what happens once it is thawed with SIGCONT. For PostgreSQL twice: the
   postmaster alone (existing sessions go on serving), then every process of the server.
 
-    PYTHONPATH=. python -P benchmarks/faults_by_hand.py memory|stop   (-P: benchmarks/platform.py
-    would hide the standard library's platform module)
+    PYTHONPATH=. python benchmarks/faults_by_hand.py memory|stop
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Team mode's costs, on freshly started servers, in one run:
 
-    flock /tmp/studio-heavy.lock python benchmarks/platform.py [--calls 5000] [--edits 100]
+    flock /tmp/studio-heavy.lock python benchmarks/team_mode.py [--calls 5000] [--edits 100]
 
 - the permission check (and a signed-in session's activity note) on ``manager.run``: a Redis GET
   through the single path as a signed-in developer, against the same call with the check taken
