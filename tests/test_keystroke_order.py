@@ -122,3 +122,16 @@ async def test_list_filter_clears_then_filters_on_exactly_what_was_typed(app):
             await settle(pilot)
             assert rows.filter_text == "acme"
             assert len(rows.shown_keys) == 1
+
+
+async def test_keys_typed_before_the_lists_load_reach_the_database(app):
+    """`down`, `enter` typed ahead, before each catalog list has its rows (a fast typist, a
+    laggy link, a browser tab), are not lost: each list acts on them once its rows are in."""
+    from studio_tui.screens.catalog.databases import DatabasesScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        # Before the first list has loaded: the organizations are Personal, then Acme.
+        await burst(pilot, "down", "enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DatabasesScreen), type(app.screen)
+        assert app.screen.query_one(CatalogTable).all_keys

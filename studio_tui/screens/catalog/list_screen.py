@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from textual import on, work
+
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Header
+from textual.widgets import Header, Input
 
 from studio_tui.screens.base import StudioScreen
 from studio_tui.services.errors import StudioError, VaultError
@@ -21,6 +22,9 @@ class CatalogScreen(StudioScreen[None]):
 
     COLUMNS: tuple[str, ...] = ()
     IS_ROOT = False
+    # Keys typed before the first rows are in (a fast typist, a laggy link, a browser tab) are
+    # kept and replayed on the rows, not lost on an empty table: the table's own actions.
+    TYPE_AHEAD = {"up": "cursor_up", "down": "cursor_down", "enter": "select_cursor"}
     BINDINGS = [
         Binding("r", "refresh", "Refresh", show=False, id="list.refresh"),
     ]
@@ -32,6 +36,7 @@ class CatalogScreen(StudioScreen[None]):
         self._next_status: str | None = None
         self._loaded_once = False
         self._covered_by_screen = False
+        self._typed_ahead: list[str] | None = []  # None once the first load has ended
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -56,6 +61,39 @@ class CatalogScreen(StudioScreen[None]):
     def summary(self, rows: list[CatalogRow]) -> str:
         return f"{len(rows)} item(s)"
 
+    def on_key(self, event: events.Key) -> None:
+        if (self._typed_ahead is not None and event.key in self.TYPE_AHEAD
+                and not isinstance(self.app.focused, Input)):  # the filter's enter is its own
+            event.stop()
+            event.prevent_default()
+            self._typed_ahead.append(event.key)
+
+    def _replay_typed_ahead(self) -> None:
+        typed, self._typed_ahead = self._typed_ahead or [], None
+        table = self.rows.table
+        for index, key in enumerate(typed):
+            getattr(table, f"action_{self.TYPE_AHEAD[key]}")()
+            if key == "enter" and table.row_count:
+                # The row opens a screen (a message away): what was typed after the enter is
+                # that screen's, handed on when it covers this one.
+                self._typed_ahead = typed[index + 1:]
+                self.set_timer(1.0, self._stop_typing_ahead)
+                return
+
+    def _stop_typing_ahead(self) -> None:
+        """The enter opened nothing (an error said why): keys go to the list again."""
+        if self.is_current:
+            self._typed_ahead = None
+
+    def _hand_on_typed_ahead(self) -> None:
+        typed, self._typed_ahead = self._typed_ahead or [], None
+        successor = self.app.screen
+        if isinstance(successor, CatalogScreen) and successor._typed_ahead is not None:
+            successor._typed_ahead[:0] = typed
+        else:
+            for key in typed:
+                self.app.simulate_key(key)
+
     def on_mount(self) -> None:
         self.rows.focus_table()
         # Paint first, then open the catalog: its imports and I/O would delay the first frame.
@@ -66,6 +104,8 @@ class CatalogScreen(StudioScreen[None]):
         # the palette change nothing) is no reason to reload when it closes: that reload would
         # compete with the database the command bar or the palette is opening.
         self._covered_by_screen = not isinstance(self.app.screen, ModalScreen)
+        if self._loaded_once and self._typed_ahead is not None:
+            self._hand_on_typed_ahead()
 
     def on_screen_resume(self) -> None:
         # Coming back from a child screen: counts or names may have changed there.
@@ -106,6 +146,7 @@ class CatalogScreen(StudioScreen[None]):
             self.studio_app.fail(error)
             return
         except StudioError as error:
+            self._typed_ahead = None  # typed for rows that did not come
             self.show_error(error)
             return
         self._loaded_once = True
@@ -114,6 +155,8 @@ class CatalogScreen(StudioScreen[None]):
         message, self._next_status = self._next_status, None
         self.say(message or (" · ".join(notices) if notices else self.summary(rows)))
         self.after_load(rows)
+        if self._typed_ahead is not None:
+            self.call_after_refresh(self._replay_typed_ahead)
         # What the app built so far lives as long as the app: keep it out of full collections.
         self.call_after_refresh(self.studio_app.frozen_heap.freeze_long_lived)
 
