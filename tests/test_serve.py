@@ -88,7 +88,8 @@ class Serving:
 
     def app_processes(self) -> list[int]:
         """The apps textual-serve started for the open tabs (through `sh -c`)."""
-        return [pid for pid in sorted(descendants(self.process.pid)) if b"studio_tui" in command_line(pid)]
+        return [pid for pid in sorted(descendants(self.process.pid))
+                if b"studio_tui" in command_line(pid)]
 
     def stop(self) -> float:
         """ctrl+c; how long the server took to exit."""

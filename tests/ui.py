@@ -123,6 +123,24 @@ class SteppedClock:
         self.skipped += seconds
 
 
+async def cursor_key_round_trip(app, cursor, limit: float) -> float:
+    """Seconds from an up or down key reaching the app to its effect painted, where ``cursor()``
+    reads the row the key moves: timed from the key event to a callback after the next
+    refresh, not around ``pilot.press``, whose wait for an idle app would be counted too."""
+    from textual import events
+
+    before = cursor()
+    started = time.perf_counter()
+    app.post_message(events.Key("up" if before else "down", None))
+    while cursor() == before:
+        assert time.perf_counter() - started < limit, "the key did nothing"
+        await asyncio.sleep(0.001)
+    painted = asyncio.get_running_loop().create_future()
+    app.screen.call_after_refresh(painted.set_result, None)
+    await painted
+    return time.perf_counter() - started
+
+
 def screen_text(app) -> str:
     """Everything on the terminal right now, as plain text (modals included)."""
     strips = app.screen._compositor.render_strips()

@@ -11,7 +11,6 @@ import asyncio
 import time
 
 import pytest
-from textual import events
 
 from faultkit import KIND_PARAMS, ROWS, SERVER_FIXTURES, Kind, record_worker_errors
 from faultproxy import FaultProxy
@@ -21,7 +20,8 @@ from studio_tui.services.breaker import BreakerState
 from studio_tui.services.errors import CircuitOpenError, OperationTimeoutError
 from studio_tui.services.kinds import KINDS
 from studio_tui.widgets.catalog_table import CatalogTable
-from ui import QUIET_SETTINGS, SteppedClock, run_command, seed, settle, studio_app
+from ui import (QUIET_SETTINGS, SteppedClock, cursor_key_round_trip, run_command, seed, settle,
+                studio_app)
 
 KEY_ROUND_TRIP = 0.1  # seconds from a keypress to its effect painted
 
@@ -32,19 +32,8 @@ async def cursor_round_trips(pilot, presses: int = 2) -> list[float]:
     not around ``pilot.press`` (whose wait for an idle app would count)."""
     app = pilot.app
     table = app.screen.query_one(CatalogTable).table
-    timings = []
-    for _ in range(presses):
-        before = table.cursor_row
-        started = time.perf_counter()
-        app.post_message(events.Key("up" if before else "down", None))
-        while table.cursor_row == before:
-            assert time.perf_counter() - started < 2, "the key did nothing"
-            await asyncio.sleep(0.001)
-        painted = asyncio.get_running_loop().create_future()
-        app.screen.call_after_refresh(painted.set_result, None)
-        await painted
-        timings.append(time.perf_counter() - started)
-    return timings
+    return [await cursor_key_round_trip(app, lambda: table.cursor_row, limit=2)
+            for _ in range(presses)]
 
 
 @pytest.mark.parametrize("kind_name", KIND_PARAMS)

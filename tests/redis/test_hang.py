@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import redis as redis_sync
-from textual import events
 from textual.widgets import Static
 
 import realservers
@@ -28,7 +27,8 @@ from studio_tui.services.errors import CircuitOpenError, OperationTimeoutError
 from studio_tui.widgets.catalog_table import CatalogTable
 from studio_tui.widgets.redis.key_list import KeyList
 from studio_tui.widgets.redis.namespace_tree import NamespaceTree
-from ui import QUIET_SETTINGS, SteppedClock, run_command, screen_text, seed, settle, studio_app
+from ui import (QUIET_SETTINGS, SteppedClock, cursor_key_round_trip, run_command, screen_text,
+                seed, settle, studio_app)
 
 KEYS = 30_000
 KEY_ROUND_TRIP = 0.1  # seconds: what a keypress may take, from the key to the repaint
@@ -70,20 +70,9 @@ async def key_round_trips(pilot, presses: int = 2) -> list[float]:
     app = pilot.app
     tree = app.screen.query_one(NamespaceTree)
     listed = app.screen.query_one(KeyList)
-    timings = []
-    for _ in range(presses):
-        where = (lambda: tree.cursor_line) if tree.display else (lambda: listed.cursor)
-        before = where()
-        started = time.perf_counter()
-        app.post_message(events.Key("up" if before else "down", None))
-        while where() == before:
-            assert time.perf_counter() - started < 1, "the key did nothing"
-            await asyncio.sleep(0.001)
-        painted = asyncio.get_running_loop().create_future()
-        app.screen.call_after_refresh(painted.set_result, None)
-        await painted
-        timings.append(time.perf_counter() - started)
-    return timings
+    return [await cursor_key_round_trip(
+        app, (lambda: tree.cursor_line) if tree.display else (lambda: listed.cursor), limit=1)
+        for _ in range(presses)]
 
 
 async def until(pilot, condition, timeout: float, what: str, keys: list[float]) -> float:
